@@ -1,0 +1,391 @@
+//! History: subscription records in, the business month by month out.
+//!
+//! For every calendar month (UTC) from the first trial or paid start to the as-of instant, and for
+//! every segment: paid-active subscriptions and MRR at the end of the month, and the movements that
+//! explain the change from the month before (new, reactivation, expansion, contraction, churn, and in
+//! segment views moves between segments), plus trials started, converted and lost.
+//!
+//! The conventions, in one place:
+//! - A subscription is paid-active at an instant if its paid start (trial end when there was a
+//!   trial, else start) is before that instant and it has not ended before it. The state at the end
+//!   of a month is the state just before the next month's first instant; for the as-of month, at the
+//!   as-of instant (that month is partial unless the as-of is its last second).
+//! - Nothing after the as-of instant has happened yet: later starts are left out, later scheduled
+//!   ends leave the subscription active, later trial ends leave the trial running.
+//! - Only subscriptions with a positive MRR are paid; `incomplete` and `incomplete_expired` ones
+//!   never paid; `paused` ones (a trial that ended without a payment method) count no MRR, and their
+//!   trial counts as lost.
+//! - A plan switch: a subscription ends and the same customer's next subscription starts within
+//!   seven days of that end (before or after it). The two are treated as one continuous
+//!   subscription that changes price at the new subscription's paid start: an expansion or a
+//!   contraction by the MRR difference, never a churn and a new subscription. In segment views a
+//!   switch across segments is a move out of one segment and into the other.
+//! - A customer who starts a subscription after an earlier one of theirs churned is a reactivation.
+//!
+//! These rules make the movements add up exactly, month after month:
+//! `active = previous + new + reactivated - churned` and
+//! `mrr = previous + new + reactivation + expansion - contraction - churned` in totals, with moves in
+//! and out added in segment views.
+
+use std::collections::HashMap;
+
+use crate::import::values::{MonthIndex, SECONDS_PER_DAY};
+use crate::import::{Instant, Status, Subscription};
+use crate::money::Minor;
+
+/// A new subscription within this long of the same customer's previous one ending is a plan switch.
+pub const SWITCH_WINDOW_SECONDS: i64 = 7 * SECONDS_PER_DAY;
+
+#[derive(Clone, Debug, Default)]
+pub struct HistoryOptions {
+    /// The instant the history runs to; by default the latest event the records show as happened.
+    pub as_of: Option<Instant>,
+}
+
+/// Counts and money for one month, for one segment or for the whole business.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthFigures {
+    pub active: u64,
+    pub mrr: Minor,
+    pub new: u64,
+    pub new_mrr: Minor,
+    pub reactivated: u64,
+    pub reactivation_mrr: Minor,
+    pub expanded: u64,
+    pub expansion_mrr: Minor,
+    pub contracted: u64,
+    pub contraction_mrr: Minor,
+    pub churned: u64,
+    pub churned_mrr: Minor,
+    /// Plan switches into this segment from another (segment views only).
+    pub moved_in: u64,
+    pub moved_in_mrr: Minor,
+    /// Plan switches out of this segment into another (segment views only).
+    pub moved_out: u64,
+    pub moved_out_mrr: Minor,
+    pub trials_started: u64,
+    pub trials_converted: u64,
+    pub trials_lost: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthHistory {
+    pub month: MonthIndex,
+    /// The data does not cover this month to its end.
+    pub partial: bool,
+    pub total: MonthFigures,
+    /// Indexed like [`History::segments`].
+    pub by_segment: Vec<MonthFigures>,
+}
+
+/// What happened to the records that do not feed the paid history, for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub subscriptions: u64,
+    /// Subscriptions that were paid-active at some point up to the as-of.
+    pub paid: u64,
+    /// `incomplete` or `incomplete_expired`: never paid.
+    pub never_paid: u64,
+    /// `paused`: no MRR while paused.
+    pub paused: u64,
+    /// A price of zero (or zero quantity): not a paid subscription.
+    pub free: u64,
+    /// Trials still running at the as-of.
+    pub trialing: u64,
+    /// Starting after the as-of: not part of this history.
+    pub after_as_of: u64,
+    pub plan_switches: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct History {
+    pub as_of: Instant,
+    /// The as-of was derived from the data rather than given.
+    pub as_of_derived: bool,
+    /// Segment names (`Pro (month)`), sorted.
+    pub segments: Vec<String>,
+    pub months: Vec<MonthHistory>,
+    pub counts: RecordCounts,
+}
+
+/// The part of a subscription during which it was paid-active.
+struct Span<'a> {
+    customer: &'a str,
+    segment: usize,
+    start: Instant,
+    /// When it ended, if it ended by the as-of.
+    end: Option<Instant>,
+    mrr: Minor,
+    predecessor: Option<usize>,
+    successor: Option<usize>,
+}
+
+enum TrialOutcome {
+    Converted,
+    Lost,
+}
+
+pub fn segment_name(subscription: &Subscription) -> String {
+    format!("{} ({})", subscription.product, subscription.interval.label())
+}
+
+/// The latest instant at which the records show something as having happened.
+pub fn derive_as_of(subscriptions: &[Subscription]) -> Option<Instant> {
+    subscriptions.iter().flat_map(Subscription::happened_instants).max()
+}
+
+/// Rebuilds the history. `None` when there is nothing to build it from (no subscriptions).
+pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option<History> {
+    let (as_of, as_of_derived) = match options.as_of {
+        Some(as_of) => (as_of, false),
+        None => (derive_as_of(subscriptions)?, true),
+    };
+    let mut segments: Vec<String> = subscriptions.iter().map(segment_name).collect();
+    segments.sort();
+    segments.dedup();
+    let segment_of: HashMap<&str, usize> = segments.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+
+    let mut counts = RecordCounts { subscriptions: subscriptions.len() as u64, ..RecordCounts::default() };
+    let mut spans: Vec<Span> = Vec::new();
+    // (instant, segment, outcome): trial starts carry `None`.
+    let mut trial_events: Vec<(Instant, usize, Option<TrialOutcome>)> = Vec::new();
+
+    for subscription in subscriptions {
+        if subscription.start > as_of {
+            counts.after_as_of += 1;
+            continue;
+        }
+        if subscription.status.never_paid() {
+            counts.never_paid += 1;
+            continue;
+        }
+        if subscription.mrr.is_zero() {
+            counts.free += 1;
+            continue;
+        }
+        if subscription.status == Status::Paused {
+            counts.paused += 1;
+        }
+        let segment = segment_name(subscription);
+        let segment = segment_of.get(segment.as_str()).copied().unwrap_or(0);
+        let end = effective_end(subscription).filter(|&end| end <= as_of);
+        let trial_end = subscription.trial_end.filter(|&t| t > subscription.start);
+        if let Some(trial_end) = trial_end {
+            let started = subscription.trial_start.unwrap_or(subscription.start).min(subscription.start);
+            trial_events.push((started, segment, None));
+            match end {
+                Some(end) if end <= trial_end => trial_events.push((end, segment, Some(TrialOutcome::Lost))),
+                _ if trial_end > as_of => counts.trialing += 1,
+                _ if subscription.status == Status::Paused => {
+                    trial_events.push((trial_end, segment, Some(TrialOutcome::Lost)))
+                }
+                _ => trial_events.push((trial_end, segment, Some(TrialOutcome::Converted))),
+            }
+        }
+        if subscription.status == Status::Paused {
+            continue;
+        }
+        let paid_start = trial_end.unwrap_or(subscription.start);
+        if paid_start > as_of || end.is_some_and(|end| end <= paid_start) {
+            continue;
+        }
+        spans.push(Span {
+            customer: &subscription.customer,
+            segment,
+            start: paid_start,
+            end,
+            mrr: subscription.mrr,
+            predecessor: None,
+            successor: None,
+        });
+    }
+    counts.paid = spans.len() as u64;
+    link_plan_switches(&mut spans);
+    counts.plan_switches = spans.iter().filter(|s| s.successor.is_some()).count() as u64;
+
+    let first_instant = spans.iter().map(|s| s.start).chain(trial_events.iter().map(|e| e.0)).min();
+    let Some(first_instant) = first_instant else {
+        return Some(History { as_of, as_of_derived, segments, months: Vec::new(), counts });
+    };
+    let first = MonthIndex::of(first_instant);
+    let last = MonthIndex::of(as_of);
+    let month_count = (last.0 - first.0 + 1).max(0) as usize;
+    let slot = |instant: Instant| (MonthIndex::of(instant).0 - first.0).clamp(0, month_count as i32 - 1) as usize;
+
+    let segment_count = segments.len();
+    let mut months: Vec<MonthHistory> = (0..month_count)
+        .map(|i| {
+            let month = MonthIndex(first.0 + i as i32);
+            MonthHistory {
+                month,
+                partial: month == last && as_of < last.end() - 1,
+                total: MonthFigures::default(),
+                by_segment: vec![MonthFigures::default(); segment_count],
+            }
+        })
+        .collect();
+
+    // Active counts and MRR accumulate from per-month deltas.
+    let mut active_delta = vec![vec![0i64; segment_count]; month_count];
+    let mut mrr_delta = vec![vec![Minor::ZERO; segment_count]; month_count];
+    let churned_before = earliest_churn_by_customer(&spans);
+
+    for span in &spans {
+        let start_slot = slot(span.start);
+        active_delta[start_slot][span.segment] += 1;
+        mrr_delta[start_slot][span.segment] += span.mrr;
+        match span.successor {
+            Some(next) => {
+                let next = &spans[next];
+                let switch_slot = slot(next.start);
+                active_delta[switch_slot][span.segment] -= 1;
+                mrr_delta[switch_slot][span.segment] -= span.mrr;
+                record_switch(&mut months[switch_slot], span, next);
+            }
+            None => {
+                if let Some(end) = span.end {
+                    let end_slot = slot(end);
+                    active_delta[end_slot][span.segment] -= 1;
+                    mrr_delta[end_slot][span.segment] -= span.mrr;
+                    let figures = &mut months[end_slot].by_segment[span.segment];
+                    figures.churned += 1;
+                    figures.churned_mrr += span.mrr;
+                }
+            }
+        }
+        if span.predecessor.is_none() {
+            let figures = &mut months[start_slot].by_segment[span.segment];
+            let returning = churned_before.get(span.customer).is_some_and(|&churn| churn <= span.start);
+            if returning {
+                figures.reactivated += 1;
+                figures.reactivation_mrr += span.mrr;
+            } else {
+                figures.new += 1;
+                figures.new_mrr += span.mrr;
+            }
+        }
+    }
+    for (instant, segment, outcome) in &trial_events {
+        let figures = &mut months[slot(*instant)].by_segment[*segment];
+        match outcome {
+            None => figures.trials_started += 1,
+            Some(TrialOutcome::Converted) => figures.trials_converted += 1,
+            Some(TrialOutcome::Lost) => figures.trials_lost += 1,
+        }
+    }
+
+    let mut active = vec![0i64; segment_count];
+    let mut mrr = vec![Minor::ZERO; segment_count];
+    for (index, month) in months.iter_mut().enumerate() {
+        for segment in 0..segment_count {
+            active[segment] += active_delta[index][segment];
+            mrr[segment] += mrr_delta[index][segment];
+            let figures = &mut month.by_segment[segment];
+            figures.active = active[segment].max(0) as u64;
+            figures.mrr = mrr[segment];
+        }
+        let total = &mut month.total;
+        for figures in &month.by_segment {
+            total.active += figures.active;
+            total.mrr += figures.mrr;
+            total.new += figures.new;
+            total.new_mrr += figures.new_mrr;
+            total.reactivated += figures.reactivated;
+            total.reactivation_mrr += figures.reactivation_mrr;
+            total.churned += figures.churned;
+            total.churned_mrr += figures.churned_mrr;
+            total.trials_started += figures.trials_started;
+            total.trials_converted += figures.trials_converted;
+            total.trials_lost += figures.trials_lost;
+        }
+    }
+    Some(History { as_of, as_of_derived, segments, months, counts })
+}
+
+/// When a subscription ends (or is scheduled to), by the export's own rules: its recorded end, or
+/// for a live one set to cancel at period end, that period's end.
+fn effective_end(subscription: &Subscription) -> Option<Instant> {
+    subscription.ended_at.or_else(|| {
+        if subscription.cancel_at_period_end && subscription.status != Status::Canceled {
+            subscription.current_period_end
+        } else {
+            None
+        }
+    })
+}
+
+/// Links each span to the same customer's span it switched from: the one that ended closest to its
+/// start, within the switch window, that started before it and has no other successor yet.
+fn link_plan_switches(spans: &mut [Span]) {
+    let mut by_customer: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, span) in spans.iter().enumerate() {
+        by_customer.entry(span.customer).or_default().push(index);
+    }
+    let mut groups: Vec<Vec<usize>> = by_customer.into_values().filter(|g| g.len() > 1).collect();
+    // Deterministic whatever the hash order: groups are independent, but keep the work ordered.
+    groups.sort_unstable_by_key(|g| g[0]);
+    for mut group in groups {
+        group.sort_by_key(|&i| (spans[i].start, i));
+        // Ended spans by end time, for a window search.
+        let mut ended: Vec<(Instant, usize)> = group.iter().filter_map(|&i| spans[i].end.map(|e| (e, i))).collect();
+        ended.sort_unstable();
+        for &next in &group {
+            let start = spans[next].start;
+            let from = ended.partition_point(|&(end, _)| end < start - SWITCH_WINDOW_SECONDS);
+            let best = ended[from..]
+                .iter()
+                .take_while(|&&(end, _)| end <= start + SWITCH_WINDOW_SECONDS)
+                .filter(|&&(_, previous)| {
+                    previous != next && spans[previous].start < start && spans[previous].successor.is_none()
+                })
+                .min_by_key(|&&(end, previous)| ((end - start).abs(), previous))
+                .map(|&(_, previous)| previous);
+            if let Some(previous) = best {
+                spans[previous].successor = Some(next);
+                spans[next].predecessor = Some(previous);
+            }
+        }
+    }
+}
+
+/// For each customer, the earliest instant at which one of their subscriptions churned (ended with no
+/// switch to another).
+fn earliest_churn_by_customer<'a>(spans: &[Span<'a>]) -> HashMap<&'a str, Instant> {
+    let mut earliest: HashMap<&str, Instant> = HashMap::new();
+    for span in spans.iter().filter(|s| s.successor.is_none()) {
+        if let Some(end) = span.end {
+            let entry = earliest.entry(span.customer).or_insert(end);
+            *entry = (*entry).min(end);
+        }
+    }
+    earliest
+}
+
+fn record_switch(month: &mut MonthHistory, from: &Span, to: &Span) {
+    let difference = to.mrr - from.mrr;
+    let total = &mut month.total;
+    if difference.is_negative() {
+        total.contracted += 1;
+        total.contraction_mrr += -difference;
+    } else if !difference.is_zero() {
+        total.expanded += 1;
+        total.expansion_mrr += difference;
+    }
+    if from.segment == to.segment {
+        let figures = &mut month.by_segment[from.segment];
+        if difference.is_negative() {
+            figures.contracted += 1;
+            figures.contraction_mrr += -difference;
+        } else if !difference.is_zero() {
+            figures.expanded += 1;
+            figures.expansion_mrr += difference;
+        }
+    } else {
+        let out = &mut month.by_segment[from.segment];
+        out.moved_out += 1;
+        out.moved_out_mrr += from.mrr;
+        let into = &mut month.by_segment[to.segment];
+        into.moved_in += 1;
+        into.moved_in_mrr += to.mrr;
+    }
+}

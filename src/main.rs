@@ -1,0 +1,220 @@
+//! The native command, `subtwin`: a thin wrapper that reads files and arguments, calls the core, and
+//! prints what comes back. Exit codes, for every subcommand: 0 success; 1 the input was read but a
+//! check the person asked for failed (such as `--strict`); 2 unusable input or arguments, with the
+//! reason on stderr. A closed output pipe ends the command quietly.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use subtwin::demo::{self, DemoConfig};
+use subtwin::import::values::{parse_as_of, parse_instant};
+use subtwin::import::ImportOptions;
+use subtwin::report::{history_view, render_text, to_json};
+use subtwin::{history, history_of_export, HistoryRequest};
+
+#[derive(Parser)]
+#[command(
+    name = "subtwin",
+    version,
+    about = "A digital twin of a subscription business, from its billing export."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rebuild the history (paid subscribers, MRR and its movements, trials) month by month.
+    History {
+        /// A Stripe subscriptions export (CSV).
+        file: PathBuf,
+        /// Run the history to this instant (YYYY-MM-DD means the end of that day, UTC); by default
+        /// the latest event the file records.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Analyse this currency (ISO code); by default the one most subscriptions use.
+        #[arg(long, value_name = "CODE")]
+        currency: Option<String>,
+        /// Exit with 1 when any row was set aside.
+        #[arg(long)]
+        strict: bool,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the demo company's Stripe subscriptions export to stdout (or --output).
+    Demo {
+        /// How many subscription rows to write.
+        #[arg(long, value_name = "N")]
+        subscriptions: Option<usize>,
+        /// The random seed; the same seed writes the same file.
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// The export's as-of instant (YYYY-MM-DD HH:MM, UTC).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// How the command ends: an exit code, with a message for stderr when it failed.
+enum Outcome {
+    Done,
+    CheckFailed(String),
+    Unusable(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::History {
+            file,
+            as_of,
+            currency,
+            strict,
+            json,
+        } => run_history(&file, as_of, currency, strict, json),
+        Command::Demo {
+            subscriptions,
+            seed,
+            as_of,
+            output,
+        } => run_demo(subscriptions, seed, as_of, output),
+    };
+    match outcome {
+        Outcome::Done => ExitCode::SUCCESS,
+        Outcome::CheckFailed(message) => {
+            let _ = writeln!(io::stderr(), "subtwin: {message}");
+            ExitCode::from(1)
+        }
+        Outcome::Unusable(message) => {
+            let _ = writeln!(io::stderr(), "subtwin: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_history(
+    file: &PathBuf,
+    as_of: Option<String>,
+    currency: Option<String>,
+    strict: bool,
+    json: bool,
+) -> Outcome {
+    let as_of = match as_of.as_deref().map(|text| (text, parse_as_of(text))) {
+        None => None,
+        Some((_, Some(instant))) => Some(instant),
+        Some((text, None)) => {
+            return Outcome::Unusable(format!(
+                "--as-of `{text}` is not a date; write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC)."
+            ))
+        }
+    };
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            return Outcome::Unusable(format!(
+                "{}: cannot read the file ({error}).",
+                file.display()
+            ))
+        }
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    let request = HistoryRequest {
+        import: ImportOptions { currency },
+        history: history::HistoryOptions { as_of },
+    };
+    let report = match history_of_export(&name, &bytes, &request, &mut |_| {}) {
+        Ok(report) => report,
+        Err(error) => return Outcome::Unusable(error.to_string()),
+    };
+    let printed = if json {
+        print_stdout(&format!("{}\n", to_json(&report)))
+    } else {
+        let mut stderr = io::stderr().lock();
+        for p in &report.problems {
+            let _ = writeln!(
+                stderr,
+                "{}:{}: {} `{}`: {}. {}",
+                p.file, p.line, p.column, p.value, p.reason, p.hint
+            );
+        }
+        print_stdout(&render_text(&history_view(&report)))
+    };
+    if let Err(outcome) = printed {
+        return outcome;
+    }
+    if strict && !report.problems.is_empty() {
+        let rows = report.summary.rows_set_aside;
+        return Outcome::CheckFailed(format!(
+            "--strict: {rows} row(s) were set aside; see the problems listed."
+        ));
+    }
+    Outcome::Done
+}
+
+fn run_demo(
+    subscriptions: Option<usize>,
+    seed: Option<u64>,
+    as_of: Option<String>,
+    output: Option<PathBuf>,
+) -> Outcome {
+    let mut config = DemoConfig::default();
+    if let Some(n) = subscriptions {
+        config.subscriptions = n;
+    }
+    if let Some(seed) = seed {
+        config.seed = seed;
+    }
+    if let Some(text) = as_of {
+        match parse_instant(&text).and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) {
+            Some(instant) => config.as_of = instant,
+            None => {
+                return Outcome::Unusable(format!(
+                    "--as-of `{text}` is not a date; write YYYY-MM-DD HH:MM (UTC)."
+                ))
+            }
+        }
+    }
+    let result = match &output {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => demo::write_stripe_csv(io::BufWriter::new(file), &config),
+            Err(error) => {
+                return Outcome::Unusable(format!(
+                    "{}: cannot create the file ({error}).",
+                    path.display()
+                ))
+            }
+        },
+        None => demo::write_stripe_csv(io::BufWriter::new(io::stdout().lock()), &config),
+    };
+    match result {
+        Ok(()) => Outcome::Done,
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Outcome::Done,
+        Err(error) => Outcome::Unusable(format!("cannot write the demo export ({error}).")),
+    }
+}
+
+/// Writes to stdout; a closed pipe (`subtwin history x | head`) ends the command quietly.
+fn print_stdout(text: &str) -> Result<(), Outcome> {
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(Outcome::Done),
+        Err(error) => Err(Outcome::Unusable(format!(
+            "cannot write the output ({error})."
+        ))),
+    }
+}

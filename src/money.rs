@@ -1,0 +1,340 @@
+//! Exact money.
+//!
+//! Amounts are kept as exact rationals of the currency's minor unit (cents for USD, yen for JPY), so
+//! that a yearly price divided by twelve, summed over thousands of subscriptions, loses nothing.
+//! Rounding to the minor unit happens only when a number leaves the core: for display and for JSON.
+//! The number of minor-unit digits of each currency comes from ISO 4217 (the `iso_currency` crate).
+
+use num_rational::Ratio;
+use num_traits::{Signed, ToPrimitive, Zero};
+
+/// An exact amount in minor units of some currency (the currency is carried alongside, not inside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Minor(Ratio<i128>);
+
+impl Minor {
+    pub const ZERO: Minor = Minor(Ratio::new_raw(0, 1));
+
+    pub fn from_integer(minor_units: i128) -> Minor {
+        Minor(Ratio::from_integer(minor_units))
+    }
+
+    /// `numerator / denominator` minor units; `None` when the denominator is zero.
+    pub fn from_fraction(numerator: i128, denominator: i128) -> Option<Minor> {
+        if denominator == 0 {
+            return None;
+        }
+        Some(Minor(Ratio::new(numerator, denominator)))
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0.is_negative()
+    }
+
+    /// Multiplies by `numerator / denominator`, exactly. `None` on overflow or a zero denominator.
+    pub fn scale(self, numerator: i128, denominator: i128) -> Option<Minor> {
+        if denominator == 0 {
+            return None;
+        }
+        let factor = Ratio::new(numerator, denominator);
+        let numer = self.0.numer().checked_mul(*factor.numer())?;
+        let denom = self.0.denom().checked_mul(*factor.denom())?;
+        Some(Minor(Ratio::new(numer, denom)))
+    }
+
+    /// Rounds to a whole number of minor units, halves away from zero.
+    pub fn round_to_minor(self) -> i128 {
+        self.0.round().to_integer()
+    }
+
+    /// Major units rounded to the currency's minor unit, as JSON carries them.
+    pub fn to_major_f64(self, currency: &Currency) -> f64 {
+        let minor = self.round_to_minor();
+        let scale = 10f64.powi(currency.minor_digits as i32);
+        // Both operands are exact in f64 for any realistic amount and the division is correctly
+        // rounded, so the result is the same on every platform.
+        minor.to_f64().unwrap_or(f64::NAN) / scale
+    }
+}
+
+impl Default for Minor {
+    fn default() -> Self {
+        Minor::ZERO
+    }
+}
+
+impl std::ops::Add for Minor {
+    type Output = Minor;
+    fn add(self, other: Minor) -> Minor {
+        Minor(self.0 + other.0)
+    }
+}
+
+impl std::ops::AddAssign for Minor {
+    fn add_assign(&mut self, other: Minor) {
+        self.0 += other.0;
+    }
+}
+
+impl std::ops::Sub for Minor {
+    type Output = Minor;
+    fn sub(self, other: Minor) -> Minor {
+        Minor(self.0 - other.0)
+    }
+}
+
+impl std::ops::SubAssign for Minor {
+    fn sub_assign(&mut self, other: Minor) {
+        self.0 -= other.0;
+    }
+}
+
+impl std::ops::Neg for Minor {
+    type Output = Minor;
+    fn neg(self) -> Minor {
+        Minor(-self.0)
+    }
+}
+
+impl std::iter::Sum for Minor {
+    fn sum<I: Iterator<Item = Minor>>(iter: I) -> Minor {
+        iter.fold(Minor::ZERO, |a, b| a + b)
+    }
+}
+
+/// An ISO 4217 currency as the analysis uses it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Currency {
+    /// Lower-case code, as Stripe writes it (`usd`).
+    pub code: String,
+    /// Digits of the minor unit: 2 for USD, 0 for JPY, 3 for KWD.
+    pub minor_digits: u32,
+    /// The symbol used for display (`$`), or the upper-case code when ISO gives none.
+    pub symbol: String,
+}
+
+impl Currency {
+    /// Looks a code up in ISO 4217, case-insensitively. `None` for an unknown code.
+    pub fn from_code(code: &str) -> Option<Currency> {
+        let upper = code.trim().to_ascii_uppercase();
+        let iso = iso_currency::Currency::from_code(&upper)?;
+        // Funds and precious metals have no minor unit in ISO 4217; whole units are the honest choice.
+        let minor_digits = iso.exponent().map(u32::from).unwrap_or(0);
+        let symbol = iso.symbol().symbol;
+        let symbol = if symbol.is_empty() { upper.clone() } else { symbol };
+        Some(Currency { code: upper.to_ascii_lowercase(), minor_digits, symbol })
+    }
+
+    /// Formats an amount for people: `$12,345.67`, `¥1,200`, rounded to the minor unit.
+    pub fn format(&self, amount: Minor) -> String {
+        let minor = amount.round_to_minor();
+        let sign = if minor < 0 { "-" } else { "" };
+        let minor = minor.unsigned_abs();
+        let scale = 10u128.pow(self.minor_digits);
+        let whole = group_thousands(minor / scale);
+        if self.minor_digits == 0 {
+            format!("{sign}{}{whole}", self.symbol)
+        } else {
+            let fraction = minor % scale;
+            let digits = self.minor_digits as usize;
+            format!("{sign}{}{whole}.{fraction:0digits$}", self.symbol)
+        }
+    }
+
+    /// Formats a whole-unit amount compactly for chart axes: `$1.2k`, `$3.4M`.
+    pub fn format_compact(&self, major: f64) -> String {
+        let (value, suffix) = match major.abs() {
+            m if m >= 1e9 => (major / 1e9, "B"),
+            m if m >= 1e6 => (major / 1e6, "M"),
+            m if m >= 1e3 => (major / 1e3, "k"),
+            _ => (major, ""),
+        };
+        let text = if suffix.is_empty() || value.abs() >= 100.0 {
+            format!("{value:.0}")
+        } else {
+            let text = format!("{value:.1}");
+            text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
+        };
+        format!("{}{text}{suffix}", self.symbol)
+    }
+}
+
+/// `1234567` becomes `1,234,567`.
+pub fn group_thousands(value: u128) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Parses a non-negative decimal amount in major units (`19.00`, `1,234.50`, `60,00`) into exact
+/// minor units. Returns a sentence saying what is wrong otherwise.
+///
+/// Separators: a `.` is a decimal point unless the text also holds a later `,`. A lone `,` followed
+/// by one or two digits (or as many as the currency's minor digits) is a decimal comma; a `,`
+/// followed by groups of exactly three digits separates thousands. Anything else is refused rather
+/// than guessed at.
+pub fn parse_major_amount(text: &str, currency_minor_digits: u32) -> Result<Minor, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("the amount is blank".into());
+    }
+    if trimmed.starts_with('-') {
+        return Err("the amount is negative".into());
+    }
+    let unsigned = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    let normalised = normalise_separators(unsigned)
+        .ok_or_else(|| format!("`{trimmed}` is not a number this importer can read unambiguously"))?;
+    let (whole, fraction) = match normalised.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (normalised.as_str(), ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+        return Err(format!("`{trimmed}` is not a number"));
+    }
+    if whole.len() + fraction.len() > 30 {
+        return Err(format!("`{trimmed}` has more digits than any real price"));
+    }
+    let digits: String = format!("{whole}{fraction}");
+    let numerator: i128 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| format!("`{trimmed}` is not a number"))? };
+    let exponent = currency_minor_digits as i32 - fraction.len() as i32;
+    let amount = if exponent >= 0 {
+        Minor::from_integer(numerator).scale(10i128.pow(exponent as u32), 1)
+    } else {
+        Minor::from_fraction(numerator, 10i128.pow((-exponent) as u32))
+    };
+    amount.ok_or_else(|| format!("`{trimmed}` is too large"))
+}
+
+/// Rewrites `1,234.50`, `1.234,50` and `60,00` as `1234.50`, `1234.50` and `60.00`; `None` when the
+/// separators are ambiguous or malformed.
+fn normalise_separators(text: &str) -> Option<String> {
+    let last_comma = text.rfind(',');
+    let last_dot = text.rfind('.');
+    let (decimal, thousands) = match (last_comma, last_dot) {
+        (None, None) => return Some(text.to_owned()),
+        (Some(c), Some(d)) if c < d => ('.', ','),
+        (Some(_), Some(_)) => (',', '.'),
+        (None, Some(_)) => ('.', ','),
+        (Some(c), None) => {
+            let after = &text[c + 1..];
+            let commas = text.matches(',').count();
+            if commas == 1 && !after.is_empty() && after.len() <= 2 {
+                (',', '.')
+            } else if after.len() == 3 {
+                // `1,234` or `1,234,567`: thousands, never a three-digit decimal fraction.
+                ('.', ',')
+            } else {
+                return None;
+            }
+        }
+    };
+    let (whole, fraction) = match text.rfind(decimal) {
+        Some(position) if decimal == '.' || text.matches(decimal).count() == 1 => {
+            (&text[..position], Some(&text[position + 1..]))
+        }
+        Some(_) => return None,
+        None => (text, None),
+    };
+    if whole.matches(decimal).count() > 0 {
+        return None;
+    }
+    if whole.contains(thousands) {
+        let groups: Vec<&str> = whole.split(thousands).collect();
+        let first_ok = !groups[0].is_empty() && groups[0].len() <= 3;
+        if !first_ok || groups[1..].iter().any(|g| g.len() != 3) {
+            return None;
+        }
+    }
+    let mut out: String = whole.chars().filter(|&c| c != thousands).collect();
+    if let Some(fraction) = fraction {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::from_code("usd").expect("usd is in ISO 4217")
+    }
+
+    #[test]
+    fn currencies_take_their_minor_digits_from_iso_4217() {
+        assert_eq!(Currency::from_code("USD").map(|c| c.minor_digits), Some(2));
+        assert_eq!(Currency::from_code("jpy").map(|c| c.minor_digits), Some(0));
+        assert_eq!(Currency::from_code("kwd").map(|c| c.minor_digits), Some(3));
+        assert_eq!(Currency::from_code("xyz"), None);
+    }
+
+    #[test]
+    fn amounts_parse_to_exact_minor_units() {
+        let cases: &[(&str, u32, Option<i128>)] = &[
+            ("19.00", 2, Some(1900)),
+            ("19", 2, Some(1900)),
+            ("19.5", 2, Some(1950)),
+            ("60,00", 2, Some(6000)),
+            ("1,234.56", 2, Some(123456)),
+            ("1.234,56", 2, Some(123456)),
+            ("1,234", 2, Some(123400)),
+            ("1200", 0, Some(1200)),
+            ("0", 2, Some(0)),
+            ("-5.00", 2, None),
+            ("abc", 2, None),
+            ("1,2,3", 2, None),
+            ("", 2, None),
+            ("NaN", 2, None),
+            ("inf", 2, None),
+            ("1e5", 2, None),
+        ];
+        for (text, digits, expected) in cases {
+            let parsed = parse_major_amount(text, *digits).ok().map(|m| m.round_to_minor());
+            assert_eq!(parsed, *expected, "parsing {text:?}");
+        }
+    }
+
+    #[test]
+    fn sub_minor_fractions_are_kept_exactly() {
+        let amount = parse_major_amount("0.005", 2).expect("valid");
+        assert_eq!(amount, Minor::from_fraction(1, 2).expect("nonzero"));
+        let twelve = (0..12).map(|_| Minor::from_integer(19000).scale(1, 12).expect("fits")).sum::<Minor>();
+        assert_eq!(twelve, Minor::from_integer(19000));
+    }
+
+    #[test]
+    fn rounding_goes_half_away_from_zero() {
+        assert_eq!(Minor::from_fraction(5, 2).map(Minor::round_to_minor), Some(3));
+        assert_eq!(Minor::from_fraction(-5, 2).map(Minor::round_to_minor), Some(-3));
+        assert_eq!(Minor::from_fraction(7, 3).map(Minor::round_to_minor), Some(2));
+    }
+
+    #[test]
+    fn display_formats_group_thousands_and_respect_minor_digits() {
+        assert_eq!(usd().format(Minor::from_integer(123456789)), "$1,234,567.89");
+        assert_eq!(usd().format(Minor::from_integer(-5)), "-$0.05");
+        let yen = Currency::from_code("jpy").expect("jpy is in ISO 4217");
+        assert_eq!(yen.format(Minor::from_integer(1200)), "¥1,200");
+        assert_eq!(usd().format_compact(12_345.0), "$12.3k");
+        assert_eq!(usd().format_compact(2_000_000.0), "$2M");
+        assert_eq!(usd().format_compact(950.0), "$950");
+    }
+
+    #[test]
+    fn json_major_units_are_rounded_to_the_minor_unit() {
+        let third = Minor::from_fraction(10000, 3).expect("nonzero");
+        assert_eq!(third.to_major_f64(&usd()), 33.33);
+    }
+}

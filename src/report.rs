@@ -1,0 +1,421 @@
+//! Reports: the history as the documented JSON shape, and as text for people.
+//!
+//! [`HistoryReport`] is the one JSON shape that the command prints with `--json` and that the page's
+//! worker hands to the page; the page's tables and charts are built from it, so what a person reads
+//! in the browser and what a script reads from the command are the same numbers. Money is in major
+//! units, rounded to the currency's minor unit.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::history::{History, MonthFigures};
+use crate::import::values::{format_instant, format_instant_readable, parse_instant, MonthIndex};
+use crate::import::{Import, Problem};
+use crate::money::{group_thousands, Currency, Minor};
+
+/// The conventions behind every number, stated once for the page, the command and the README.
+pub const CONVENTIONS: &str = "Time is UTC and months are calendar months. MRR is list price × quantity per \
+month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12, ÷ the interval count), before discounts; trials count \
+no MRR. A subscription is paid from its trial end (or its start, without a trial) until it ends; a month's \
+figures are the state just before the next month begins. The unit is the subscription. A plan switch (the \
+same customer starts another subscription within 7 days of one ending) is expansion or contraction, not churn; \
+a customer who comes back later is a reactivation. A lost trial is not churn.";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryReport {
+    pub format: String,
+    pub currency: String,
+    pub as_of: String,
+    pub summary: Summary,
+    pub segments: Vec<String>,
+    pub months: Vec<MonthReport>,
+    pub inputs: Vec<InputReport>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Data rows in the file.
+    pub rows_read: u64,
+    /// Rows with at least one problem, left out of every figure.
+    pub rows_set_aside: u64,
+    /// Subscriptions read (rows not set aside).
+    pub subscriptions: u64,
+    pub paid: u64,
+    pub never_paid: u64,
+    pub paused: u64,
+    pub free: u64,
+    pub trialing: u64,
+    pub after_as_of: u64,
+    pub plan_switches: u64,
+    pub as_of_derived: bool,
+    pub first_month: Option<String>,
+    pub last_month: Option<String>,
+    pub other_currencies: Vec<CurrencyCount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrencyCount {
+    pub currency: String,
+    pub rows: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputReport {
+    pub file: String,
+    pub format: String,
+    pub confidence: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MonthReport {
+    pub month: String,
+    pub partial: bool,
+    #[serde(flatten)]
+    pub figures: FiguresReport,
+    pub by_segment: BTreeMap<String, FiguresReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FiguresReport {
+    pub active: u64,
+    pub mrr: f64,
+    pub new: u64,
+    pub churned: u64,
+    pub reactivated: u64,
+    pub expanded: u64,
+    pub contracted: u64,
+    pub new_mrr: f64,
+    pub expansion_mrr: f64,
+    pub contraction_mrr: f64,
+    pub churned_mrr: f64,
+    pub reactivation_mrr: f64,
+    /// Segment views only: plan switches into and out of the segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_out: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_in_mrr: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_out_mrr: Option<f64>,
+    pub trials_started: u64,
+    pub trials_converted: u64,
+    pub trials_lost: u64,
+}
+
+impl FiguresReport {
+    fn from_figures(figures: &MonthFigures, currency: &Currency, segment_view: bool) -> FiguresReport {
+        let money = |amount: Minor| amount.to_major_f64(currency);
+        FiguresReport {
+            active: figures.active,
+            mrr: money(figures.mrr),
+            new: figures.new,
+            churned: figures.churned,
+            reactivated: figures.reactivated,
+            expanded: figures.expanded,
+            contracted: figures.contracted,
+            new_mrr: money(figures.new_mrr),
+            expansion_mrr: money(figures.expansion_mrr),
+            contraction_mrr: money(figures.contraction_mrr),
+            churned_mrr: money(figures.churned_mrr),
+            reactivation_mrr: money(figures.reactivation_mrr),
+            moved_in: segment_view.then_some(figures.moved_in),
+            moved_out: segment_view.then_some(figures.moved_out),
+            moved_in_mrr: segment_view.then(|| money(figures.moved_in_mrr)),
+            moved_out_mrr: segment_view.then(|| money(figures.moved_out_mrr)),
+            trials_started: figures.trials_started,
+            trials_converted: figures.trials_converted,
+            trials_lost: figures.trials_lost,
+        }
+    }
+}
+
+pub fn history_report(import: &Import, history: &History) -> HistoryReport {
+    let currency = &import.currency;
+    let months: Vec<MonthReport> = history
+        .months
+        .iter()
+        .map(|month| MonthReport {
+            month: month.month.label(),
+            partial: month.partial,
+            figures: FiguresReport::from_figures(&month.total, currency, false),
+            by_segment: history
+                .segments
+                .iter()
+                .zip(&month.by_segment)
+                .map(|(name, figures)| (name.clone(), FiguresReport::from_figures(figures, currency, true)))
+                .collect(),
+        })
+        .collect();
+    let counts = &history.counts;
+    HistoryReport {
+        format: import.format.name().to_owned(),
+        currency: currency.code.clone(),
+        as_of: format_instant(history.as_of),
+        summary: Summary {
+            rows_read: import.rows_read,
+            rows_set_aside: import.rows_set_aside(),
+            subscriptions: counts.subscriptions,
+            paid: counts.paid,
+            never_paid: counts.never_paid,
+            paused: counts.paused,
+            free: counts.free,
+            trialing: counts.trialing,
+            after_as_of: counts.after_as_of,
+            plan_switches: counts.plan_switches,
+            as_of_derived: history.as_of_derived,
+            first_month: months.first().map(|m| m.month.clone()),
+            last_month: months.last().map(|m| m.month.clone()),
+            other_currencies: import
+                .other_currencies
+                .iter()
+                .map(|(currency, rows)| CurrencyCount { currency: currency.clone(), rows: *rows })
+                .collect(),
+        },
+        segments: history.segments.clone(),
+        months,
+        inputs: vec![InputReport {
+            file: import.file.clone(),
+            format: import.format.name().to_owned(),
+            confidence: "certain".to_owned(),
+        }],
+        problems: import.problems.clone(),
+    }
+}
+
+/// The report as the command prints it and the page receives it: compact JSON, one line.
+pub fn to_json(report: &HistoryReport) -> String {
+    // Serialising plain structs of numbers, strings and maps with string keys cannot fail.
+    serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// A label and its value, both ready to show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
+/// A table of display strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Everything the page shows as text, formatted here so that no number is computed in JavaScript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryView {
+    pub facts: Vec<Fact>,
+    pub conventions: String,
+    pub months: Table,
+    pub segments: Table,
+    pub problems: Table,
+    /// The rows set aside, as a CSV file a person can download and fix.
+    pub problems_csv: String,
+}
+
+pub fn history_view(report: &HistoryReport) -> HistoryView {
+    let currency = Currency::from_code(&report.currency)
+        .unwrap_or(Currency { code: report.currency.clone(), minor_digits: 2, symbol: report.currency.to_uppercase() });
+    let money = |major: f64| currency.format(major_to_minor(major, &currency));
+    let count = |n: u64| group_thousands(u128::from(n));
+    let s = &report.summary;
+    let last = report.months.last();
+    let as_of = parse_instant(&report.as_of).map(format_instant_readable).unwrap_or_else(|| report.as_of.clone());
+    let mut facts = vec![
+        Fact { label: "Format".into(), value: describe_inputs(report) },
+        Fact {
+            label: "Rows".into(),
+            value: format!("{} read, {} set aside", count(s.rows_read), count(s.rows_set_aside)),
+        },
+        Fact {
+            label: "Months".into(),
+            value: match (&s.first_month, &s.last_month) {
+                (Some(first), Some(last_month)) => {
+                    let partial = if report.months.last().is_some_and(|m| m.partial) { " (last month partial)" } else { "" };
+                    format!("{first} to {last_month}{partial}")
+                }
+                _ => "none".into(),
+            },
+        },
+        Fact {
+            label: "As of".into(),
+            value: format!("{as_of}{}", if s.as_of_derived { " (the latest event in the file)" } else { "" }),
+        },
+        Fact { label: "Currency".into(), value: report.currency.to_uppercase() },
+        Fact { label: "Segments".into(), value: report.segments.join(", ") },
+        Fact { label: "Paid subscribers".into(), value: last.map(|m| count(m.figures.active)).unwrap_or_default() },
+        Fact { label: "MRR".into(), value: last.map(|m| money(m.figures.mrr)).unwrap_or_default() },
+        Fact {
+            label: "Subscriptions".into(),
+            value: format!(
+                "{} read: {} ever paid, {} in trial now, {} never paid (incomplete), {} paused, {} free, {} plan switches",
+                count(s.subscriptions),
+                count(s.paid),
+                count(s.trialing),
+                count(s.never_paid),
+                count(s.paused),
+                count(s.free),
+                count(s.plan_switches)
+            ),
+        },
+    ];
+    if s.after_as_of > 0 {
+        facts.push(Fact { label: "After the as-of".into(), value: format!("{} subscriptions start later and are left out", count(s.after_as_of)) });
+    }
+    if !s.other_currencies.is_empty() {
+        let others: Vec<String> =
+            s.other_currencies.iter().map(|c| format!("{} in {}", count(c.rows), c.currency.to_uppercase())).collect();
+        facts.push(Fact { label: "Other currencies".into(), value: format!("{} (set aside, never added in)", others.join(", ")) });
+    }
+
+    let month_columns = [
+        "Month", "Paid", "MRR", "New", "New MRR", "Reactivated", "Expansion MRR", "Contraction MRR", "Churned",
+        "Churned MRR", "Trials started", "Converted", "Lost",
+    ];
+    let months = Table {
+        columns: month_columns.iter().map(|c| c.to_string()).collect(),
+        rows: report
+            .months
+            .iter()
+            .rev()
+            .map(|m| {
+                let f = &m.figures;
+                vec![
+                    if m.partial { format!("{} (partial)", m.month) } else { m.month.clone() },
+                    count(f.active),
+                    money(f.mrr),
+                    count(f.new),
+                    money(f.new_mrr),
+                    count(f.reactivated),
+                    money(f.expansion_mrr),
+                    money(f.contraction_mrr),
+                    count(f.churned),
+                    money(f.churned_mrr),
+                    count(f.trials_started),
+                    count(f.trials_converted),
+                    count(f.trials_lost),
+                ]
+            })
+            .collect(),
+    };
+    let segments = Table {
+        columns: ["Segment", "Paid", "MRR", "Share of MRR"].iter().map(|c| c.to_string()).collect(),
+        rows: match last {
+            None => Vec::new(),
+            Some(last) => {
+                let mut rows: Vec<(&String, &FiguresReport)> = last.by_segment.iter().collect();
+                rows.sort_by(|a, b| b.1.mrr.total_cmp(&a.1.mrr).then(a.0.cmp(b.0)));
+                rows.into_iter()
+                    .map(|(name, f)| {
+                        let share = if last.figures.mrr > 0.0 { 100.0 * f.mrr / last.figures.mrr } else { 0.0 };
+                        vec![name.clone(), count(f.active), money(f.mrr), format!("{share:.1}%")]
+                    })
+                    .collect()
+            }
+        },
+    };
+    let problem_columns = ["file", "line", "column", "value", "reason", "hint"];
+    let problems = Table {
+        columns: problem_columns.iter().map(|c| c.to_string()).collect(),
+        rows: report
+            .problems
+            .iter()
+            .map(|p| vec![p.file.clone(), p.line.to_string(), p.column.clone(), p.value.clone(), p.reason.clone(), p.hint.clone()])
+            .collect(),
+    };
+    let problems_csv = problems_csv(&report.problems);
+    HistoryView { facts, conventions: CONVENTIONS.to_owned(), months, segments, problems, problems_csv }
+}
+
+fn describe_inputs(report: &HistoryReport) -> String {
+    report
+        .inputs
+        .iter()
+        .map(|input| {
+            let label = match input.format.as_str() {
+                "stripe" => "Stripe subscriptions export",
+                other => other,
+            };
+            format!("{} ({label}, {})", input.file, input.confidence)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// JSON money is rounded to the minor unit, so this recovers the exact minor amount.
+fn major_to_minor(major: f64, currency: &Currency) -> Minor {
+    let scale = 10f64.powi(currency.minor_digits as i32);
+    Minor::from_integer((major * scale).round() as i128)
+}
+
+/// The problems as CSV with a header, for download.
+pub fn problems_csv(problems: &[Problem]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = ["file", "line", "column", "value", "reason", "hint"];
+    let mut rows: Vec<[String; 6]> = vec![header.map(str::to_owned)];
+    rows.extend(problems.iter().map(|p| {
+        [p.file.clone(), p.line.to_string(), p.column.clone(), p.value.clone(), p.reason.clone(), p.hint.clone()]
+    }));
+    for row in rows {
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(&row);
+    }
+    writer.into_inner().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
+}
+
+/// The view as plain text for a terminal: facts, then the month table with aligned columns.
+pub fn render_text(view: &HistoryView) -> String {
+    let mut out = String::new();
+    let width = view.facts.iter().map(|f| f.label.chars().count()).max().unwrap_or(0);
+    for fact in &view.facts {
+        out.push_str(&format!("{:<width$}  {}\n", fact.label, fact.value));
+    }
+    out.push('\n');
+    out.push_str(&render_table(&view.segments));
+    out.push('\n');
+    out.push_str(&render_table(&view.months));
+    out
+}
+
+fn render_table(table: &Table) -> String {
+    let mut widths: Vec<usize> = table.columns.iter().map(|c| c.chars().count()).collect();
+    for row in &table.rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let w = widths.get(i).copied().unwrap_or(0);
+                if i == 0 {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        format!("{}\n", parts.join("  ").trim_end())
+    };
+    let mut out = line(&table.columns);
+    for row in &table.rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+/// A month label for charts.
+pub fn month_of(label: &str) -> Option<MonthIndex> {
+    let (year, month) = label.split_once('-')?;
+    let year: i32 = year.parse().ok()?;
+    let month: i32 = month.parse().ok()?;
+    (1..=12).contains(&month).then_some(MonthIndex(year * 12 + month - 1))
+}
