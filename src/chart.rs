@@ -51,7 +51,11 @@ pub fn segment_order(report: &HistoryReport) -> Vec<(String, RGBColor)> {
         let mrr = |name: &String| last.by_segment.get(name).map(|f| f.mrr).unwrap_or(0.0);
         names.sort_by(|a, b| mrr(b).total_cmp(&mrr(a)).then(a.cmp(b)));
     }
-    names.into_iter().enumerate().map(|(i, name)| (name.clone(), PALETTE[i % PALETTE.len()])).collect()
+    names
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), PALETTE[i % PALETTE.len()]))
+        .collect()
 }
 
 /// Draws one history chart filling `area`.
@@ -93,7 +97,11 @@ pub fn draw_history<DB: DrawingBackend>(
         HistoryMetric::Subscribers => ("Paid subscribers by segment".to_owned(), "paid subscribers".to_owned()),
     };
     let partial = months.last().is_some_and(|m| m.partial);
-    let x_desc = if partial { "month (the last one is partial)" } else { "month" };
+    let x_desc = if partial {
+        "month (the last one is partial)"
+    } else {
+        "month"
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 18))
         .margin(12)
@@ -120,24 +128,48 @@ pub fn draw_history<DB: DrawingBackend>(
         .map_err(error)?;
 
     // Top of the stack first, each area down to zero, so the lower ones paint over the upper ones.
-    for (k, (name, colour)) in order.iter().enumerate().rev() {
+    for (k, (_, colour)) in order.iter().enumerate().rev() {
         let points: Vec<(i32, f64)> = stacks[k].iter().enumerate().map(|(i, v)| (i as i32, *v)).collect();
-        let colour = *colour;
         chart
             .draw_series(AreaSeries::new(points, 0.0, colour.mix(0.85).filled()).border_style(colour.stroke_width(1)))
-            .map_err(error)?
-            .label(name.clone())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], colour.filled()));
+            .map_err(error)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(error)?;
+    let (left, top) = chart.plotting_area().get_base_pixel();
+    draw_legend(area, &order, (left + 10, top + 10)).map_err(error)?;
     area.present().map_err(error)?;
+    Ok(())
+}
+
+/// A legend box: a swatch and a name per segment, top of the stack first as in the chart.
+///
+/// plotters' own series labels measure text through a path that, in the browser, adds an inline
+/// `style` attribute to the page; this one measures through the backend only.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+    (x, y): (i32, i32),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font: TextStyle = ("sans-serif", 13).into_font().into();
+    let row_height = 18;
+    let mut text_width = 0;
+    for (name, _) in entries {
+        text_width = text_width.max(area.estimate_text_size(name, &font)?.0 as i32);
+    }
+    let width = text_width + 34;
+    let height = row_height * entries.len() as i32 + 8;
+    area.draw(&Rectangle::new(
+        [(x, y), (x + width, y + height)],
+        WHITE.mix(0.85).filled(),
+    ))?;
+    area.draw(&Rectangle::new([(x, y), (x + width, y + height)], BLACK.mix(0.3)))?;
+    for (row, (name, colour)) in entries.iter().rev().enumerate() {
+        let row_top = y + 4 + row as i32 * row_height;
+        area.draw(&Rectangle::new(
+            [(x + 8, row_top + 3), (x + 20, row_top + 14)],
+            colour.filled(),
+        ))?;
+        area.draw(&Text::new(name.clone(), (x + 26, row_top + 2), font.clone()))?;
+    }
     Ok(())
 }
 

@@ -15,7 +15,7 @@
 //!
 //! The company, in brief (all times relative to `as_of`):
 //! - Sales start 48 months before `as_of`; new customers arrive at a log-linearly growing rate
-//!   (about 3% a month) with monthly noise, mild seasonality and quieter weekends.
+//!   (about 3% a month) with persistent monthly noise, mild seasonality and quieter weekends.
 //! - Products: `Starter` ($19 a month or $190 a year), `Pro` ($49 / $490) and `Team` (per seat,
 //!   $15 / $150 per seat, 2 to 50 seats, mostly few). About a quarter of signups are annual.
 //! - Pro's price rises 18 months before `as_of`: new Pro subscriptions from then on pay $59 / $590
@@ -35,7 +35,9 @@
 //! - A few signups never pay their first invoice and end `incomplete_expired` 23 hours later.
 //!
 //! The `Amount` column is the unit price per billing interval in dollars (for `Team`, per seat;
-//! multiply by `Quantity`). Current Period Start/End of a live subscription bracket `as_of`; of an
+//! multiply by `Quantity`). Price ids read `price_{product}_{monthly|yearly}_{year}`, the year being
+//! that of the first full month of sales (2022 by default) or, for the risen Pro prices, of the rise
+//! (2024 by default). Current Period Start/End of a live subscription bracket `as_of`; of an
 //! ended one, the period in which it ended (a trial's period is the trial). No date in the file lies
 //! after `as_of` except Current Period End and, for `trialing` rows, Trial End. Rows are written in
 //! order of `Created`, ties in generation order.
@@ -60,8 +62,9 @@ pub struct DemoConfig {
     pub as_of: OffsetDateTime,
 }
 
-/// The number of rows in the shipped demo file: about 1.5 MB of CSV.
-const DEFAULT_SUBSCRIPTIONS: usize = 6_000;
+/// The number of rows in the shipped demo file: about 1.5 MB of CSV (1,493,634 bytes with the
+/// default seed and as-of).
+const DEFAULT_SUBSCRIPTIONS: usize = 5_500;
 
 impl Default for DemoConfig {
     fn default() -> Self {
@@ -90,12 +93,12 @@ const PRICE_RISE_MONTHS_BEFORE: i64 = 18;
 
 /// Log growth of the acquisition rate per month.
 const GROWTH_PER_MONTH: f64 = 0.03;
-/// Standard deviation of the monthly log noise on the acquisition rate.
-const MONTHLY_NOISE_SD: f64 = 0.07;
+/// The acquisition rate's log noise is AR(1) by month: this share of last month's level
+/// carries over, plus a fresh normal draw with this standard deviation.
+const NOISE_PERSISTENCE: f64 = 0.5;
+const MONTHLY_NOISE_SD: f64 = 0.05;
 /// Multipliers of the acquisition rate by calendar month, January first.
-const SEASON: [f64; 12] = [
-    1.10, 1.05, 1.06, 1.00, 0.98, 0.95, 0.90, 0.88, 1.04, 1.07, 1.02, 0.86,
-];
+const SEASON: [f64; 12] = [1.10, 1.05, 1.06, 1.00, 0.98, 0.95, 0.90, 0.88, 1.04, 1.07, 1.02, 0.86];
 /// Multipliers of the acquisition rate by weekday, Sunday first.
 const WEEKDAY: [f64; 7] = [0.50, 1.08, 1.06, 1.04, 1.02, 0.96, 0.55];
 
@@ -146,8 +149,8 @@ const P_REACTIVATE_TRIAL: f64 = 0.04;
 const REACTIVATE_MEAN_MONTHS: f64 = 6.0;
 
 const FIRST_NAMES: [&str; 16] = [
-    "Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Taylor", "Jamie", "Rowan", "Sage",
-    "Parker", "Reese", "Skyler", "Emerson", "Finley", "Harper",
+    "Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Taylor", "Jamie", "Rowan", "Sage", "Parker", "Reese",
+    "Skyler", "Emerson", "Finley", "Harper",
 ];
 /// Company-style names: they contain commas, so the writer's quoting is exercised.
 const COMPANY_NAMES: [&str; 4] = [
@@ -257,18 +260,16 @@ impl Company {
         let start = anchor.boundary(-HISTORY_MONTHS, 1);
         let rise = anchor.boundary(-PRICE_RISE_MONTHS_BEFORE, 1);
         // Price ids carry the year of the first full month of sales and of the rise.
-        let launch_label = civil_from_days(
-            anchor
-                .boundary(1 - HISTORY_MONTHS, 1)
-                .div_euclid(MINUTES_PER_DAY),
-        )
-        .0;
+        let launch_label = civil_from_days(anchor.boundary(1 - HISTORY_MONTHS, 1).div_euclid(MINUTES_PER_DAY)).0;
         let rise_label = civil_from_days(rise.div_euclid(MINUTES_PER_DAY)).0;
 
         let start_month = month_index(start);
-        let noise: Vec<f64> = (0..=HISTORY_MONTHS)
-            .map(|_| MONTHLY_NOISE_SD * normal(rng))
-            .collect();
+        let mut noise = Vec::with_capacity(HISTORY_MONTHS as usize + 1);
+        let mut level = 0.0;
+        for _ in 0..=HISTORY_MONTHS {
+            level = NOISE_PERSISTENCE * level + MONTHLY_NOISE_SD * normal(rng);
+            noise.push(level);
+        }
 
         let mut knot_times = vec![start];
         let mut knot_shares = vec![0.0];
@@ -554,12 +555,7 @@ impl Ord for Pending {
 
 /// Simulates one subscription up to `as_of` and returns its row, plus the same customer's next
 /// subscription (a switch or a reactivation) if there is one and `budget` has room for it.
-fn simulate(
-    rng: &mut ChaCha8Rng,
-    ctx: &Company,
-    spec: &Spec,
-    budget: &mut usize,
-) -> (Row, Option<Spec>) {
+fn simulate(rng: &mut ChaCha8Rng, ctx: &Company, spec: &Spec, budget: &mut usize) -> (Row, Option<Spec>) {
     let as_of = ctx.as_of;
     let c = spec.created;
     let plan = spec.plan;
@@ -624,14 +620,7 @@ fn simulate(
     };
     // (canceled at, ended at, at period end?, reason, unpaid from, leaves before)
     let (cancel, end, at_period_end, reason, unpaid_from, limit) = if exit < P_EXIT_AT_PERIOD_END {
-        (
-            in_last_period,
-            boundary,
-            true,
-            voluntary_reason,
-            None,
-            in_last_period,
-        )
+        (in_last_period, boundary, true, voluntary_reason, None, in_last_period)
     } else if exit < P_EXIT_AT_PERIOD_END + P_EXIT_IMMEDIATE {
         (
             in_last_period,
@@ -714,10 +703,7 @@ fn simulate(
         row.cancel_at_period_end = true;
         row.canceled_at = Some(cancel);
         row.reason = reason;
-    } else if k >= 1
-        && as_of - row.period_start < 4 * MINUTES_PER_DAY
-        && uniform(rng) < P_TRANSIENT_PAST_DUE
-    {
+    } else if k >= 1 && as_of - row.period_start < 4 * MINUTES_PER_DAY && uniform(rng) < P_TRANSIENT_PAST_DUE {
         row.status = Status::PastDue;
     }
     (row, None)
@@ -725,12 +711,7 @@ fn simulate(
 
 /// Finishes a trial that does not convert: most lapse at the trial's end, some are canceled
 /// for the trial's end, a few are canceled on the spot.
-fn lost_trial(
-    rng: &mut ChaCha8Rng,
-    ctx: &Company,
-    mut row: Row,
-    budget: &mut usize,
-) -> (Row, Option<Spec>) {
+fn lost_trial(rng: &mut ChaCha8Rng, ctx: &Company, mut row: Row, budget: &mut usize) -> (Row, Option<Spec>) {
     let as_of = ctx.as_of;
     let trial_end = row.period_end;
     let during = row.created + uniform_below(rng, trial_end - row.created);
@@ -764,19 +745,12 @@ fn lost_trial(
 }
 
 /// Whether the customer of an ended subscription comes back, and on what.
-fn reactivation(
-    rng: &mut ChaCha8Rng,
-    ctx: &Company,
-    ended: &Row,
-    chance: f64,
-    budget: &mut usize,
-) -> Option<Spec> {
+fn reactivation(rng: &mut ChaCha8Rng, ctx: &Company, ended: &Row, chance: f64, budget: &mut usize) -> Option<Spec> {
     let end = ended.ended_at?;
     if *budget == 0 || uniform(rng) >= chance {
         return None;
     }
-    let delay = MINUTES_PER_MONTH as i64
-        + exponential_minutes(rng, REACTIVATE_MEAN_MONTHS * MINUTES_PER_MONTH);
+    let delay = MINUTES_PER_MONTH as i64 + exponential_minutes(rng, REACTIVATE_MEAN_MONTHS * MINUTES_PER_MONTH);
     let at = end.checked_add(delay)?;
     if at > ctx.as_of {
         return None;
@@ -1028,11 +1002,7 @@ fn write_row<W: Write>(out: &mut W, buf: &mut Vec<u8>, ctx: &Company, row: &Row)
     buf.push(b',');
     buf.extend_from_slice(row.reason.as_str().as_bytes());
     buf.push(b',');
-    buf.extend_from_slice(if row.cancel_at_period_end {
-        b"true,"
-    } else {
-        b"false,"
-    });
+    buf.extend_from_slice(if row.cancel_at_period_end { b"true," } else { b"false," });
     push_datetime(buf, row.created);
     buf.push(b',');
     push_datetime(buf, row.created);
@@ -1061,14 +1031,7 @@ fn write_row<W: Write>(out: &mut W, buf: &mut Vec<u8>, ctx: &Company, row: &Row)
     buf.push(b'_');
     buf.extend_from_slice(per.as_bytes());
     buf.push(b'_');
-    push_int(
-        buf,
-        if row.risen {
-            ctx.rise_label
-        } else {
-            ctx.launch_label
-        },
-    );
+    push_int(buf, if row.risen { ctx.rise_label } else { ctx.launch_label });
     buf.push(b',');
     buf.extend_from_slice(product.name().as_bytes());
     buf.push(b',');
@@ -1187,4 +1150,622 @@ fn push_int(buf: &mut Vec<u8>, v: i64) {
         }
     }
     buf.extend(digits[..len].iter().rev());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use time::{macros::format_description, PrimitiveDateTime};
+
+    fn generate(config: &DemoConfig) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_stripe_csv(&mut out, config).expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// A strict RFC 4180 reader: fields separated by commas, records by `\n`, quoted fields
+    /// with doubled inner quotes.
+    fn parse_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+        let text = std::str::from_utf8(bytes).expect("UTF-8");
+        let mut records = Vec::new();
+        let mut record = Vec::new();
+        let mut field = String::new();
+        let mut chars = text.chars().peekable();
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            if quoted {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        field.push('"');
+                    } else {
+                        quoted = false;
+                        let next = chars.peek();
+                        assert!(next == Some(&',') || next == Some(&'\n'), "junk after quote");
+                    }
+                } else {
+                    field.push(c);
+                }
+            } else {
+                match c {
+                    '"' => {
+                        assert!(field.is_empty(), "quote inside an unquoted field");
+                        quoted = true;
+                    }
+                    ',' => record.push(std::mem::take(&mut field)),
+                    '\n' => {
+                        record.push(std::mem::take(&mut field));
+                        records.push(std::mem::take(&mut record));
+                    }
+                    '\r' => panic!("bare carriage return"),
+                    _ => field.push(c),
+                }
+            }
+        }
+        assert!(!quoted, "unterminated quoted field");
+        assert!(field.is_empty() && record.is_empty(), "last line unterminated");
+        records
+    }
+
+    /// One data row, by column name.
+    #[derive(Debug, Clone)]
+    struct Rec {
+        id: String,
+        customer: String,
+        name: String,
+        email: String,
+        status: String,
+        reason: String,
+        cape: bool,
+        created: PrimitiveDateTime,
+        start: PrimitiveDateTime,
+        period_start: PrimitiveDateTime,
+        period_end: PrimitiveDateTime,
+        trial_start: Option<PrimitiveDateTime>,
+        trial_end: Option<PrimitiveDateTime>,
+        canceled_at: Option<PrimitiveDateTime>,
+        ended_at: Option<PrimitiveDateTime>,
+        plan: String,
+        product: String,
+        product_id: String,
+        quantity: u32,
+        interval: String,
+        amount: String,
+        currency: String,
+        channel: String,
+    }
+
+    fn date(s: &str) -> Option<PrimitiveDateTime> {
+        if s.is_empty() {
+            return None;
+        }
+        let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
+        Some(PrimitiveDateTime::parse(s, format).unwrap_or_else(|e| panic!("date {s:?}: {e}")))
+    }
+
+    fn records(config: &DemoConfig) -> Vec<Rec> {
+        let csv = parse_csv(&generate(config));
+        let header: Vec<&str> = HEADER.trim_end().split(',').collect();
+        assert_eq!(csv[0], header);
+        csv[1..]
+            .iter()
+            .map(|f| {
+                assert_eq!(f.len(), 23, "field count of {f:?}");
+                Rec {
+                    id: f[0].clone(),
+                    customer: f[1].clone(),
+                    name: f[2].clone(),
+                    email: f[3].clone(),
+                    status: f[4].clone(),
+                    reason: f[5].clone(),
+                    cape: match f[6].as_str() {
+                        "true" => true,
+                        "false" => false,
+                        other => panic!("Cancel At Period End {other:?}"),
+                    },
+                    created: date(&f[7]).expect("Created"),
+                    start: date(&f[8]).expect("Start Date"),
+                    period_start: date(&f[9]).expect("Current Period Start"),
+                    period_end: date(&f[10]).expect("Current Period End"),
+                    trial_start: date(&f[11]),
+                    trial_end: date(&f[12]),
+                    canceled_at: date(&f[13]),
+                    ended_at: date(&f[14]),
+                    plan: f[15].clone(),
+                    product: f[16].clone(),
+                    product_id: f[17].clone(),
+                    quantity: f[18].parse().expect("Quantity"),
+                    interval: f[19].clone(),
+                    amount: f[20].clone(),
+                    currency: f[21].clone(),
+                    channel: f[22].clone(),
+                }
+            })
+            .collect()
+    }
+
+    fn as_of(config: &DemoConfig) -> PrimitiveDateTime {
+        let a = config.as_of.to_offset(time::UtcOffset::UTC);
+        PrimitiveDateTime::new(a.date(), a.time())
+    }
+
+    fn by_customer(recs: &[Rec]) -> BTreeMap<&str, Vec<&Rec>> {
+        let mut map: BTreeMap<&str, Vec<&Rec>> = BTreeMap::new();
+        for r in recs {
+            map.entry(r.customer.as_str()).or_default().push(r);
+        }
+        map
+    }
+
+    #[test]
+    fn same_seed_gives_identical_bytes_and_another_seed_different_bytes() {
+        let config = DemoConfig {
+            subscriptions: 3000,
+            ..DemoConfig::default()
+        };
+        let a = generate(&config);
+        let b = generate(&config);
+        assert!(a == b, "same config, different bytes");
+        let other = generate(&DemoConfig { seed: 2, ..config });
+        assert!(a != other, "different seeds, same bytes");
+    }
+
+    #[test]
+    fn default_file_is_under_2mb_and_has_exactly_the_requested_rows() {
+        let config = DemoConfig::default();
+        let bytes = generate(&config);
+        assert!(bytes.len() < 2_000_000, "{} bytes", bytes.len());
+        assert!(bytes.len() > 1_000_000, "{} bytes", bytes.len());
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+        assert_eq!(lines, config.subscriptions + 1);
+        assert_eq!(records(&config).len(), config.subscriptions);
+    }
+
+    #[test]
+    fn writes_exactly_the_requested_number_of_rows_at_any_size() {
+        for seed in [1, 9] {
+            for n in [0, 1, 2, 3, 10, 57, 1000] {
+                let config = DemoConfig {
+                    subscriptions: n,
+                    seed,
+                    ..DemoConfig::default()
+                };
+                assert_eq!(records(&config).len(), n, "n = {n}, seed = {seed}");
+            }
+        }
+    }
+
+    #[test]
+    fn rows_are_sorted_by_created_and_ids_are_unique() {
+        let recs = records(&DemoConfig::default());
+        assert!(recs.windows(2).all(|w| w[0].created <= w[1].created));
+        let mut ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), recs.len());
+        for r in &recs {
+            assert!(r.id.starts_with("sub_") && r.id.len() == 18, "{}", r.id);
+            assert!(r.customer.starts_with("cus_") && r.customer.len() == 18);
+            assert!(r.product_id.starts_with("prod_"));
+            assert!(r.email.starts_with("customer") && r.email.ends_with("@example.com"));
+            assert_eq!(r.currency, "usd");
+        }
+    }
+
+    #[test]
+    fn names_that_need_quoting_round_trip() {
+        let recs = records(&DemoConfig::default());
+        assert!(recs.iter().any(|r| r.name.contains(", ")), "no company names");
+        assert!(recs.iter().any(|r| r.name.contains("\"RJ\"")), "no quoted nickname");
+        for r in &recs {
+            let number = &r.email["customer".len()..r.email.len() - "@example.com".len()];
+            assert!(r.name.ends_with(number), "{} / {}", r.name, r.email);
+            assert!(r.name.contains("Example"));
+        }
+        let mut buf = Vec::new();
+        push_csv_field(&mut buf, b"a \"b\", c\nd");
+        assert_eq!(buf, b"\"a \"\"b\"\", c\nd\"");
+    }
+
+    #[test]
+    fn no_event_that_has_happened_lies_after_as_of() {
+        for seed in [1, 2, 3] {
+            let config = DemoConfig {
+                seed,
+                ..DemoConfig::default()
+            };
+            let limit = as_of(&config);
+            for r in records(&config) {
+                assert!(r.created <= limit && r.start <= limit, "{r:?}");
+                assert!(r.period_start <= limit, "{r:?}");
+                assert!(r.trial_start.is_none_or(|t| t <= limit), "{r:?}");
+                assert!(r.canceled_at.is_none_or(|t| t <= limit), "{r:?}");
+                assert!(r.ended_at.is_none_or(|t| t <= limit), "{r:?}");
+                if r.status != "trialing" {
+                    assert!(r.trial_end.is_none_or(|t| t <= limit), "{r:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_as_of_with_seconds_and_an_offset_is_respected() {
+        let config = DemoConfig {
+            subscriptions: 2000,
+            seed: 5,
+            as_of: time::macros::datetime!(2031-03-31 01:30:59 +05:00),
+        };
+        let limit = as_of(&config);
+        let recs = records(&config);
+        assert_eq!(recs.len(), 2000);
+        for r in &recs {
+            let happened = [Some(r.created), r.canceled_at, r.ended_at];
+            assert!(happened.iter().flatten().all(|&t| t <= limit), "{r:?}");
+        }
+        assert!(recs.iter().any(|r| r.plan.ends_with("_2029")));
+    }
+
+    #[test]
+    fn fields_are_mutually_consistent() {
+        let config = DemoConfig::default();
+        let limit = as_of(&config);
+        for r in records(&config) {
+            assert_eq!(r.created, r.start);
+            assert!(r.start <= r.period_start && r.period_start < r.period_end, "{r:?}");
+            assert!(r.ended_at.is_none_or(|e| e >= r.start), "{r:?}");
+            assert!(r.canceled_at.is_none_or(|c| c >= r.start), "{r:?}");
+            assert_eq!(r.trial_start.is_some(), r.trial_end.is_some());
+            if let (Some(ts), Some(te)) = (r.trial_start, r.trial_end) {
+                assert_eq!(ts, r.start);
+                assert_eq!(te - ts, time::Duration::days(14));
+                // A converted trial's paid periods start at the trial's end.
+                if r.period_start != ts {
+                    assert!(r.period_start >= te, "{r:?}");
+                }
+            }
+            if r.cape {
+                assert!(r.canceled_at.is_some(), "{r:?}");
+            }
+            let days = (r.period_end - r.period_start).whole_days();
+            match (r.interval.as_str(), r.trial_end == Some(r.period_end)) {
+                (_, true) => assert_eq!(days, 14),
+                ("month", false) => assert!((28..=31).contains(&days), "{r:?}"),
+                ("year", false) => assert!((365..=366).contains(&days), "{r:?}"),
+                (other, _) => panic!("interval {other:?}"),
+            }
+            match r.status.as_str() {
+                "active" | "past_due" | "unpaid" | "trialing" => {
+                    assert!(r.ended_at.is_none(), "{r:?}");
+                    assert!(r.period_start <= limit && limit < r.period_end, "{r:?}");
+                    assert_eq!(r.cape, r.canceled_at.is_some(), "{r:?}");
+                    if r.status == "trialing" {
+                        assert!(r.trial_end.is_some_and(|t| t > limit), "{r:?}");
+                    }
+                }
+                "canceled" => {
+                    let (c, e) = (r.canceled_at.expect("canceled at"), r.ended_at.expect("ended"));
+                    assert!(c <= e, "{r:?}");
+                    assert!(r.period_start <= e && e <= r.period_end, "{r:?}");
+                    if r.cape {
+                        assert_eq!(e, r.period_end, "{r:?}");
+                    } else {
+                        assert_eq!(c, e, "{r:?}");
+                    }
+                }
+                "incomplete_expired" => {
+                    assert!(r.trial_start.is_none() && !r.cape, "{r:?}");
+                    assert_eq!(r.ended_at, Some(r.start + time::Duration::hours(23)));
+                }
+                other => panic!("status {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn pro_price_rise_is_grandfathered() {
+        let config = DemoConfig::default();
+        // 18 months before the default as_of, 2025-12-31 18:04.
+        let rise = time::macros::datetime!(2024-06-30 18:04);
+        let recs = records(&config);
+        let pro: Vec<&Rec> = recs.iter().filter(|r| r.product == "Pro").collect();
+        let mut old_live_after_rise = 0;
+        for r in &pro {
+            match (r.interval.as_str(), r.amount.as_str()) {
+                ("month", "49.00") | ("year", "490.00") => {
+                    assert!(r.start < rise, "{r:?}");
+                    assert!(r.plan.ends_with("_2022"), "{r:?}");
+                    if r.ended_at.is_none() {
+                        old_live_after_rise += 1;
+                    }
+                }
+                ("month", "59.00") | ("year", "590.00") => {
+                    assert!(r.start >= rise, "{r:?}");
+                    assert!(r.plan.ends_with("_2024"), "{r:?}");
+                }
+                other => panic!("Pro price {other:?}"),
+            }
+        }
+        assert!(old_live_after_rise > 50, "{old_live_after_rise} grandfathered");
+        assert!(pro.iter().any(|r| r.amount == "59.00"));
+        assert!(pro.iter().any(|r| r.amount == "590.00"));
+        assert!(recs.iter().any(|r| r.plan == "price_pro_monthly_2024"));
+        assert!(recs.iter().any(|r| r.plan == "price_pro_monthly_2022"));
+        for r in &recs {
+            let expected = match (r.product.as_str(), r.interval.as_str()) {
+                ("Starter", "month") => vec!["19.00"],
+                ("Starter", "year") => vec!["190.00"],
+                ("Pro", "month") => vec!["49.00", "59.00"],
+                ("Pro", "year") => vec!["490.00", "590.00"],
+                ("Team", "month") => vec!["15.00"],
+                ("Team", "year") => vec!["150.00"],
+                other => panic!("plan {other:?}"),
+            };
+            assert!(expected.contains(&r.amount.as_str()), "{r:?}");
+            let per = if r.interval == "month" { "monthly" } else { "yearly" };
+            let prefix = format!("price_{}_{per}_", r.product.to_lowercase());
+            assert!(r.plan.starts_with(&prefix), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn trials_annual_plans_and_seats_occur() {
+        let config = DemoConfig::default();
+        let limit = as_of(&config);
+        let recs = records(&config);
+        let n = recs.len() as f64;
+        let trials: Vec<&Rec> = recs.iter().filter(|r| r.trial_start.is_some()).collect();
+        assert!(trials.iter().all(|r| r.product != "Starter"));
+        let trial_ended: Vec<&&Rec> = trials
+            .iter()
+            .filter(|r| r.trial_end.is_some_and(|t| t <= limit))
+            .collect();
+        let lost = trial_ended
+            .iter()
+            .filter(|r| r.ended_at.is_some_and(|e| Some(e) <= r.trial_end))
+            .count();
+        let converted = 1.0 - lost as f64 / trial_ended.len() as f64;
+        assert!((0.50..0.65).contains(&converted), "conversion {converted}");
+        let trialing = recs.iter().filter(|r| r.status == "trialing").count();
+        assert!((3..100).contains(&trialing), "{trialing} trialing");
+        let pro_team_first = by_customer(&recs)
+            .values()
+            .filter(|v| v[0].product != "Starter")
+            .count();
+        let trial_share = trials.len() as f64 / pro_team_first as f64;
+        assert!((0.33..0.47).contains(&trial_share), "trial share {trial_share}");
+
+        let annual = recs.iter().filter(|r| r.interval == "year").count() as f64 / n;
+        assert!((0.18..0.32).contains(&annual), "annual share {annual}");
+
+        let mut seats: Vec<u32> = recs
+            .iter()
+            .filter(|r| r.product == "Team")
+            .map(|r| r.quantity)
+            .collect();
+        seats.sort_unstable();
+        assert!(seats.len() > 200);
+        assert!(seats.iter().all(|q| (2..=50).contains(q)));
+        assert!(seats[seats.len() / 2] <= 6, "median seats {}", seats[seats.len() / 2]);
+        assert!(*seats.last().unwrap_or(&0) >= 20);
+        assert!(recs.iter().filter(|r| r.product != "Team").all(|r| r.quantity == 1));
+    }
+
+    #[test]
+    fn plan_switches_keep_the_customer_and_start_within_two_days() {
+        let recs = records(&DemoConfig::default());
+        let mut upgrades = 0;
+        let mut to_team = 0;
+        for subs in by_customer(&recs).values() {
+            for w in subs.windows(2) {
+                let (old, new) = (w[0], w[1]);
+                let ended = old.ended_at.expect("a customer's earlier subscription has ended");
+                assert!(new.start >= ended, "{old:?} {new:?}");
+                assert_eq!(old.name, new.name);
+                if new.start - ended <= time::Duration::days(2) {
+                    assert_eq!(old.status, "canceled");
+                    assert_eq!(old.reason, "", "{old:?}");
+                    assert!(!old.cape);
+                    assert_eq!(old.interval, new.interval);
+                    assert_eq!(old.channel, new.channel);
+                    assert!(new.trial_start.is_none());
+                    match (old.product.as_str(), new.product.as_str()) {
+                        ("Starter", "Pro") => upgrades += 1,
+                        ("Pro", "Team") => to_team += 1,
+                        other => panic!("switch {other:?}"),
+                    }
+                }
+            }
+        }
+        let starters = recs.iter().filter(|r| r.product == "Starter").count();
+        assert!(upgrades > 40, "{upgrades} upgrades");
+        assert!(to_team > 10, "{to_team} Pro → Team");
+        let share = upgrades as f64 / starters as f64;
+        assert!((0.01..0.10).contains(&share), "upgrade share {share}");
+    }
+
+    #[test]
+    fn churned_customers_come_back_months_later_under_the_same_id() {
+        let recs = records(&DemoConfig::default());
+        let customers = by_customer(&recs);
+        let mut reactivations = 0;
+        for subs in customers.values() {
+            for w in subs.windows(2) {
+                let ended = w[0].ended_at.expect("ended");
+                if w[1].start - ended > time::Duration::days(2) {
+                    assert!(w[1].start - ended >= time::Duration::days(30));
+                    assert_eq!(w[0].status, "canceled");
+                    reactivations += 1;
+                }
+            }
+        }
+        let share = reactivations as f64 / customers.len() as f64;
+        assert!((0.01..0.06).contains(&share), "reactivation share {share}");
+    }
+
+    #[test]
+    fn all_statuses_reasons_and_channels_occur() {
+        let recs = records(&DemoConfig::default());
+        let count = |f: &dyn Fn(&Rec) -> bool| recs.iter().filter(|r| f(r)).count();
+        for status in [
+            "active",
+            "trialing",
+            "past_due",
+            "unpaid",
+            "canceled",
+            "incomplete_expired",
+        ] {
+            assert!(count(&|r| r.status == status) >= 3, "{status}");
+        }
+        for reason in ["cancellation_requested", "payment_failed", ""] {
+            assert!(count(&|r| r.status == "canceled" && r.reason == reason) > 50);
+        }
+        for channel in CHANNELS {
+            assert!(count(&|r| r.channel == channel) > 200, "{channel}");
+        }
+        // Live subscriptions set to cancel at period end, and immediate cancellations.
+        assert!(count(&|r| r.status == "active" && r.cape) >= 10);
+        assert!(count(&|r| r.status == "canceled" && r.cape) > 500);
+        assert!(count(&|r| r.reason == "cancellation_requested" && !r.cape) > 20);
+        let live = count(&|r| r.ended_at.is_none()) as f64;
+        assert!(count(&|r| r.status == "past_due" || r.status == "unpaid") as f64 / live < 0.05);
+    }
+
+    #[test]
+    fn acquisition_grows_over_four_years() {
+        let config = DemoConfig::default();
+        let recs = records(&config);
+        let first = recs.first().expect("rows").created;
+        let limit = as_of(&config);
+        assert!(limit - first > time::Duration::days(4 * 365 - 30));
+        assert!(limit - first <= time::Duration::days(4 * 365 + 1));
+        let signups_in = |year: i32| {
+            by_customer(&recs)
+                .values()
+                .filter(|v| v[0].created.year() == year)
+                .count()
+        };
+        let (y1, y4) = (signups_in(2022), signups_in(2025));
+        assert!(y4 > 2 * y1, "2022: {y1}, 2025: {y4}");
+    }
+
+    #[test]
+    fn renewals_keep_the_anchor_day_clamped_to_the_month_end() {
+        let t = days_from_civil(2024, 1, 31) * MINUTES_PER_DAY + 9 * 60 + 15;
+        let anchor = Anchor::new(t);
+        let day = |k: i64, step: i64| civil_from_days(anchor.boundary(k, step).div_euclid(1440));
+        assert_eq!(day(1, 1), (2024, 2, 29));
+        assert_eq!(day(2, 1), (2024, 3, 31));
+        assert_eq!(day(3, 1), (2024, 4, 30));
+        assert_eq!(day(13, 1), (2025, 2, 28));
+        assert_eq!(anchor.boundary(5, 1).rem_euclid(1440), 9 * 60 + 15);
+        let leap = Anchor::new(days_from_civil(2024, 2, 29) * MINUTES_PER_DAY);
+        assert_eq!(civil_from_days(leap.boundary(1, 12) / 1440), (2025, 2, 28));
+        assert_eq!(civil_from_days(leap.boundary(4, 12) / 1440), (2028, 2, 29));
+        for probe in [t, t + 1, anchor.boundary(7, 1) - 1, anchor.boundary(7, 1)] {
+            let k = anchor.period_index(probe, 1);
+            assert!(anchor.boundary(k, 1) <= probe && probe < anchor.boundary(k + 1, 1));
+        }
+        for z in [-800_000, -1, 0, 59, 60, 19_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        let mut buf = Vec::new();
+        push_datetime(&mut buf, t);
+        assert_eq!(buf, b"2024-01-31 09:15");
+    }
+
+    fn mean_var(xs: &[f64]) -> (f64, f64) {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        (mean, var)
+    }
+
+    const DRAWS: usize = 100_000;
+
+    #[test]
+    fn beta_draws_have_the_known_mean_and_variance() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for (a, b) in [(0.6, 9.4), (0.63, 17.37), (1.8, 4.2), (2.0, 2.0), (0.5, 0.5)] {
+            let xs: Vec<f64> = (0..DRAWS).map(|_| beta(&mut rng, a, b)).collect();
+            assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+            let (mean, var) = mean_var(&xs);
+            let m = a / (a + b);
+            let v = a * b / ((a + b) * (a + b) * (a + b + 1.0));
+            // Five standard errors of the mean.
+            assert!((mean - m).abs() < 5.0 * (v / DRAWS as f64).sqrt(), "{a},{b}: {mean}");
+            assert!((var / v - 1.0).abs() < 0.05, "{a},{b}: var {var} vs {v}");
+        }
+    }
+
+    #[test]
+    fn gamma_draws_have_the_known_mean_and_variance() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        for shape in [0.3, 0.6, 1.0, 1.8, 9.4, 40.0] {
+            let xs: Vec<f64> = (0..DRAWS).map(|_| gamma(&mut rng, shape)).collect();
+            assert!(xs.iter().all(|&x| x >= 0.0));
+            let (mean, var) = mean_var(&xs);
+            assert!(
+                (mean - shape).abs() < 5.0 * (shape / DRAWS as f64).sqrt(),
+                "{shape}: {mean}"
+            );
+            assert!((var / shape - 1.0).abs() < 0.06, "{shape}: var {var}");
+        }
+    }
+
+    #[test]
+    fn normal_exponential_and_uniform_draws_have_the_known_moments() {
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        let xs: Vec<f64> = (0..DRAWS).map(|_| normal(&mut rng)).collect();
+        let (mean, var) = mean_var(&xs);
+        assert!(mean.abs() < 0.016 && (var - 1.0).abs() < 0.02, "{mean} {var}");
+        let xs: Vec<f64> = (0..DRAWS).map(|_| exponential(&mut rng, 3.0)).collect();
+        let (mean, var) = mean_var(&xs);
+        assert!(
+            (mean - 3.0).abs() < 0.05 && (var / 9.0 - 1.0).abs() < 0.04,
+            "{mean} {var}"
+        );
+        let xs: Vec<f64> = (0..DRAWS).map(|_| uniform(&mut rng)).collect();
+        let (mean, var) = mean_var(&xs);
+        assert!((mean - 0.5).abs() < 0.005 && (var * 12.0 - 1.0).abs() < 0.02);
+        assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
+        let counts = (0..DRAWS).fold([0usize; 4], |mut c, _| {
+            c[pick(&mut rng, &CHANNEL_MIX)] += 1;
+            c
+        });
+        for (c, w) in counts.iter().zip(CHANNEL_MIX) {
+            assert!((*c as f64 / DRAWS as f64 - w).abs() < 0.01, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn geometric_lifetimes_have_mean_one_over_theta() {
+        let mut rng = ChaCha8Rng::seed_from_u64(14);
+        for theta in [0.02, 0.06, 0.25, 0.9] {
+            let xs: Vec<f64> = (0..DRAWS)
+                .map(|_| geometric(&mut rng, theta, 1_000_000) as f64)
+                .collect();
+            assert!(xs.iter().all(|&x| x >= 1.0));
+            let (mean, _) = mean_var(&xs);
+            let sd = ((1.0 - theta) / (theta * theta) / DRAWS as f64).sqrt();
+            assert!((mean - 1.0 / theta).abs() < 5.0 * sd, "{theta}: {mean}");
+        }
+        assert_eq!(geometric(&mut rng, 1e-12, 30), 30);
+        assert_eq!(geometric(&mut rng, 1.0, 30), 1);
+    }
+
+    #[test]
+    fn signup_times_follow_the_curve_within_the_history() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let company = Company::new(DemoConfig::default().as_of, &mut rng);
+        let mut last = i64::MIN;
+        for i in 0..=1000 {
+            let t = company.time_at(f64::from(i) / 1000.0);
+            assert!(t >= last && t <= company.as_of);
+            last = t;
+        }
+        assert_eq!(company.time_at(1.0), company.as_of);
+        assert_eq!(company.time_at(0.0), company.knot_times[0]);
+    }
 }

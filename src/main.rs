@@ -100,13 +100,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_history(
-    file: &PathBuf,
-    as_of: Option<String>,
-    currency: Option<String>,
-    strict: bool,
-    json: bool,
-) -> Outcome {
+fn run_history(file: &PathBuf, as_of: Option<String>, currency: Option<String>, strict: bool, json: bool) -> Outcome {
     let as_of = match as_of.as_deref().map(|text| (text, parse_as_of(text))) {
         None => None,
         Some((_, Some(instant))) => Some(instant),
@@ -118,12 +112,7 @@ fn run_history(
     };
     let bytes = match std::fs::read(file) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            return Outcome::Unusable(format!(
-                "{}: cannot read the file ({error}).",
-                file.display()
-            ))
-        }
+        Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", file.display())),
     };
     let name = file
         .file_name()
@@ -178,22 +167,13 @@ fn run_demo(
     if let Some(text) = as_of {
         match parse_instant(&text).and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) {
             Some(instant) => config.as_of = instant,
-            None => {
-                return Outcome::Unusable(format!(
-                    "--as-of `{text}` is not a date; write YYYY-MM-DD HH:MM (UTC)."
-                ))
-            }
+            None => return Outcome::Unusable(format!("--as-of `{text}` is not a date; write YYYY-MM-DD HH:MM (UTC).")),
         }
     }
     let result = match &output {
         Some(path) => match std::fs::File::create(path) {
             Ok(file) => demo::write_stripe_csv(io::BufWriter::new(file), &config),
-            Err(error) => {
-                return Outcome::Unusable(format!(
-                    "{}: cannot create the file ({error}).",
-                    path.display()
-                ))
-            }
+            Err(error) => return Outcome::Unusable(format!("{}: cannot create the file ({error}).", path.display())),
         },
         None => demo::write_stripe_csv(io::BufWriter::new(io::stdout().lock()), &config),
     };
@@ -207,14 +187,9 @@ fn run_demo(
 /// Writes to stdout; a closed pipe (`subtwin history x | head`) ends the command quietly.
 fn print_stdout(text: &str) -> Result<(), Outcome> {
     let mut stdout = io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Err(Outcome::Done),
-        Err(error) => Err(Outcome::Unusable(format!(
-            "cannot write the output ({error})."
-        ))),
+        Err(error) => Err(Outcome::Unusable(format!("cannot write the output ({error})."))),
     }
 }

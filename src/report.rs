@@ -171,7 +171,10 @@ pub fn history_report(import: &Import, history: &History) -> HistoryReport {
             other_currencies: import
                 .other_currencies
                 .iter()
-                .map(|(currency, rows)| CurrencyCount { currency: currency.clone(), rows: *rows })
+                .map(|(currency, rows)| CurrencyCount {
+                    currency: currency.clone(),
+                    rows: *rows,
+                })
                 .collect(),
         },
         segments: history.segments.clone(),
@@ -218,13 +221,18 @@ pub struct HistoryView {
 }
 
 pub fn history_view(report: &HistoryReport) -> HistoryView {
-    let currency = Currency::from_code(&report.currency)
-        .unwrap_or(Currency { code: report.currency.clone(), minor_digits: 2, symbol: report.currency.to_uppercase() });
+    let currency = Currency::from_code(&report.currency).unwrap_or(Currency {
+        code: report.currency.clone(),
+        minor_digits: 2,
+        symbol: report.currency.to_uppercase(),
+    });
     let money = |major: f64| currency.format(major_to_minor(major, &currency));
     let count = |n: u64| group_thousands(u128::from(n));
     let s = &report.summary;
     let last = report.months.last();
-    let as_of = parse_instant(&report.as_of).map(format_instant_readable).unwrap_or_else(|| report.as_of.clone());
+    let as_of = parse_instant(&report.as_of)
+        .map(format_instant_readable)
+        .unwrap_or_else(|| report.as_of.clone());
     let mut facts = vec![
         Fact { label: "Format".into(), value: describe_inputs(report) },
         Fact {
@@ -264,17 +272,37 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
         },
     ];
     if s.after_as_of > 0 {
-        facts.push(Fact { label: "After the as-of".into(), value: format!("{} subscriptions start later and are left out", count(s.after_as_of)) });
+        facts.push(Fact {
+            label: "After the as-of".into(),
+            value: format!("{} subscriptions start later and are left out", count(s.after_as_of)),
+        });
     }
     if !s.other_currencies.is_empty() {
-        let others: Vec<String> =
-            s.other_currencies.iter().map(|c| format!("{} in {}", count(c.rows), c.currency.to_uppercase())).collect();
-        facts.push(Fact { label: "Other currencies".into(), value: format!("{} (set aside, never added in)", others.join(", ")) });
+        let others: Vec<String> = s
+            .other_currencies
+            .iter()
+            .map(|c| format!("{} in {}", count(c.rows), c.currency.to_uppercase()))
+            .collect();
+        facts.push(Fact {
+            label: "Other currencies".into(),
+            value: format!("{} (set aside, never added in)", others.join(", ")),
+        });
     }
 
     let month_columns = [
-        "Month", "Paid", "MRR", "New", "New MRR", "Reactivated", "Expansion MRR", "Contraction MRR", "Churned",
-        "Churned MRR", "Trials started", "Converted", "Lost",
+        "Month",
+        "Paid",
+        "MRR",
+        "New",
+        "New MRR",
+        "Reactivated",
+        "Expansion MRR",
+        "Contraction MRR",
+        "Churned",
+        "Churned MRR",
+        "Trials started",
+        "Converted",
+        "Lost",
     ];
     let months = Table {
         columns: month_columns.iter().map(|c| c.to_string()).collect(),
@@ -285,7 +313,11 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
             .map(|m| {
                 let f = &m.figures;
                 vec![
-                    if m.partial { format!("{} (partial)", m.month) } else { m.month.clone() },
+                    if m.partial {
+                        format!("{} (partial)", m.month)
+                    } else {
+                        m.month.clone()
+                    },
                     count(f.active),
                     money(f.mrr),
                     count(f.new),
@@ -303,7 +335,10 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
             .collect(),
     };
     let segments = Table {
-        columns: ["Segment", "Paid", "MRR", "Share of MRR"].iter().map(|c| c.to_string()).collect(),
+        columns: ["Segment", "Paid", "MRR", "Share of MRR"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
         rows: match last {
             None => Vec::new(),
             Some(last) => {
@@ -311,7 +346,11 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
                 rows.sort_by(|a, b| b.1.mrr.total_cmp(&a.1.mrr).then(a.0.cmp(b.0)));
                 rows.into_iter()
                     .map(|(name, f)| {
-                        let share = if last.figures.mrr > 0.0 { 100.0 * f.mrr / last.figures.mrr } else { 0.0 };
+                        let share = if last.figures.mrr > 0.0 {
+                            100.0 * f.mrr / last.figures.mrr
+                        } else {
+                            0.0
+                        };
                         vec![name.clone(), count(f.active), money(f.mrr), format!("{share:.1}%")]
                     })
                     .collect()
@@ -324,11 +363,27 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
         rows: report
             .problems
             .iter()
-            .map(|p| vec![p.file.clone(), p.line.to_string(), p.column.clone(), p.value.clone(), p.reason.clone(), p.hint.clone()])
+            .map(|p| {
+                vec![
+                    p.file.clone(),
+                    p.line.to_string(),
+                    p.column.clone(),
+                    p.value.clone(),
+                    p.reason.clone(),
+                    p.hint.clone(),
+                ]
+            })
             .collect(),
     };
     let problems_csv = problems_csv(&report.problems);
-    HistoryView { facts, conventions: CONVENTIONS.to_owned(), months, segments, problems, problems_csv }
+    HistoryView {
+        facts,
+        conventions: CONVENTIONS.to_owned(),
+        months,
+        segments,
+        problems,
+        problems_csv,
+    }
 }
 
 fn describe_inputs(report: &HistoryReport) -> String {
@@ -358,13 +413,23 @@ pub fn problems_csv(problems: &[Problem]) -> String {
     let header = ["file", "line", "column", "value", "reason", "hint"];
     let mut rows: Vec<[String; 6]> = vec![header.map(str::to_owned)];
     rows.extend(problems.iter().map(|p| {
-        [p.file.clone(), p.line.to_string(), p.column.clone(), p.value.clone(), p.reason.clone(), p.hint.clone()]
+        [
+            p.file.clone(),
+            p.line.to_string(),
+            p.column.clone(),
+            p.value.clone(),
+            p.reason.clone(),
+            p.hint.clone(),
+        ]
     }));
     for row in rows {
         // Writing to a Vec cannot fail.
         let _ = writer.write_record(&row);
     }
-    writer.into_inner().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
+    writer
+        .into_inner()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
 }
 
 /// The view as plain text for a terminal: facts, then the month table with aligned columns.

@@ -220,9 +220,14 @@ pub fn import(
     options: &ImportOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<Import, ImportError> {
-    let fail = |message: String| ImportError { file: file.to_owned(), message };
+    let fail = |message: String| ImportError {
+        file: file.to_owned(),
+        message,
+    };
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(fail("the file is empty. Export the subscriptions again and choose that file.".into()));
+        return Err(fail(
+            "the file is empty. Export the subscriptions again and choose that file.".into(),
+        ));
     }
     if looks_binary(bytes) {
         return Err(fail(
@@ -246,5 +251,7 @@ fn looks_binary(bytes: &[u8]) -> bool {
 /// ` (UTC)` ignored.
 pub fn normalise_header(name: &str) -> String {
     let name = name.trim_start_matches('\u{feff}').trim().to_lowercase();
-    name.strip_suffix("(utc)").map(|s| s.trim_end().to_owned()).unwrap_or(name)
+    name.strip_suffix("(utc)")
+        .map(|s| s.trim_end().to_owned())
+        .unwrap_or(name)
 }

@@ -45,26 +45,49 @@ const FIELDS: &[(Field, &str, &[&str])] = &[
     (Field::Status, "Status", &["status"]),
     (Field::Created, "Created (UTC)", &["created", "created date"]),
     (Field::Start, "Start Date (UTC)", &["start date", "start"]),
-    (Field::CurrentPeriodStart, "Current Period Start (UTC)", &["current period start"]),
-    (Field::CurrentPeriodEnd, "Current Period End (UTC)", &["current period end"]),
+    (
+        Field::CurrentPeriodStart,
+        "Current Period Start (UTC)",
+        &["current period start"],
+    ),
+    (
+        Field::CurrentPeriodEnd,
+        "Current Period End (UTC)",
+        &["current period end"],
+    ),
     (Field::TrialStart, "Trial Start (UTC)", &["trial start"]),
     (Field::TrialEnd, "Trial End (UTC)", &["trial end"]),
     (Field::CanceledAt, "Canceled At (UTC)", &["canceled at", "cancelled at"]),
     (Field::EndedAt, "Ended At (UTC)", &["ended at"]),
-    (Field::CancelAtPeriodEnd, "Cancel At Period End", &["cancel at period end"]),
+    (
+        Field::CancelAtPeriodEnd,
+        "Cancel At Period End",
+        &["cancel at period end"],
+    ),
     (Field::Product, "Product", &["product", "product name"]),
     (Field::ProductId, "Product ID", &["product id"]),
     (Field::Plan, "Plan", &["plan", "plan id", "price", "price id"]),
     (Field::Quantity, "Quantity", &["quantity"]),
     (Field::Interval, "Interval", &["interval", "plan interval"]),
-    (Field::IntervalCount, "Interval Count", &["interval count", "plan interval count"]),
+    (
+        Field::IntervalCount,
+        "Interval Count",
+        &["interval count", "plan interval count"],
+    ),
     (Field::Amount, "Amount", &["amount", "plan amount"]),
     (Field::Currency, "Currency", &["currency", "plan currency"]),
 ];
 
 /// Without these the file cannot be read as a Stripe export. A start comes from `Start Date` or,
 /// in exports that lack it, `Created`; a product from `Product`, `Product ID` or `Plan`.
-const REQUIRED: &[Field] = &[Field::Id, Field::Customer, Field::Status, Field::Amount, Field::Interval, Field::Currency];
+const REQUIRED: &[Field] = &[
+    Field::Id,
+    Field::Customer,
+    Field::Status,
+    Field::Amount,
+    Field::Interval,
+    Field::Currency,
+];
 
 /// Longer than any real export's field: such a value is set aside rather than carried around.
 const MAX_FIELD_BYTES: usize = 1024;
@@ -97,12 +120,20 @@ impl Columns {
     }
 
     fn name(&self, field: Field) -> &str {
-        self.index.get(&field).and_then(|&i| self.names.get(i)).map(String::as_str).unwrap_or_else(|| canonical(field))
+        self.index
+            .get(&field)
+            .and_then(|&i| self.names.get(i))
+            .map(String::as_str)
+            .unwrap_or_else(|| canonical(field))
     }
 }
 
 fn canonical(field: Field) -> &'static str {
-    FIELDS.iter().find(|(f, _, _)| *f == field).map(|(_, name, _)| *name).unwrap_or("?")
+    FIELDS
+        .iter()
+        .find(|(f, _, _)| *f == field)
+        .map(|(_, name, _)| *name)
+        .unwrap_or("?")
 }
 
 pub(super) fn import(
@@ -111,18 +142,30 @@ pub(super) fn import(
     options: &ImportOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<Import, ImportError> {
-    let fail = |message: String| ImportError { file: file.to_owned(), message };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(text);
+    let fail = |message: String| ImportError {
+        file: file.to_owned(),
+        message,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text);
     let header = reader
         .headers()
-        .map_err(|e| fail(format!("the header line cannot be read as CSV ({e}). Save the file as UTF-8 CSV and try again.")))?
+        .map_err(|e| {
+            fail(format!(
+                "the header line cannot be read as CSV ({e}). Save the file as UTF-8 CSV and try again."
+            ))
+        })?
         .clone();
     let columns = Columns::find(&header);
     check_columns(&columns, &header).map_err(fail)?;
 
     let wanted_currency = match &options.currency {
         Some(code) => Some(Currency::from_code(code).ok_or_else(|| {
-            fail(format!("`{code}` is not an ISO 4217 currency code. Give one such as usd, eur or jpy."))
+            fail(format!(
+                "`{code}` is not an ISO 4217 currency code. Give one such as usd, eur or jpy."
+            ))
         })?),
         None => None,
     };
@@ -150,8 +193,9 @@ pub(super) fn import(
                     column: String::new(),
                     value: String::new(),
                     reason,
-                    hint: "Save the file from your spreadsheet as UTF-8 CSV, or export it again from the billing system."
-                        .into(),
+                    hint:
+                        "Save the file from your spreadsheet as UTF-8 CSV, or export it again from the billing system."
+                            .into(),
                 });
                 if matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
                     continue;
@@ -162,10 +206,18 @@ pub(super) fn import(
         rows_read += 1;
         if rows_read % PROGRESS_EVERY_ROWS == 0 {
             let bytes_read = record.position().map(|p| p.byte()).unwrap_or(0);
-            on_progress(Progress { bytes_read, bytes_total });
+            on_progress(Progress {
+                bytes_read,
+                bytes_total,
+            });
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let row = Row { file, line, record: &record, columns: &columns };
+        let row = Row {
+            file,
+            line,
+            record: &record,
+            columns: &columns,
+        };
         match row.parse() {
             Ok((subscription, currency)) => {
                 if let Some(first_line) = seen_ids.get(&subscription.id) {
@@ -182,19 +234,41 @@ pub(super) fn import(
             Err(mut row_problems) => problems.append(&mut row_problems),
         }
     }
-    on_progress(Progress { bytes_read: bytes_total, bytes_total });
+    on_progress(Progress {
+        bytes_read: bytes_total,
+        bytes_total,
+    });
     if rows_read == 0 {
-        return Err(fail("the file has a header but no rows. Export the subscriptions again, with data.".into()));
+        return Err(fail(
+            "the file has a header but no rows. Export the subscriptions again, with data.".into(),
+        ));
     }
 
-    let (currency, other_currencies) = choose_currency(&rows, wanted_currency, &columns, file, &mut problems).map_err(fail)?;
-    let subscriptions = rows.into_iter().filter(|(_, code)| *code == currency.code).map(|(s, _)| s).collect();
+    let (currency, other_currencies) =
+        choose_currency(&rows, wanted_currency, &columns, file, &mut problems).map_err(fail)?;
+    let subscriptions = rows
+        .into_iter()
+        .filter(|(_, code)| *code == currency.code)
+        .map(|(s, _)| s)
+        .collect();
     problems.sort_by_key(|p| p.line);
-    Ok(Import { file: file.to_owned(), format: Format::Stripe, currency, rows_read, subscriptions, problems, other_currencies })
+    Ok(Import {
+        file: file.to_owned(),
+        format: Format::Stripe,
+        currency,
+        rows_read,
+        subscriptions,
+        problems,
+        other_currencies,
+    })
 }
 
 fn check_columns(columns: &Columns, header: &csv::StringRecord) -> Result<(), String> {
-    let mut missing: Vec<&str> = REQUIRED.iter().filter(|f| !columns.has(**f)).map(|f| canonical(*f)).collect();
+    let mut missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|f| !columns.has(**f))
+        .map(|f| canonical(*f))
+        .collect();
     if !columns.has(Field::Start) && !columns.has(Field::Created) {
         missing.push("Start Date (UTC)");
     }
@@ -205,14 +279,29 @@ fn check_columns(columns: &Columns, header: &csv::StringRecord) -> Result<(), St
         return Ok(());
     }
     let found: Vec<&str> = header.iter().map(str::trim).take(40).collect();
-    let stripe_like = [Field::Customer, Field::CancelAtPeriodEnd, Field::CurrentPeriodEnd, Field::EndedAt]
+    let stripe_like = [
+        Field::Customer,
+        Field::CancelAtPeriodEnd,
+        Field::CurrentPeriodEnd,
+        Field::EndedAt,
+    ]
+    .iter()
+    .any(|f| columns.has(*f));
+    let expected: Vec<&str> = REQUIRED
         .iter()
-        .any(|f| columns.has(*f));
-    let expected: Vec<&str> = REQUIRED.iter().map(|f| canonical(*f)).chain(["Start Date (UTC)", "Product"]).collect();
+        .map(|f| canonical(*f))
+        .chain(["Start Date (UTC)", "Product"])
+        .collect();
     let lead = if stripe_like {
-        format!("this looks like a Stripe subscriptions export, but it lacks the column(s) {}.", missing.join(", "))
+        format!(
+            "this looks like a Stripe subscriptions export, but it lacks the column(s) {}.",
+            missing.join(", ")
+        )
     } else {
-        format!("this is not a recognised billing export: it lacks the column(s) {}.", missing.join(", "))
+        format!(
+            "this is not a recognised billing export: it lacks the column(s) {}.",
+            missing.join(", ")
+        )
     };
     Err(format!(
         "{lead} subtwin reads the Stripe subscriptions export (Billing > Subscriptions > Export, all columns), \
@@ -238,25 +327,38 @@ fn choose_currency(
     let chosen = match wanted {
         Some(currency) => currency,
         None => {
-            let most = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(code, _)| *code);
+            let most = counts
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(code, _)| *code);
             match most {
-                Some(code) => Currency::from_code(code).ok_or_else(|| format!("`{code}` is not an ISO 4217 currency"))?,
+                Some(code) => {
+                    Currency::from_code(code).ok_or_else(|| format!("`{code}` is not an ISO 4217 currency"))?
+                }
                 None => {
-                    return Err("no row of the file could be read; the problems listed say why. Fix them and import again."
-                        .into())
+                    return Err(
+                        "no row of the file could be read; the problems listed say why. Fix them and import again."
+                            .into(),
+                    )
                 }
             }
         }
     };
-    let others: Vec<(String, u64)> =
-        counts.iter().filter(|(code, _)| **code != chosen.code).map(|(code, n)| (code.to_string(), *n)).collect();
+    let others: Vec<(String, u64)> = counts
+        .iter()
+        .filter(|(code, _)| **code != chosen.code)
+        .map(|(code, n)| (code.to_string(), *n))
+        .collect();
     for (subscription, code) in rows.iter().filter(|(_, code)| *code != chosen.code) {
         problems.push(Problem {
             file: file.to_owned(),
             line: subscription.line,
             column: columns.name(Field::Currency).to_owned(),
             value: code.clone(),
-            reason: format!("this subscription is billed in {code}, and this analysis is in {}", chosen.code),
+            reason: format!(
+                "this subscription is billed in {code}, and this analysis is in {}",
+                chosen.code
+            ),
             hint: format!(
                 "subtwin never adds different currencies; analyse {code} separately with --currency {code} \
                  (or the currency choice in the page)."
@@ -275,7 +377,11 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn raw(&self, field: Field) -> &str {
-        self.columns.index.get(&field).and_then(|&i| self.record.get(i)).unwrap_or("")
+        self.columns
+            .index
+            .get(&field)
+            .and_then(|&i| self.record.get(i))
+            .unwrap_or("")
     }
 
     fn problem(&self, field: Field, reason: String, hint: &str) -> Problem {
@@ -322,7 +428,11 @@ impl Row<'_> {
 
         let id = self.raw(Field::Id).trim().to_owned();
         if id.is_empty() {
-            problems.push(self.problem(Field::Id, "the subscription id is blank".into(), "Every row needs its sub_… id."));
+            problems.push(self.problem(
+                Field::Id,
+                "the subscription id is blank".into(),
+                "Every row needs its sub_… id.",
+            ));
         }
         let customer = self.raw(Field::Customer).trim().to_owned();
         if customer.is_empty() {
@@ -334,7 +444,12 @@ impl Row<'_> {
         }
         let status = self.status().map_err(|p| problems.push(p)).ok();
         let start = self.start().map_err(|p| problems.push(p)).ok();
-        let mut instant = |field: Field| self.optional_instant(field).map_err(|p| problems.push(p)).ok().flatten();
+        let mut instant = |field: Field| {
+            self.optional_instant(field)
+                .map_err(|p| problems.push(p))
+                .ok()
+                .flatten()
+        };
         let created = instant(Field::Created);
         let trial_start = instant(Field::TrialStart);
         let trial_end = instant(Field::TrialEnd);
@@ -379,7 +494,11 @@ impl Row<'_> {
         let price = currency.as_ref().and_then(|c| {
             parse_major_amount(self.raw(Field::Amount), c.minor_digits)
                 .map_err(|reason| {
-                    problems.push(self.problem(Field::Amount, reason, "Amount is the price per billing interval, such as 19.00."))
+                    problems.push(self.problem(
+                        Field::Amount,
+                        reason,
+                        "Amount is the price per billing interval, such as 19.00.",
+                    ))
                 })
                 .ok()
         });
@@ -416,7 +535,11 @@ impl Row<'_> {
                 // Exports without an Ended At column (or with it blank) still say when a canceled
                 // subscription ended: at its period end if it was set to cancel then, else when the
                 // cancellation was made.
-                let implied = if cancel_at_period_end { current_period_end.or(canceled_at) } else { canceled_at };
+                let implied = if cancel_at_period_end {
+                    current_period_end.or(canceled_at)
+                } else {
+                    canceled_at
+                };
                 if implied.is_none() {
                     problems.push(self.problem(
                         Field::EndedAt,
@@ -437,7 +560,11 @@ impl Row<'_> {
                 let total = price.scale(i128::from(quantity), 1);
                 let mrr = total.and_then(|t| interval.monthly(t));
                 let Some(mrr) = mrr else {
-                    return Err(vec![self.problem(Field::Amount, "the amount is too large".into(), "Check the row's Amount and Quantity.")]);
+                    return Err(vec![self.problem(
+                        Field::Amount,
+                        "the amount is too large".into(),
+                        "Check the row's Amount and Quantity.",
+                    )]);
                 };
                 Ok((
                     Subscription {
@@ -468,7 +595,11 @@ impl Row<'_> {
     }
 
     fn status(&self) -> Result<Status, Problem> {
-        let text = self.raw(Field::Status).trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        let text = self
+            .raw(Field::Status)
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_");
         let status = match text.as_str() {
             "active" => Status::Active,
             "past_due" => Status::PastDue,
@@ -478,13 +609,11 @@ impl Row<'_> {
             "incomplete" => Status::Incomplete,
             "incomplete_expired" => Status::IncompleteExpired,
             "paused" => Status::Paused,
-            _ => {
-                return Err(self.problem(
-                    Field::Status,
-                    "not a Stripe subscription status".into(),
-                    "Expected one of active, trialing, past_due, unpaid, canceled, incomplete, incomplete_expired, paused.",
-                ))
-            }
+            _ => return Err(self.problem(
+                Field::Status,
+                "not a Stripe subscription status".into(),
+                "Expected one of active, trialing, past_due, unpaid, canceled, incomplete, incomplete_expired, paused.",
+            )),
         };
         Ok(status)
     }
