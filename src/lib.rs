@@ -17,7 +17,7 @@ pub mod money;
 pub mod report;
 
 #[cfg(target_arch = "wasm32")]
-mod web;
+pub mod web;
 
 use import::{ImportError, ImportOptions, Progress};
 use report::HistoryReport;

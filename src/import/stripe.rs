@@ -93,7 +93,7 @@ const REQUIRED: &[Field] = &[
 const MAX_FIELD_BYTES: usize = 1024;
 
 /// How often the progress callback runs, in rows.
-const PROGRESS_EVERY_ROWS: u64 = 8192;
+const PROGRESS_EVERY_ROWS: u64 = 1024;
 
 struct Columns {
     index: HashMap<Field, usize>,
