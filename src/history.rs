@@ -15,11 +15,11 @@
 //! - Only subscriptions with a positive MRR are paid; `incomplete` and `incomplete_expired` ones
 //!   never paid; `paused` ones (a trial that ended without a payment method) count no MRR, and their
 //!   trial counts as lost.
-//! - A plan switch: a subscription ends and the same customer's next subscription starts within
-//!   seven days of that end (before or after it). The two are treated as one continuous
-//!   subscription that changes price at the new subscription's paid start: an expansion or a
-//!   contraction by the MRR difference, never a churn and a new subscription. In segment views a
-//!   switch across segments is a move out of one segment and into the other.
+//! - A plan switch: a subscription ends and the same customer's next subscription starts (is signed
+//!   up for, trial or not) within seven days of that end, before or after it. The two are treated as
+//!   one continuous subscription that changes price at the new subscription's paid start: an
+//!   expansion or a contraction by the MRR difference, never a churn and a new subscription. In
+//!   segment views a switch across segments is a move out of one segment and into the other.
 //! - A customer who starts a subscription after an earlier one of theirs churned is a reactivation.
 //!
 //! These rules make the movements add up exactly, month after month:
@@ -112,6 +112,9 @@ pub struct History {
 struct Span<'a> {
     customer: &'a str,
     segment: usize,
+    /// When the subscription was started (its trial's start, if it had one).
+    signup: Instant,
+    /// The paid start.
     start: Instant,
     /// When it ended, if it ended by the as-of.
     end: Option<Instant>,
@@ -198,6 +201,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         spans.push(Span {
             customer: &subscription.customer,
             segment,
+            signup: subscription.start,
             start: paid_start,
             end,
             mrr: subscription.mrr,
@@ -338,8 +342,9 @@ fn effective_end(subscription: &Subscription) -> Option<Instant> {
     })
 }
 
-/// Links each span to the same customer's span it switched from: the one that ended closest to its
-/// start, within the switch window, that started before it and has no other successor yet.
+/// Links each span to the same customer's span it switched from: the one that ended closest to the
+/// new subscription's start (its signup: a switch onto a plan with a trial is still a switch), within
+/// the switch window, that started before it and has no other successor yet.
 fn link_plan_switches(spans: &mut [Span]) {
     let mut by_customer: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, span) in spans.iter().enumerate() {
@@ -349,20 +354,21 @@ fn link_plan_switches(spans: &mut [Span]) {
     // Deterministic whatever the hash order: groups are independent, but keep the work ordered.
     groups.sort_unstable_by_key(|g| g[0]);
     for mut group in groups {
-        group.sort_by_key(|&i| (spans[i].start, i));
+        group.sort_by_key(|&i| (spans[i].signup, i));
         // Ended spans by end time, for a window search.
         let mut ended: Vec<(Instant, usize)> = group.iter().filter_map(|&i| spans[i].end.map(|e| (e, i))).collect();
         ended.sort_unstable();
         for &next in &group {
-            let start = spans[next].start;
-            let from = ended.partition_point(|&(end, _)| end < start - SWITCH_WINDOW_SECONDS);
+            let (signup, start) = (spans[next].signup, spans[next].start);
+            let from = ended.partition_point(|&(end, _)| end < signup - SWITCH_WINDOW_SECONDS);
             let best = ended[from..]
                 .iter()
-                .take_while(|&&(end, _)| end <= start + SWITCH_WINDOW_SECONDS)
+                .take_while(|&&(end, _)| end <= signup + SWITCH_WINDOW_SECONDS)
                 .filter(|&&(_, previous)| {
-                    previous != next && spans[previous].start < start && spans[previous].successor.is_none()
+                    let earlier = &spans[previous];
+                    previous != next && earlier.signup < signup && earlier.start < start && earlier.successor.is_none()
                 })
-                .min_by_key(|&&(end, previous)| ((end - start).abs(), previous))
+                .min_by_key(|&&(end, previous)| ((end - signup).abs(), previous))
                 .map(|&(_, previous)| previous);
             if let Some(previous) = best {
                 spans[previous].successor = Some(next);

@@ -41,9 +41,10 @@ pub fn history_of_export(
     let history = history::build(&imported.subscriptions, &request.history).ok_or_else(|| ImportError {
         file: file.to_owned(),
         message: format!(
-            "no subscription could be read from the file's {} rows; the problems listed say why. Fix them and import again.",
+            "none of the file's {} rows is in the analysed currency; they were all set aside.",
             imported.rows_read
         ),
+        problems: imported.problems.clone(),
     })?;
     Ok(report::history_report(&imported, &history))
 }

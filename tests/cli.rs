@@ -2,7 +2,7 @@
 //!
 //! Every test reads a small Stripe subscriptions export written by hand in `tests/fixtures/` (or a
 //! generated demo export) and checks the history against numbers worked out by hand from the
-//! conventions in `/work/shared/formats.md` and the module docs of `history`, `import` and `report`.
+//! conventions in README.md and the module docs of `history`, `import` and `report`.
 //! The hand computations sit in comments next to the expected numbers; none of them was copied from
 //! the program's output.
 //!
@@ -12,8 +12,12 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/architecture.rs"]
+mod architecture;
 #[path = "cli/command.rs"]
 mod command;
+#[path = "cli/golden.rs"]
+mod golden;
 #[path = "cli/history.rs"]
 mod history;
 #[path = "cli/money.rs"]

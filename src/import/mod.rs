@@ -165,11 +165,37 @@ pub struct Problem {
 pub struct ImportError {
     pub file: String,
     pub message: String,
+    /// The rows set aside, when the file failed because none of its rows could be read.
+    pub problems: Vec<Problem>,
 }
+
+impl ImportError {
+    pub fn new(file: &str, message: String) -> ImportError {
+        ImportError {
+            file: file.to_owned(),
+            message,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// How many of the problems an error message lists before it summarises the rest.
+const PROBLEMS_IN_MESSAGE: usize = 10;
 
 impl std::fmt::Display for ImportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
+        write!(f, "{}: {}", self.file, self.message)?;
+        for p in self.problems.iter().take(PROBLEMS_IN_MESSAGE) {
+            write!(
+                f,
+                "\n  {}:{}: {} `{}`: {}. {}",
+                p.file, p.line, p.column, p.value, p.reason, p.hint
+            )?;
+        }
+        if self.problems.len() > PROBLEMS_IN_MESSAGE {
+            write!(f, "\n  ... and {} more.", self.problems.len() - PROBLEMS_IN_MESSAGE)?;
+        }
+        Ok(())
     }
 }
 
@@ -220,10 +246,7 @@ pub fn import(
     options: &ImportOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<Import, ImportError> {
-    let fail = |message: String| ImportError {
-        file: file.to_owned(),
-        message,
-    };
+    let fail = |message: String| ImportError::new(file, message);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(fail(
             "the file is empty. Export the subscriptions again and choose that file.".into(),

@@ -142,10 +142,7 @@ pub(super) fn import(
     options: &ImportOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<Import, ImportError> {
-    let fail = |message: String| ImportError {
-        file: file.to_owned(),
-        message,
-    };
+    let fail = |message: String| ImportError::new(file, message);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -243,7 +240,15 @@ pub(super) fn import(
             "the file has a header but no rows. Export the subscriptions again, with data.".into(),
         ));
     }
-
+    if rows.is_empty() {
+        return Err(ImportError {
+            file: file.to_owned(),
+            message: format!(
+                "none of the file's {rows_read} rows could be read; they were all set aside. Fix them and import again."
+            ),
+            problems,
+        });
+    }
     let (currency, other_currencies) =
         choose_currency(&rows, wanted_currency, &columns, file, &mut problems).map_err(fail)?;
     let subscriptions = rows
@@ -368,6 +373,8 @@ fn choose_currency(
     Ok((chosen, others))
 }
 
+/// One data row. Its readers return a [`Problem`] as their error: a few strings, built only on the
+/// cold path, so its size does not matter (hence the lint allowance).
 struct Row<'a> {
     file: &'a str,
     line: u64,
@@ -375,6 +382,7 @@ struct Row<'a> {
     columns: &'a Columns,
 }
 
+#[allow(clippy::result_large_err)]
 impl Row<'_> {
     fn raw(&self, field: Field) -> &str {
         self.columns
@@ -523,7 +531,13 @@ impl Row<'_> {
                 ));
             }
         }
-        if trial_start.is_some() && trial_end.is_none() {
+        if status == Some(Status::Trialing) && trial_end.is_none() {
+            problems.push(self.problem(
+                Field::TrialEnd,
+                "the subscription is trialing but the row has no Trial End".into(),
+                "A trial needs its end date: that is when the paid subscription begins. Export again with the Trial End column.",
+            ));
+        } else if trial_start.is_some() && trial_end.is_none() {
             problems.push(self.problem(
                 Field::TrialEnd,
                 "the row has a Trial Start but no Trial End".into(),

@@ -31,7 +31,11 @@ fn month_end_actives_mrr_and_movements_per_month_and_segment() {
         &["2025-01", "2025-02", "2025-03", "2025-04"],
         &[
             // January: b1 + b2 (Basic 2 x 10) and p1 (Pro 30) = 3 active, 50.
-            ("2025-01", None, &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)]),
+            (
+                "2025-01",
+                None,
+                &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)],
+            ),
             (
                 "2025-01",
                 Some("Basic (month)"),
@@ -43,7 +47,11 @@ fn month_end_actives_mrr_and_movements_per_month_and_segment() {
                 &[("active", 1.0), ("mrr", 30.0), ("new", 1.0), ("new_mrr", 30.0)],
             ),
             // February: + p2 (60) + p3 (30): 5 active, 50 + 90 = 140.
-            ("2025-02", None, &[("active", 5.0), ("mrr", 140.0), ("new", 2.0), ("new_mrr", 90.0)]),
+            (
+                "2025-02",
+                None,
+                &[("active", 5.0), ("mrr", 140.0), ("new", 2.0), ("new_mrr", 90.0)],
+            ),
             ("2025-02", Some("Basic (month)"), &[("active", 2.0), ("mrr", 20.0)]),
             (
                 "2025-02",
@@ -128,7 +136,12 @@ fn as_of_is_the_latest_event_that_happened_not_a_scheduled_period_or_trial_end()
     let partial: Vec<(&str, bool)> = report.months.iter().map(|m| (m.month.as_str(), m.partial)).collect();
     assert_eq!(
         partial,
-        [("2025-01", false), ("2025-02", false), ("2025-03", false), ("2025-04", true)]
+        [
+            ("2025-01", false),
+            ("2025-02", false),
+            ("2025-03", false),
+            ("2025-04", true)
+        ]
     );
     let s = &report.summary;
     assert_eq!((s.rows_read, s.rows_set_aside, s.subscriptions), (9, 0, 9));
@@ -151,7 +164,11 @@ fn as_of_given_as_a_date_is_the_end_of_that_day() {
         &report,
         &["2025-01"],
         &[
-            ("2025-01", None, &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)]),
+            (
+                "2025-01",
+                None,
+                &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)],
+            ),
             (
                 "2025-01",
                 Some("Basic (month)"),
@@ -257,7 +274,13 @@ fn trial_converts_at_trial_end_and_counts_no_mrr_before() {
             (
                 "2025-02",
                 None,
-                &[("active", 1.0), ("mrr", 50.0), ("new", 1.0), ("new_mrr", 50.0), ("trials_converted", 1.0)],
+                &[
+                    ("active", 1.0),
+                    ("mrr", 50.0),
+                    ("new", 1.0),
+                    ("new_mrr", 50.0),
+                    ("trials_converted", 1.0),
+                ],
             ),
             ("2025-03", None, &[("active", 1.0), ("mrr", 50.0)]),
         ],
@@ -322,7 +345,11 @@ fn plan_switches_are_expansion_or_contraction_not_churn_and_new() {
         &["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"],
         &[
             // January: s6, s4a, s7a, s1a (Basic 4 x 10); s3a, s2a (Pro 2 x 30).
-            ("2025-01", None, &[("active", 6.0), ("mrr", 100.0), ("new", 6.0), ("new_mrr", 100.0)]),
+            (
+                "2025-01",
+                None,
+                &[("active", 6.0), ("mrr", 100.0), ("new", 6.0), ("new_mrr", 100.0)],
+            ),
             (
                 "2025-01",
                 Some("Basic (month)"),
@@ -437,19 +464,34 @@ fn plan_switches_are_expansion_or_contraction_not_churn_and_new() {
             (
                 "2025-04",
                 Some("Pro (month)"),
-                &[("active", 4.0), ("mrr", 150.0), ("moved_out", 1.0), ("moved_out_mrr", 30.0)],
+                &[
+                    ("active", 4.0),
+                    ("mrr", 150.0),
+                    ("moved_out", 1.0),
+                    ("moved_out_mrr", 30.0),
+                ],
             ),
             // May, to the as-of: s5 Pro 45 -> Pro 30 (-15). Totals 7, 165.
             (
                 "2025-05",
                 None,
-                &[("active", 7.0), ("mrr", 165.0), ("contracted", 1.0), ("contraction_mrr", 15.0)],
+                &[
+                    ("active", 7.0),
+                    ("mrr", 165.0),
+                    ("contracted", 1.0),
+                    ("contraction_mrr", 15.0),
+                ],
             ),
             ("2025-05", Some("Basic (month)"), &[("active", 3.0), ("mrr", 30.0)]),
             (
                 "2025-05",
                 Some("Pro (month)"),
-                &[("active", 4.0), ("mrr", 135.0), ("contracted", 1.0), ("contraction_mrr", 15.0)],
+                &[
+                    ("active", 4.0),
+                    ("mrr", 135.0),
+                    ("contracted", 1.0),
+                    ("contraction_mrr", 15.0),
+                ],
             ),
         ],
     );
@@ -473,7 +515,14 @@ fn a_return_after_the_switch_window_is_churn_then_reactivation() {
     let movements: Vec<(&str, u64, u64, u64)> = report
         .months
         .iter()
-        .map(|m| (m.month.as_str(), m.figures.new, m.figures.churned, m.figures.reactivated))
+        .map(|m| {
+            (
+                m.month.as_str(),
+                m.figures.new,
+                m.figures.churned,
+                m.figures.reactivated,
+            )
+        })
         .collect();
     // cus_s4 back after 30 days (March), cus_s7 after 8 days (April); the switches are never new.
     assert_eq!(
@@ -495,8 +544,8 @@ fn a_return_after_the_switch_window_is_churn_then_reactivation() {
 //   sub_c3 from 2025-03-25 14:30, the latest event: the derived as-of
 #[test]
 fn cancel_at_period_end_stays_active_until_the_period_end() {
-    // (as-of, months, April's figures when April is in the history, March's active count, partial
-    // flag of the last month).
+    // (as-of, months, April's figures when April is in the history, whether the last month is
+    // partial).
     type Case<'a> = (Option<&'a str>, &'a [&'a str], &'a [(&'a str, f64)], bool);
     let cases: &[Case] = &[
         // Derived as-of 03-25 14:30, before c1's period end: c1 still active, 3 x 30.
@@ -542,7 +591,11 @@ fn cancel_at_period_end_stays_active_until_the_period_end() {
         if months.contains(&"2025-04") {
             expect_figures(&format!("{context} 2025-04"), &month(&report, "2025-04").figures, april);
         }
-        assert_eq!(report.months.last().map(|m| m.partial), Some(*last_partial), "{context}");
+        assert_eq!(
+            report.months.last().map(|m| m.partial),
+            Some(*last_partial),
+            "{context}"
+        );
     }
 }
 
@@ -567,7 +620,11 @@ fn dunning_counts_as_subscribed_and_incomplete_never_paid() {
         &["2025-01", "2025-02", "2025-03"],
         &[
             // January: pd, up, cx1, cx2, act = 5 x 20.
-            ("2025-01", None, &[("active", 5.0), ("mrr", 100.0), ("new", 5.0), ("new_mrr", 100.0)]),
+            (
+                "2025-01",
+                None,
+                &[("active", 5.0), ("mrr", 100.0), ("new", 5.0), ("new_mrr", 100.0)],
+            ),
             // February: cx2 ends 02-20; sub_pa's trial starts and is lost (paused).
             (
                 "2025-02",
@@ -590,7 +647,10 @@ fn dunning_counts_as_subscribed_and_incomplete_never_paid() {
         ],
     );
     let s = &report.summary;
-    assert_eq!((s.subscriptions, s.paid, s.never_paid, s.paused, s.free), (9, 5, 2, 1, 1));
+    assert_eq!(
+        (s.subscriptions, s.paid, s.never_paid, s.paused, s.free),
+        (9, 5, 2, 1, 1)
+    );
 }
 
 #[test]
@@ -617,4 +677,86 @@ fn a_canceled_row_without_ended_at_ends_at_period_end_or_at_cancellation() {
             .collect();
         assert_eq!(churned, [churn_month], "{at_period_end} {canceled_at} {period_end:?}");
     }
+}
+
+#[test]
+fn a_trialing_row_without_a_trial_end_counts_no_mrr() {
+    // sub_2 says `trialing` but leaves Trial End blank. A trial counts no MRR, so whatever the
+    // importer does with the row (a trial, or a row set aside for its missing Trial End), it is not
+    // a paid subscription: March holds sub_1 alone, 1 active at 10.
+    let csv = "id,Customer ID,Status,Start Date (UTC),Trial Start (UTC),Trial End (UTC),Current Period Start (UTC),Current Period End (UTC),Product,Interval,Amount,Currency\n\
+               sub_1,cus_1,active,2025-01-05 00:00,,,2025-03-05 00:00,2025-04-05 00:00,Basic,month,10.00,usd\n\
+               sub_2,cus_2,trialing,2025-03-01 00:00,,,2025-03-01 00:00,2025-03-15 00:00,Basic,month,10.00,usd\n";
+    let report = report_of_bytes("trialing_without_end.csv", csv.as_bytes(), &Default::default());
+    let march = month(&report, "2025-03");
+    assert_eq!(
+        (march.figures.active, march.figures.mrr, march.figures.new),
+        (1, 10.0, 0),
+        "the trialing row counts as paid: {:?}",
+        march.figures
+    );
+    assert_eq!(report.summary.paid, 1);
+}
+
+#[test]
+fn a_new_subscription_starting_at_the_old_ones_end_with_a_trial_is_a_switch() {
+    // cus_1: Basic 10 from 2025-01-05, ended 2025-03-10 00:00; Pro 30 starts at that same instant
+    // with a trial to 2025-03-24. The new subscription *starts* within seven days of the old one's
+    // end, so by the convention the two are one subscription changing price at the new one's paid
+    // start (03-24): +20 of expansion in March, Basic moved out, Pro moved in; no churn, no
+    // reactivation.
+    let csv = "id,Customer ID,Status,Start Date (UTC),Trial Start (UTC),Trial End (UTC),Ended At (UTC),Current Period Start (UTC),Product,Interval,Amount,Currency\n\
+               sub_1,cus_1,canceled,2025-01-05 00:00,,,2025-03-10 00:00,2025-03-05 00:00,Basic,month,10.00,usd\n\
+               sub_2,cus_1,active,2025-03-10 00:00,2025-03-10 00:00,2025-03-24 00:00,,2025-04-24 00:00,Pro,month,30.00,usd\n";
+    let report = report_of_bytes("switch_into_trial.csv", csv.as_bytes(), &Default::default());
+    expect_history(
+        &report,
+        &["2025-01", "2025-02", "2025-03", "2025-04"],
+        &[
+            (
+                "2025-01",
+                None,
+                &[("active", 1.0), ("mrr", 10.0), ("new", 1.0), ("new_mrr", 10.0)],
+            ),
+            (
+                "2025-01",
+                Some("Basic (month)"),
+                &[("active", 1.0), ("mrr", 10.0), ("new", 1.0), ("new_mrr", 10.0)],
+            ),
+            ("2025-02", None, &[("active", 1.0), ("mrr", 10.0)]),
+            ("2025-02", Some("Basic (month)"), &[("active", 1.0), ("mrr", 10.0)]),
+            (
+                "2025-03",
+                None,
+                &[
+                    ("active", 1.0),
+                    ("mrr", 30.0),
+                    ("expanded", 1.0),
+                    ("expansion_mrr", 20.0),
+                    ("trials_started", 1.0),
+                    ("trials_converted", 1.0),
+                ],
+            ),
+            (
+                "2025-03",
+                Some("Basic (month)"),
+                &[("moved_out", 1.0), ("moved_out_mrr", 10.0)],
+            ),
+            (
+                "2025-03",
+                Some("Pro (month)"),
+                &[
+                    ("active", 1.0),
+                    ("mrr", 30.0),
+                    ("moved_in", 1.0),
+                    ("moved_in_mrr", 30.0),
+                    ("trials_started", 1.0),
+                    ("trials_converted", 1.0),
+                ],
+            ),
+            ("2025-04", None, &[("active", 1.0), ("mrr", 30.0)]),
+            ("2025-04", Some("Pro (month)"), &[("active", 1.0), ("mrr", 30.0)]),
+        ],
+    );
+    assert_eq!(report.summary.plan_switches, 1);
 }

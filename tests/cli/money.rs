@@ -38,7 +38,11 @@ fn mrr_normalises_years_weeks_days_and_interval_counts_exactly() {
         &report,
         &["2025-06", "2025-07", "2025-08"],
         &[
-            ("2025-06", None, &[("active", 17.0), ("mrr", 400.0), ("new", 17.0), ("new_mrr", 400.0)]),
+            (
+                "2025-06",
+                None,
+                &[("active", 17.0), ("mrr", 400.0), ("new", 17.0), ("new_mrr", 400.0)],
+            ),
             (
                 "2025-06",
                 Some("Analytics (year)"),
@@ -59,7 +63,11 @@ fn mrr_normalises_years_weeks_days_and_interval_counts_exactly() {
                 Some("Seats (month)"),
                 &[("active", 1.0), ("mrr", 60.0), ("new", 1.0), ("new_mrr", 60.0)],
             ),
-            ("2025-07", None, &[("active", 18.0), ("mrr", 430.42), ("new", 1.0), ("new_mrr", 30.42)]),
+            (
+                "2025-07",
+                None,
+                &[("active", 18.0), ("mrr", 430.42), ("new", 1.0), ("new_mrr", 30.42)],
+            ),
             ("2025-07", Some("Analytics (year)"), analytics),
             ("2025-07", Some("Meals (week)"), meals),
             ("2025-07", Some("Support (3 months)"), support),
@@ -69,7 +77,11 @@ fn mrr_normalises_years_weeks_days_and_interval_counts_exactly() {
                 Some("Daily (day)"),
                 &[("active", 1.0), ("mrr", 30.42), ("new", 1.0), ("new_mrr", 30.42)],
             ),
-            ("2025-08", None, &[("active", 19.0), ("mrr", 430.52), ("new", 1.0), ("new_mrr", 0.11)]),
+            (
+                "2025-08",
+                None,
+                &[("active", 19.0), ("mrr", 430.52), ("new", 1.0), ("new_mrr", 0.11)],
+            ),
             ("2025-08", Some("Analytics (year)"), analytics),
             ("2025-08", Some("Meals (week)"), meals),
             ("2025-08", Some("Support (3 months)"), support),
@@ -98,20 +110,20 @@ fn single_subscription_mrr_by_interval_count_and_quantity() {
     // units and rounded half away from zero at the end.
     let cases: &[(&str, &str, &str, &str, &str, f64)] = &[
         ("month", "", "19.00", "1", "usd", 19.00),
-        ("year", "", "190.00", "1", "usd", 15.83),  // 19000 / 12 = 1583.33..
-        ("year", "", "1.26", "1", "usd", 0.11),     // 126 / 12 = 10.5 -> 11
-        ("week", "", "10.00", "1", "usd", 43.33),   // 1000 x 52 / 12 = 4333.33..
-        ("week", "2", "10.00", "1", "usd", 21.67),  // 4333.33.. / 2 = 2166.66..
-        ("day", "", "1.00", "1", "usd", 30.42),     // 100 x 365 / 12 = 3041.66..
-        ("month", "3", "90.00", "1", "usd", 30.00), // quarterly
+        ("year", "", "190.00", "1", "usd", 15.83),   // 19000 / 12 = 1583.33..
+        ("year", "", "1.26", "1", "usd", 0.11),      // 126 / 12 = 10.5 -> 11
+        ("week", "", "10.00", "1", "usd", 43.33),    // 1000 x 52 / 12 = 4333.33..
+        ("week", "2", "10.00", "1", "usd", 21.67),   // 4333.33.. / 2 = 2166.66..
+        ("day", "", "1.00", "1", "usd", 30.42),      // 100 x 365 / 12 = 3041.66..
+        ("month", "3", "90.00", "1", "usd", 30.00),  // quarterly
         ("month", "6", "100.00", "1", "usd", 16.67), // 10000 / 6 = 1666.66..
-        ("year", "2", "240.00", "1", "usd", 10.00), // 24000 / 24
-        ("month", "", "12.00", "5", "usd", 60.00),  // five seats
-        ("year", "", "99.00", "3", "usd", 24.75),   // 29700 / 12 = 2475
-        ("month", "", "60,00", "1", "eur", 60.00),  // a decimal comma
-        ("month", "", "1200", "1", "jpy", 1200.0),  // no minor unit
-        ("year", "", "10000", "1", "jpy", 833.0),   // 833.33.. yen -> 833
-        ("year", "", "1.000", "1", "kwd", 0.083),   // 1000 fils / 12 = 83.33.. -> 83 fils
+        ("year", "2", "240.00", "1", "usd", 10.00),  // 24000 / 24
+        ("month", "", "12.00", "5", "usd", 60.00),   // five seats
+        ("year", "", "99.00", "3", "usd", 24.75),    // 29700 / 12 = 2475
+        ("month", "", "60,00", "1", "eur", 60.00),   // a decimal comma
+        ("month", "", "1200", "1", "jpy", 1200.0),   // no minor unit
+        ("year", "", "10000", "1", "jpy", 833.0),    // 833.33.. yen -> 833
+        ("year", "", "1.000", "1", "kwd", 0.083),    // 1000 fils / 12 = 83.33.. -> 83 fils
     ];
     for (interval, count, amount, quantity, currency, mrr) in cases {
         let csv = format!(
@@ -146,7 +158,11 @@ fn yen_amounts_round_to_whole_yen() {
         &report,
         &["2025-05", "2025-06"],
         &[
-            ("2025-05", None, &[("active", 5.0), ("mrr", 7607.0), ("new", 5.0), ("new_mrr", 7607.0)]),
+            (
+                "2025-05",
+                None,
+                &[("active", 5.0), ("mrr", 7607.0), ("new", 5.0), ("new_mrr", 7607.0)],
+            ),
             (
                 "2025-05",
                 Some("Basic (month)"),

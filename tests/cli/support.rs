@@ -120,7 +120,10 @@ pub fn expect_figures(context: &str, figures: &FiguresReport, expected: &[(&str,
 pub fn expect_history(report: &HistoryReport, months: &[&str], expected: &[Expected]) {
     assert_eq!(month_labels(report), months, "months of the history");
     for (label, view, _) in expected {
-        assert!(months.contains(label), "the test lists month {label}, not in {months:?}");
+        assert!(
+            months.contains(label),
+            "the test lists month {label}, not in {months:?}"
+        );
         if let Some(name) = view {
             assert!(
                 report.segments.iter().any(|s| s == name),

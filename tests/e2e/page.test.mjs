@@ -1,0 +1,688 @@
+// End-to-end test of the page in www/: a real Chromium (Debian's, driven by playwright-core) opens it
+// from a static server started here, and every figure the page shows is compared with what the
+// native command `subtwin history` prints for the same file.
+//
+// Run: cd /work/main && node --test tests/e2e/
+// Needs: the WebAssembly module built in www/pkg (bash scripts/test.sh builds it) and
+// /usr/bin/chromium. The native command is built with `cargo build -q` when it is missing.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const WWW = path.join(REPO, 'www');
+const WASM = path.join(WWW, 'pkg', 'subtwin_bg.wasm');
+const BINARY = path.join(REPO, 'target', 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
+const DEMO_CSV = path.join(WWW, 'demo-stripe.csv');
+const FIXTURES = path.join(REPO, 'tests', 'fixtures');
+const ARTIFACTS = path.join(REPO, 'test-artifacts');
+
+const WAIT = 60_000; // the longest any single wait may take
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+// The only files the page and its worker may ask for.
+const OWN_FILES = ['/', '/index.html', '/style.css', '/app.js', '/worker.js', '/icon.svg', '/demo-stripe.csv'];
+const isOwnFile = (pathname) => OWN_FILES.includes(pathname) || /^\/pkg\/[^/]+$/.test(pathname);
+
+// Segment colours of the charts (src/chart.rs PALETTE, first six).
+const PALETTE = [
+  [0x1f, 0x77, 0xb4],
+  [0xff, 0x7f, 0x0e],
+  [0x2c, 0xa0, 0x2c],
+  [0xd6, 0x27, 0x28],
+  [0x94, 0x67, 0xbd],
+  [0x8c, 0x56, 0x4b],
+];
+// The areas are filled 85% opaque: over white, that is this mix.
+const AREA_COLOURS = PALETTE.map((rgb) => rgb.map((c) => Math.round(0.85 * c + 0.15 * 255)));
+
+const STRIPE_HEADER =
+  'id,Customer ID,Status,Created (UTC),Start Date (UTC),Current Period Start (UTC),Current Period End (UTC),' +
+  'Trial Start (UTC),Trial End (UTC),Canceled At (UTC),Ended At (UTC),Cancel At Period End,Product,Quantity,' +
+  'Interval,Amount,Currency';
+
+// A small clean export: 6 rows, two products, a cancellation and a trial.
+const SMALL_EXPORT = [
+  STRIPE_HEADER,
+  'sub_e1,cus_e1,active,2025-01-03 09:00,2025-01-03 09:00,2025-04-03 09:00,2025-05-03 09:00,,,,,false,Basic,1,month,12.00,usd',
+  'sub_e2,cus_e2,active,2025-01-15 10:00,2025-01-15 10:00,2025-04-15 10:00,2025-05-15 10:00,,,,,false,Pro,2,month,40.00,usd',
+  'sub_e3,cus_e3,canceled,2025-01-20 11:00,2025-01-20 11:00,2025-02-20 11:00,2025-03-20 11:00,,,2025-02-25 08:00,2025-03-20 11:00,true,Basic,1,month,12.00,usd',
+  'sub_e4,cus_e4,active,2025-02-10 12:00,2025-02-10 12:00,2025-02-10 12:00,2026-02-10 12:00,,,,,false,Pro,1,year,360.00,usd',
+  'sub_e5,cus_e5,active,2025-03-05 13:00,2025-03-05 13:00,2025-04-05 13:00,2025-05-05 13:00,,,,,false,Basic,1,month,12.00,usd',
+  'sub_e6,cus_e6,trialing,2025-04-01 14:00,2025-04-01 14:00,2025-04-01 14:00,2025-04-15 14:00,2025-04-01 14:00,2025-04-15 14:00,,,false,Pro,1,month,40.00,usd',
+].join('\n') + '\n';
+
+// The same, with one bad amount on line 6 (header = line 1).
+const BAD_ROW_LINE = 6;
+const EXPORT_WITH_BAD_ROW = SMALL_EXPORT.replace(
+  'sub_e5,cus_e5,active,2025-03-05 13:00,2025-03-05 13:00,2025-04-05 13:00,2025-05-05 13:00,,,,,false,Basic,1,month,12.00,usd',
+  'sub_e5,cus_e5,active,2025-03-05 13:00,2025-03-05 13:00,2025-04-05 13:00,2025-05-05 13:00,,,,,false,Basic,1,month,abc,usd',
+);
+
+let server;
+let origin;
+let browser;
+let tmp;
+
+// ---------------------------------------------------------------------------------------------
+// The static server.
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.csv': 'text/csv; charset=utf-8',
+};
+
+function startServer(root) {
+  const served = http.createServer((request, response) => {
+    const notFound = () => {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found\n');
+    };
+    if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
+    let pathname;
+    try {
+      pathname = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
+    } catch {
+      return notFound();
+    }
+    if (pathname.endsWith('/')) pathname += 'index.html';
+    const file = path.resolve(root, '.' + pathname);
+    const type = CONTENT_TYPES[path.extname(file)];
+    if (!type || !file.startsWith(root + path.sep)) return notFound();
+    fs.readFile(file, (error, body) => {
+      if (error) return notFound();
+      response.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store' });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    served.once('error', reject);
+    served.listen(0, '127.0.0.1', () => resolve(served));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The native command, the reference for every number.
+
+function ensureBinary() {
+  if (fs.existsSync(BINARY)) return;
+  try {
+    execFileSync('cargo', ['build', '-q'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+  } catch (error) {
+    throw new Error(`could not build the native command with \`cargo build -q\` in ${REPO}: ${error.message}`);
+  }
+  if (!fs.existsSync(BINARY)) throw new Error(`\`cargo build -q\` did not produce ${BINARY}`);
+}
+
+/** Runs the native command; fails with its stderr when it exits non-zero. */
+function subtwin(args) {
+  const run = spawnSync(BINARY, args, { encoding: 'utf8', timeout: WAIT, maxBuffer: 64 * 1024 * 1024 });
+  if (run.error) throw new Error(`could not run \`subtwin ${args.join(' ')}\`: ${run.error.message}`);
+  if (run.status !== 0) {
+    throw new Error(`\`subtwin ${args.join(' ')}\` failed (exit ${run.status}): ${run.stderr}`);
+  }
+  return { stdout: run.stdout, stderr: run.stderr };
+}
+
+/** `subtwin history FILE`, parsed, with its stderr (where the rows set aside are reported). */
+function history(file) {
+  const { stdout, stderr } = subtwin(['history', file]);
+  return { ...parseHistoryText(stdout, file), stderr };
+}
+
+const cells = (line) => line.trim().split(/\s{2,}/);
+
+/** Parses the command's text: facts, a blank line, the segments table, a blank line, the months table. */
+function parseHistoryText(text, file) {
+  const blocks = text
+    .replace(/\r\n/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((block) => block.split('\n').filter((line) => line.trim() !== ''))
+    .filter((block) => block.length > 0);
+  assert.ok(blocks.length >= 3, `\`subtwin history ${file}\` printed ${blocks.length} blocks, expected facts, segments and months:\n${text}`);
+  const facts = blocks[0].map((line) => {
+    const match = /^(\S.*?)\s{2,}(\S.*)$/.exec(line);
+    assert.ok(match, `\`subtwin history ${file}\`: fact line without a label and a value: ${JSON.stringify(line)}`);
+    return [match[1], match[2].trimEnd()];
+  });
+  const table = (block, name) => {
+    const [header, ...rows] = block.map(cells);
+    for (const [i, row] of rows.entries()) {
+      assert.equal(
+        row.length,
+        header.length,
+        `\`subtwin history ${file}\`: ${name} row ${i + 1} has ${row.length} cells, the header ${header.length}: ${block[i + 1]}`,
+      );
+    }
+    return { columns: header, rows };
+  };
+  return { facts, segments: table(blocks[1], 'segments'), months: table(blocks[2], 'months') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser: one context (a fresh profile) per test, everything it does recorded.
+
+async function openPage() {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  const log = { requests: [], console: [], errors: [], failed: [], badResponses: [] };
+  // The context's console event covers the page and its dedicated worker (the location says which).
+  context.on('console', (message) => {
+    const location = message.location();
+    log.console.push({ type: message.type(), text: message.text(), url: location && location.url });
+  });
+  context.on('request', (request) => log.requests.push(request.url()));
+  context.on('requestfailed', (request) =>
+    log.failed.push(`${request.url()}: ${request.failure() ? request.failure().errorText : 'failed'}`),
+  );
+  context.on('response', (response) => {
+    if (response.status() >= 400) log.badResponses.push(`${response.status()} ${response.url()}`);
+  });
+  context.on('weberror', (error) => log.errors.push(`weberror: ${error.error().stack || error.error().message}`));
+  const page = await context.newPage();
+  page.on('pageerror', (error) => log.errors.push(`pageerror: ${error.stack || error.message}`));
+  page.on('crash', () => log.errors.push('the page crashed'));
+  page.setDefaultTimeout(WAIT);
+  return { context, page, log };
+}
+
+/** At the end of every test: the page stayed quiet and asked only our server for its own files. */
+function assertCleanRun(log) {
+  const noisy = log.console.filter((m) => m.type === 'error' || m.type === 'warning');
+  assert.deepEqual(
+    noisy.map((m) => `${m.type}: ${m.text} (at ${m.url || 'no url'})`),
+    [],
+    'the page or its worker wrote errors or warnings to the console',
+  );
+  assert.deepEqual(log.errors, [], 'the page had uncaught errors');
+  assert.deepEqual(log.failed, [], 'some requests failed');
+  assert.deepEqual(log.badResponses, [], 'some requests got an error status');
+  assert.ok(log.requests.length > 0, 'no request was recorded at all');
+  const elsewhere = log.requests.filter((url) => !url.startsWith(origin + '/') && !url.startsWith('blob:'));
+  assert.deepEqual(elsewhere, [], `the page sent requests outside its origin ${origin}`);
+  const strangers = log.requests
+    .filter((url) => url.startsWith(origin + '/'))
+    .filter((url) => !isOwnFile(new URL(url).pathname));
+  assert.deepEqual(strangers, [], `the page asked for files that are not its own (allowed: ${OWN_FILES.join(' ')} /pkg/*)`);
+}
+
+async function waitForState(page, wanted, what) {
+  try {
+    await page.waitForFunction((state) => document.body.dataset.state === state, wanted, { timeout: WAIT });
+  } catch (error) {
+    const now = await page.evaluate(() => ({
+      state: document.body.dataset.state,
+      status: document.getElementById('status-text').textContent,
+      error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
+    }));
+    throw new Error(`${what}: the page did not reach state '${wanted}' within ${WAIT / 1000} s; it is ` +
+      `'${now.state}' (status "${now.status}"${now.error ? `, error "${now.error}"` : ''})`);
+  }
+}
+
+/** Waits until the page shows `name` (its Format fact starts with it) and is ready. */
+async function waitForFile(page, name) {
+  try {
+    await page.waitForFunction(
+      (name) => {
+        const format = document.querySelector('#facts dd[data-fact="Format"]');
+        const state = document.body.dataset.state;
+        return state === 'error' || (state === 'ready' && format !== null && format.textContent.startsWith(`${name} `));
+      },
+      name,
+      { timeout: WAIT },
+    );
+  } catch {
+    // reported below with what the page shows
+  }
+  const now = await page.evaluate(() => ({
+    state: document.body.dataset.state,
+    format: document.querySelector('#facts dd[data-fact="Format"]')?.textContent ?? '(no Format fact)',
+    error: document.getElementById('error').hidden ? '' : document.getElementById('error').textContent,
+  }));
+  assert.equal(now.state, 'ready', `waiting for ${name}: the page is '${now.state}'${now.error ? `: ${now.error}` : ''}`);
+  assert.ok(now.format.startsWith(`${name} `), `waiting for ${name}: the Format fact still says "${now.format}"`);
+}
+
+/** What the page shows: facts by label, and each table's header and body cells. */
+function readPage(page) {
+  return page.evaluate(() => {
+    const table = (id) => {
+      const element = document.getElementById(id);
+      return {
+        columns: [...element.querySelectorAll('thead th')].map((th) => th.textContent),
+        rows: [...element.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)),
+      };
+    };
+    return {
+      facts: [...document.querySelectorAll('#facts dd[data-fact]')].map((dd) => [dd.dataset.fact, dd.textContent]),
+      factTerms: [...document.querySelectorAll('#facts dt')].map((dt) => dt.textContent),
+      segments: table('segments'),
+      months: table('months'),
+      problems: table('problems'),
+      problemsHidden: document.getElementById('problems-section').hidden,
+      resultsHidden: document.getElementById('results').hidden,
+    };
+  });
+}
+
+function describeRows(rows) {
+  return rows.map((row) => `  ${row.join(' | ')}`).join('\n');
+}
+
+/** The page's facts and tables equal the command's text, cell for cell. */
+function assertSameAsCommand(shown, expected, file) {
+  const name = path.basename(file);
+  assert.equal(shown.resultsHidden, false, `${name}: the results section is hidden`);
+  assert.deepEqual(
+    shown.factTerms,
+    shown.facts.map(([label]) => label),
+    `${name}: a fact's <dt> differs from its dd's data-fact label`,
+  );
+  assert.deepEqual(
+    Object.fromEntries(shown.facts),
+    Object.fromEntries(expected.facts),
+    `${name}: the facts on the page differ from \`subtwin history ${name}\``,
+  );
+  assert.deepEqual(
+    shown.facts.map(([label]) => label),
+    expected.facts.map(([label]) => label),
+    `${name}: the facts are in a different order than in \`subtwin history ${name}\``,
+  );
+  for (const id of ['segments', 'months']) {
+    const page = shown[id];
+    const command = expected[id];
+    assert.deepEqual(page.columns, command.columns, `${name}: the #${id} header differs from the command's`);
+    assert.equal(
+      page.rows.length,
+      command.rows.length,
+      `${name}: #${id} has ${page.rows.length} rows, the command ${command.rows.length}:\npage:\n` +
+        `${describeRows(page.rows)}\ncommand:\n${describeRows(command.rows)}`,
+    );
+    for (const [i, row] of command.rows.entries()) {
+      assert.deepEqual(
+        page.rows[i],
+        row,
+        `${name}: #${id} row ${i + 1} differs from the command's\n  page:    ${(page.rows[i] ?? []).join(' | ')}\n` +
+          `  command: ${row.join(' | ')}`,
+      );
+    }
+  }
+}
+
+/** Downloads a link the way a person does (a click) and returns the file's text. */
+async function download(page, selector) {
+  const href = await page.getAttribute(selector, 'href');
+  assert.match(href ?? '', /^blob:/, `${selector} should point at a blob: URL, it is ${JSON.stringify(href)}`);
+  const [file] = await Promise.all([page.waitForEvent('download', { timeout: WAIT }), page.click(selector)]);
+  const stored = await file.path();
+  assert.ok(stored, `${selector}: the download failed: ${await file.failure()}`);
+  return { name: file.suggestedFilename(), text: fs.readFileSync(stored, 'utf8') };
+}
+
+async function assertJsonLikeCommand(page, file) {
+  const name = path.basename(file);
+  // The page's Content-Security-Policy (connect-src 'self') forbids fetch() of blob: URLs, so the
+  // report is read the way a person gets it: by clicking the link, which downloads it.
+  const { name: saved, text } = await download(page, '#download-json');
+  assert.equal(saved, 'history.json', '#download-json should save as history.json');
+  let report;
+  try {
+    report = JSON.parse(text);
+  } catch (error) {
+    assert.fail(`${name}: #download-json is not JSON (${error.message}): ${text.slice(0, 200)}`);
+  }
+  const printed = subtwin(['history', file, '--json']).stdout;
+  const expected = JSON.parse(printed);
+  const difference = firstDifference(report, expected, '$');
+  assert.equal(
+    difference,
+    null,
+    `${name}: the page's JSON report differs from \`subtwin history ${name} --json\`: ${difference}`,
+  );
+  // src/web.rs promises more: the same text, byte for byte (without the command's final newline).
+  const command = printed.replace(/\n$/, '');
+  if (text !== command) {
+    let i = 0;
+    while (i < text.length && text[i] === command[i]) i++;
+    assert.fail(
+      `${name}: the page's JSON equals the command's as data but not as text; first difference at character ${i}: ` +
+        `page ${JSON.stringify(text.slice(i, i + 60))}, command ${JSON.stringify(command.slice(i, i + 60))}`,
+    );
+  }
+  return report;
+}
+
+/** Where two JSON values first differ (a path and both values), or null when they are equal. */
+function firstDifference(actual, expected, at) {
+  const show = (value) => {
+    const text = JSON.stringify(value);
+    return text === undefined ? 'nothing' : text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  };
+  const kind = (value) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
+  if (kind(actual) !== kind(expected) || (kind(actual) !== 'array' && kind(actual) !== 'object')) {
+    return kind(actual) === kind(expected) && Object.is(actual, expected)
+      ? null
+      : `at ${at} the page has ${show(actual)}, the command ${show(expected)}`;
+  }
+  if (Array.isArray(actual)) {
+    for (let i = 0; i < Math.max(actual.length, expected.length); i++) {
+      const difference = firstDifference(actual[i], expected[i], `${at}[${i}]`);
+      if (difference) return difference;
+    }
+    return null;
+  }
+  for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
+    const difference = firstDifference(actual[key], expected[key], `${at}.${key}`);
+    if (difference) return difference;
+  }
+  return null;
+}
+
+async function dropFile(page, file) {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, base64 }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name, { type: 'text/csv' }));
+      return transfer;
+    },
+    { name: path.basename(file), base64: fs.readFileSync(file).toString('base64') },
+  );
+  await page.dispatchEvent('#drop', 'dragenter', { dataTransfer });
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer });
+  assert.ok(
+    await page.evaluate(() => document.getElementById('drop').classList.contains('over')),
+    '#drop should show that a file is over it (class "over") during dragover',
+  );
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+  await dataTransfer.dispose();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chart pixels.
+
+/** Reads a canvas once (one readback) and returns a few pixel columns plus its non-white share. */
+function readCanvas(page, id, fractions) {
+  return page.evaluate(
+    ({ id, fractions }) => {
+      const canvas = document.getElementById(id);
+      const { width, height } = canvas;
+      const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+      let nonWhite = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 0 && (data[i] < 245 || data[i + 1] < 245 || data[i + 2] < 245)) nonWhite++;
+      }
+      const columns = fractions.map((fraction) => {
+        const x = Math.round(width * fraction);
+        const pixels = [];
+        for (let y = 0; y < height; y++) {
+          const i = (y * width + x) * 4;
+          pixels.push([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+        }
+        return { fraction, x, pixels };
+      });
+      return { width, height, nonWhite, columns };
+    },
+    { id, fractions },
+  );
+}
+
+const distance = (a, b) => Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1]), Math.abs(a[2] - b[2]));
+
+/**
+ * Which segment colour a pixel shows, or -1. An area pixel is within 40 per channel of its 85% mix
+ * over white (lower areas are drawn over the upper ones, so they shift a little); a pixel of the
+ * pure palette colour is a legend swatch or an area's border line, not an area, and is left out.
+ */
+function segmentOf(pixel) {
+  if (pixel[3] < 200) return -1;
+  if (PALETTE.some((pure) => distance(pixel, pure) <= 6)) return -1;
+  let best = -1;
+  let bestDistance = Infinity;
+  for (const [k, mix] of AREA_COLOURS.entries()) {
+    const d = distance(pixel, mix);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= 40 ? best : -1;
+}
+
+function columnStats(column) {
+  const counts = new Array(PALETTE.length).fill(0);
+  for (const pixel of column.pixels) {
+    const k = segmentOf(pixel);
+    if (k >= 0) counts[k]++;
+  }
+  return { x: column.x, coloured: counts.reduce((a, b) => a + b, 0), counts };
+}
+
+async function assertChartDrawn(page, id) {
+  const canvas = await readCanvas(page, id, [0.12, 0.85, 0.9, 0.95]);
+  const { width, height } = canvas;
+  assert.ok(width > 100 && height > 100, `#${id} is ${width}×${height}`);
+  assert.ok(
+    canvas.nonWhite > width * height * 0.05,
+    `#${id} looks blank: ${canvas.nonWhite} of ${width * height} pixels are not white`,
+  );
+  const [left, ...right] = canvas.columns.map(columnStats);
+  const describe = (s) => `x=${s.x}: ${s.coloured} segment-coloured pixels ${JSON.stringify(s.counts)}`;
+  for (const column of right) {
+    assert.ok(
+      column.coloured >= height * 0.25,
+      `#${id}: near the right end of the plot the stacked areas should fill much of the column; ${describe(column)} of ${height}`,
+    );
+    const distinct = column.counts.filter((n) => n >= 3).length;
+    assert.ok(distinct >= 3, `#${id}: expected at least 3 segment colours near the right end, ${describe(column)}`);
+    assert.ok(
+      left.coloured * 4 <= column.coloured,
+      `#${id}: the business grew, so the left of the chart should hold far fewer coloured pixels than the right; ` +
+        `left ${describe(left)}, right ${describe(column)}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+before(async () => {
+  if (!fs.existsSync(WASM)) {
+    throw new Error(
+      `${path.relative(REPO, WASM)} is missing: run the build first: bash scripts/test.sh builds it ` +
+        `(or: bash -c 'source scripts/lib.sh; ensure_build_tools; build_wasm')`,
+    );
+  }
+  assert.ok(fs.existsSync('/usr/bin/chromium'), '/usr/bin/chromium is missing: install Debian\'s chromium package');
+  ensureBinary();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'subtwin-e2e-'));
+  server = await startServer(WWW);
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) {
+    server.closeAllConnections?.();
+    await new Promise((resolve) => server.close(resolve));
+  }
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('opens with the demo charted', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    const response = await page.goto(`${origin}/`, { timeout: WAIT });
+    assert.equal(response.status(), 200, 'the page itself did not load');
+    await waitForState(page, 'ready', 'opening the page');
+    const shown = await readPage(page);
+    const format = Object.fromEntries(shown.facts).Format ?? '(no Format fact)';
+    assert.match(format, /demo-stripe\.csv/, `the Format fact should name the demo file, it says "${format}"`);
+    assertSameAsCommand(shown, history(DEMO_CSV), DEMO_CSV);
+    const asked = log.requests.map((url) => url.replace(origin, ''));
+    for (const file of ['/worker.js', '/pkg/subtwin_bg.wasm', '/demo-stripe.csv']) {
+      assert.ok(asked.includes(file), `the page never asked for ${file}; it asked for ${asked.join(' ')}`);
+    }
+    assert.equal(shown.problemsHidden, true, 'the demo has no rows set aside, yet the problems section shows');
+    assert.equal(await page.isVisible('#error'), false, 'an error shows after the demo loaded');
+
+    await assertChartDrawn(page, 'chart-mrr');
+    await assertChartDrawn(page, 'chart-subscribers');
+
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'page-demo.png'), fullPage: true });
+
+    await assertJsonLikeCommand(page, DEMO_CSV);
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
+
+/** A clean export for the drop: a fixture without problems when there is one, else our own. */
+function cleanExport() {
+  const target = path.join(tmp, 'dropped-export.csv');
+  const fixture = path.join(FIXTURES, 'basic.csv');
+  if (fs.existsSync(fixture)) {
+    fs.copyFileSync(fixture, target);
+    const rows = Object.fromEntries(history(target).facts).Rows ?? '';
+    if (/\b0 set aside\b/.test(rows)) return target;
+  }
+  fs.writeFileSync(target, SMALL_EXPORT);
+  return target;
+}
+
+/** The rows the command reports on stderr as set aside: `file:line: Column \`value\`: message`. */
+function commandProblems(stderr) {
+  return stderr
+    .split('\n')
+    .map((line) => /^(.+?):(\d+): (.*?) ?`(.*)`: (.*)$/.exec(line))
+    .filter(Boolean)
+    .map(([, file, line, column, value, message]) => ({ file, line, column, value, message }));
+}
+
+test('a dropped file replaces the demo', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+
+    // Drop a clean export on the drop zone.
+    const dropped = cleanExport();
+    await dropFile(page, dropped);
+    await waitForFile(page, path.basename(dropped));
+    const afterDrop = await readPage(page);
+    assertSameAsCommand(afterDrop, history(dropped), dropped);
+    assert.equal(afterDrop.problemsHidden, true, `${path.basename(dropped)} has no problems, yet the problems section shows`);
+    assert.equal(
+      await page.evaluate(() => document.getElementById('drop').classList.contains('over')),
+      false,
+      '#drop still shows a file over it after the drop',
+    );
+    await assertJsonLikeCommand(page, dropped);
+
+    // Choose a file with a bad row through the file picker.
+    const withBadRow = path.join(tmp, 'export-with-bad-row.csv');
+    fs.writeFileSync(withBadRow, EXPORT_WITH_BAD_ROW);
+    await page.setInputFiles('#file', withBadRow);
+    await waitForFile(page, path.basename(withBadRow));
+    const picked = await readPage(page);
+    const expected = history(withBadRow);
+    assertSameAsCommand(picked, expected, withBadRow);
+    assert.equal(picked.problemsHidden, false, 'the file has a bad row, yet the problems section is hidden');
+    assert.equal(await page.isVisible('#problems'), true, 'the #problems table is not visible');
+
+    const header = picked.problems.columns;
+    const at = (name) => {
+      const index = header.indexOf(name);
+      assert.ok(index >= 0, `#problems has no "${name}" column; its columns are ${JSON.stringify(header)}`);
+      return index;
+    };
+    const [lineAt, columnAt, valueAt] = [at('line'), at('column'), at('value')];
+    assert.equal(picked.problems.rows.length, 1, `expected exactly the one bad row in #problems:\n${describeRows(picked.problems.rows)}`);
+    const row = picked.problems.rows[0];
+    assert.deepEqual(
+      [row[lineAt], row[columnAt], row[valueAt]],
+      [String(BAD_ROW_LINE), 'Amount', 'abc'],
+      `#problems should show line ${BAD_ROW_LINE}, column Amount, value abc: ${row.join(' | ')}`,
+    );
+    // The same rows the command reports as set aside.
+    const reported = commandProblems(expected.stderr);
+    assert.deepEqual(
+      picked.problems.rows.map((r) => [r[lineAt], r[columnAt], r[valueAt]]),
+      reported.map((p) => [p.line, p.column, p.value]),
+      `#problems differs from the rows \`subtwin history\` reports as set aside:\n${expected.stderr}`,
+    );
+
+    assert.equal(await page.isVisible('#download-problems'), true, '#download-problems is not shown');
+    const problemsCsv = await download(page, '#download-problems');
+    assert.equal(problemsCsv.name, 'rows-set-aside.csv', '#download-problems should save as rows-set-aside.csv');
+    const csvLine = problemsCsv.text.split(/\r?\n/).find((line) => line.includes('abc'));
+    assert.ok(
+      csvLine && csvLine.includes(String(BAD_ROW_LINE)) && csvLine.includes('Amount'),
+      `the downloaded rows-set-aside.csv should list line ${BAD_ROW_LINE}, Amount, abc:\n${problemsCsv.text}`,
+    );
+    const report = await assertJsonLikeCommand(page, withBadRow);
+    assert.equal(report.summary.rows_set_aside, 1, 'the JSON report should count the one row set aside');
+
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a file that is not an export shows a clear message and leaves the page usable', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+
+    const people = path.join(tmp, 'people.csv');
+    fs.writeFileSync(people, 'name,email\nAda Lovelace,ada@example.com\nGrace Hopper,grace@example.com\n');
+    await page.setInputFiles('#file', people);
+    await waitForState(page, 'error', 'choosing a file that is not an export');
+    assert.equal(await page.isVisible('#error'), true, '#error is not visible in the error state');
+    const message = (await page.textContent('#error')).trim();
+    assert.match(message, /people\.csv/, `the error should name the file: "${message}"`);
+    assert.match(message, /lacks the column/, `the error should say which columns are missing: "${message}"`);
+    for (const column of ['id', 'Customer ID', 'Status', 'Amount', 'Interval', 'Currency', 'Product']) {
+      assert.ok(message.includes(column), `the error should name the missing column "${column}": "${message}"`);
+    }
+    assert.match(message, /name, email/, `the error should show the file's header: "${message}"`);
+    // The same message as the command's, which exits 2 for this file.
+    const command = spawnSync(BINARY, ['history', people], { encoding: 'utf8', timeout: WAIT });
+    assert.equal(command.status, 2, `\`subtwin history people.csv\` should refuse the file: ${command.stdout}${command.stderr}`);
+    assert.equal(message, command.stderr.trim().replace(/^subtwin: /, ''), 'the page and the command word the error differently');
+    const status = await page.textContent('#status-text');
+    assert.match(status, /people\.csv/, `the status line should name the file: "${status}"`);
+
+    await page.click('#demo');
+    await waitForFile(page, 'demo-stripe.csv');
+    assert.equal(await page.isVisible('#error'), false, 'the error still shows after the demo loaded again');
+    const shown = await readPage(page);
+    assertSameAsCommand(shown, history(DEMO_CSV), DEMO_CSV);
+
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
