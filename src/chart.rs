@@ -131,7 +131,7 @@ pub fn draw_history<DB: DrawingBackend>(
     for (k, (_, colour)) in order.iter().enumerate().rev() {
         let points: Vec<(i32, f64)> = stacks[k].iter().enumerate().map(|(i, v)| (i as i32, *v)).collect();
         chart
-            .draw_series(AreaSeries::new(points, 0.0, colour.mix(0.85).filled()).border_style(colour.stroke_width(1)))
+            .draw_series(AreaSeries::new(points, 0.0, colour.filled()).border_style(WHITE.stroke_width(1)))
             .map_err(error)?;
     }
     let (left, top) = chart.plotting_area().get_base_pixel();

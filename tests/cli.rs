@@ -8,6 +8,7 @@
 //!
 //! The tests call the library (`subtwin::history_of_export`) and the built command
 //! (`subtwin history FILE ...`). Modules live under `tests/cli/`, one per area; add new areas there.
+#![cfg(not(target_arch = "wasm32"))]
 
 #[path = "cli/support.rs"]
 mod support;

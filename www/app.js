@@ -7,6 +7,8 @@ const $ = (id) => document.getElementById(id);
 const DEMO = { name: 'demo-stripe.csv', load: () => fetch('demo-stripe.csv').then(expectOk).then((r) => r.arrayBuffer()) };
 
 let worker = null;
+let busy = false; // a request is in flight in the worker
+let latest = 0; // the id of the newest request: replies to older ones are ignored
 let current = null; // { name, load } of the file shown, for "Apply"
 let handle = null;
 let objectUrls = [];
@@ -22,6 +24,13 @@ function setState(state, text) {
   $('progress').hidden = state !== 'working';
 }
 
+// An error replaces the results: numbers from an earlier file under a failed one would mislead.
+function fail(status, message) {
+  setState('error', status);
+  $('results').hidden = true;
+  showError(message);
+}
+
 function showError(message) {
   $('error').textContent = message;
   $('error').hidden = false;
@@ -30,12 +39,19 @@ function showError(message) {
 function startWorker() {
   worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onerror = (event) => {
-    setState('error', 'The worker stopped.');
-    showError(`The computation stopped unexpectedly (${event.message || 'worker error'}). Reload the page to try again.`);
+    busy = false;
+    fail('The worker stopped.', `The computation stopped unexpectedly (${event.message || 'worker error'}). Reload the page to try again.`);
   };
 }
 
 async function analyse(source) {
+  const id = ++latest;
+  if (busy) {
+    // A newer file replaces the one being read: stop the old computation outright.
+    worker.terminate();
+    startWorker();
+    busy = false;
+  }
   current = source;
   $('apply').disabled = false;
   $('error').hidden = true;
@@ -45,14 +61,17 @@ async function analyse(source) {
   try {
     bytes = await source.load();
   } catch (error) {
-    setState('error', 'Could not read the file.');
-    showError(`${source.name}: ${error.message}`);
+    if (id !== latest) return;
+    fail(`Could not read ${source.name}.`, `${source.name}: ${error.message}`);
     return;
   }
-  const request = { name: source.name, bytes, asOf: $('as-of').value, currency: $('currency').value.trim() };
+  if (id !== latest) return;
+  const request = { id, name: source.name, bytes, asOf: $('as-of').value, currency: $('currency').value.trim() };
+  busy = true;
   const result = await new Promise((resolve) => {
     worker.onmessage = (event) => {
       const message = event.data;
+      if (message.id !== id) return;
       if (message.type === 'progress') {
         $('progress').value = message.total > 0 ? message.read / message.total : 0;
       } else {
@@ -61,9 +80,10 @@ async function analyse(source) {
     };
     worker.postMessage(request, [bytes]);
   });
+  busy = false;
+  if (id !== latest) return;
   if (result.type === 'error') {
-    setState('error', `Could not use ${source.name}.`);
-    showError(result.message);
+    fail(`Could not use ${source.name}.`, result.message);
     return;
   }
   show(result.json);

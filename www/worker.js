@@ -5,7 +5,7 @@ import init, { history_json } from './pkg/subtwin.js';
 const ready = init();
 
 self.onmessage = async (event) => {
-  const { name, bytes, asOf, currency } = event.data;
+  const { id, name, bytes, asOf, currency } = event.data;
   try {
     await ready;
     let lastPost = 0;
@@ -13,12 +13,12 @@ self.onmessage = async (event) => {
       const now = performance.now();
       if (now - lastPost > 50 || read >= total) {
         lastPost = now;
-        self.postMessage({ type: 'progress', read, total });
+        self.postMessage({ id, type: 'progress', read, total });
       }
     };
     const json = history_json(name, new Uint8Array(bytes), asOf || undefined, currency || undefined, onProgress);
-    self.postMessage({ type: 'done', json });
+    self.postMessage({ id, type: 'done', json });
   } catch (error) {
-    self.postMessage({ type: 'error', message: String(error && error.message ? error.message : error) });
+    self.postMessage({ id, type: 'error', message: String(error && error.message ? error.message : error) });
   }
 };
