@@ -6,17 +6,23 @@
 //! The number of minor-unit digits of each currency comes from ISO 4217 (the `iso_currency` crate).
 
 use num_rational::Ratio;
-use num_traits::{Signed, ToPrimitive, Zero};
+use num_traits::{CheckedAdd, CheckedMul, CheckedSub, Signed, ToPrimitive, Zero};
 
 /// An exact amount in minor units of some currency (the currency is carried alongside, not inside).
+///
+/// The value is a rational of `i128`s. Arithmetic is checked: a result that would not fit (only
+/// absurd inputs get there: the importer bounds amounts, quantities and interval counts) becomes
+/// [`Minor::OVERFLOW`], which stays overflowed through later arithmetic and shows as "too large"
+/// rather than as a wrong number, and never panics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Minor(Ratio<i128>);
+pub struct Minor(Option<Ratio<i128>>);
 
 impl Minor {
-    pub const ZERO: Minor = Minor(Ratio::new_raw(0, 1));
+    pub const ZERO: Minor = Minor(Some(Ratio::new_raw(0, 1)));
+    pub const OVERFLOW: Minor = Minor(None);
 
     pub fn from_integer(minor_units: i128) -> Minor {
-        Minor(Ratio::from_integer(minor_units))
+        Minor(Some(Ratio::from_integer(minor_units)))
     }
 
     /// `numerator / denominator` minor units; `None` when the denominator is zero.
@@ -24,15 +30,19 @@ impl Minor {
         if denominator == 0 {
             return None;
         }
-        Some(Minor(Ratio::new(numerator, denominator)))
+        Some(Minor(Some(Ratio::new(numerator, denominator))))
     }
 
     pub fn is_zero(self) -> bool {
-        self.0.is_zero()
+        self.0.is_some_and(|r| r.is_zero())
     }
 
     pub fn is_negative(self) -> bool {
-        self.0.is_negative()
+        self.0.is_some_and(|r| r.is_negative())
+    }
+
+    pub fn is_overflow(self) -> bool {
+        self.0.is_none()
     }
 
     /// Multiplies by `numerator / denominator`, exactly. `None` on overflow or a zero denominator.
@@ -40,24 +50,33 @@ impl Minor {
         if denominator == 0 {
             return None;
         }
+        let value = self.0?;
         let factor = Ratio::new(numerator, denominator);
-        let numer = self.0.numer().checked_mul(*factor.numer())?;
-        let denom = self.0.denom().checked_mul(*factor.denom())?;
-        Some(Minor(Ratio::new(numer, denom)))
+        value.checked_mul(&factor).map(|r| Minor(Some(r)))
     }
 
-    /// Rounds to a whole number of minor units, halves away from zero.
-    pub fn round_to_minor(self) -> i128 {
-        self.0.round().to_integer()
+    /// Rounds to a whole number of minor units, halves away from zero; `None` when overflowed.
+    pub fn round_to_minor(self) -> Option<i128> {
+        self.0.map(|r| r.round().to_integer())
     }
 
-    /// Major units rounded to the currency's minor unit, as JSON carries them.
+    /// Major units rounded to the currency's minor unit, as JSON carries them (NaN, which JSON
+    /// writes as `null`, when overflowed).
     pub fn to_major_f64(self, currency: &Currency) -> f64 {
-        let minor = self.round_to_minor();
+        let Some(minor) = self.round_to_minor() else {
+            return f64::NAN;
+        };
         let scale = 10f64.powi(currency.minor_digits as i32);
         // Both operands are exact in f64 for any realistic amount and the division is correctly
         // rounded, so the result is the same on every platform.
         minor.to_f64().unwrap_or(f64::NAN) / scale
+    }
+
+    fn combine(self, other: Minor, op: impl Fn(&Ratio<i128>, &Ratio<i128>) -> Option<Ratio<i128>>) -> Minor {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => Minor(op(&a, &b)),
+            _ => Minor::OVERFLOW,
+        }
     }
 }
 
@@ -70,33 +89,33 @@ impl Default for Minor {
 impl std::ops::Add for Minor {
     type Output = Minor;
     fn add(self, other: Minor) -> Minor {
-        Minor(self.0 + other.0)
+        self.combine(other, |a, b| a.checked_add(b))
     }
 }
 
 impl std::ops::AddAssign for Minor {
     fn add_assign(&mut self, other: Minor) {
-        self.0 += other.0;
+        *self = *self + other;
     }
 }
 
 impl std::ops::Sub for Minor {
     type Output = Minor;
     fn sub(self, other: Minor) -> Minor {
-        Minor(self.0 - other.0)
+        self.combine(other, |a, b| a.checked_sub(b))
     }
 }
 
 impl std::ops::SubAssign for Minor {
     fn sub_assign(&mut self, other: Minor) {
-        self.0 -= other.0;
+        *self = *self - other;
     }
 }
 
 impl std::ops::Neg for Minor {
     type Output = Minor;
     fn neg(self) -> Minor {
-        Minor(-self.0)
+        Minor::ZERO - self
     }
 }
 
@@ -135,7 +154,9 @@ impl Currency {
 
     /// Formats an amount for people: `$12,345.67`, `¥1,200`, rounded to the minor unit.
     pub fn format(&self, amount: Minor) -> String {
-        let minor = amount.round_to_minor();
+        let Some(minor) = amount.round_to_minor() else {
+            return "(too large to add up exactly)".to_owned();
+        };
         let sign = if minor < 0 { "-" } else { "" };
         let minor = minor.unsigned_abs();
         let scale = 10u128.pow(self.minor_digits);
@@ -206,8 +227,10 @@ pub fn parse_major_amount(text: &str, currency_minor_digits: u32) -> Result<Mino
     if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
         return Err(format!("`{trimmed}` is not a number"));
     }
-    if whole.len() + fraction.len() > 30 {
-        return Err(format!("`{trimmed}` has more digits than any real price"));
+    if whole.trim_start_matches('0').len() > 12 || fraction.len() > 9 {
+        return Err(format!(
+            "`{trimmed}` has more digits than any real price (at most 12 before the decimal point and 9 after)"
+        ));
     }
     let digits: String = format!("{whole}{fraction}");
     let numerator: i128 = if digits.is_empty() {
@@ -309,7 +332,7 @@ mod tests {
             ("1e5", 2, None),
         ];
         for (text, digits, expected) in cases {
-            let parsed = parse_major_amount(text, *digits).ok().map(|m| m.round_to_minor());
+            let parsed = parse_major_amount(text, *digits).ok().and_then(|m| m.round_to_minor());
             assert_eq!(parsed, *expected, "parsing {text:?}");
         }
     }
@@ -326,9 +349,9 @@ mod tests {
 
     #[test]
     fn rounding_goes_half_away_from_zero() {
-        assert_eq!(Minor::from_fraction(5, 2).map(Minor::round_to_minor), Some(3));
-        assert_eq!(Minor::from_fraction(-5, 2).map(Minor::round_to_minor), Some(-3));
-        assert_eq!(Minor::from_fraction(7, 3).map(Minor::round_to_minor), Some(2));
+        assert_eq!(Minor::from_fraction(5, 2).and_then(Minor::round_to_minor), Some(3));
+        assert_eq!(Minor::from_fraction(-5, 2).and_then(Minor::round_to_minor), Some(-3));
+        assert_eq!(Minor::from_fraction(7, 3).and_then(Minor::round_to_minor), Some(2));
     }
 
     #[test]
@@ -340,6 +363,19 @@ mod tests {
         assert_eq!(usd().format_compact(12_345.0), "$12.3k");
         assert_eq!(usd().format_compact(2_000_000.0), "$2M");
         assert_eq!(usd().format_compact(950.0), "$950");
+    }
+
+    #[test]
+    fn overflow_is_sticky_and_never_panics() {
+        let huge = Minor::from_integer(i128::MAX / 2);
+        let sum = huge + huge + huge;
+        assert!(sum.is_overflow());
+        assert!((sum - huge).is_overflow());
+        assert_eq!(usd().format(sum), "(too large to add up exactly)");
+        assert!(sum.to_major_f64(&usd()).is_nan());
+        let coprime = Minor::from_fraction(1, i128::MAX - 1).expect("nonzero")
+            + Minor::from_fraction(1, i128::MAX).expect("nonzero");
+        assert!(coprime.is_overflow());
     }
 
     #[test]

@@ -80,29 +80,53 @@ pub struct MonthReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FiguresReport {
     pub active: u64,
+    #[serde(deserialize_with = "money_or_nan")]
     pub mrr: f64,
     pub new: u64,
     pub churned: u64,
     pub reactivated: u64,
     pub expanded: u64,
     pub contracted: u64,
+    #[serde(deserialize_with = "money_or_nan")]
     pub new_mrr: f64,
+    #[serde(deserialize_with = "money_or_nan")]
     pub expansion_mrr: f64,
+    #[serde(deserialize_with = "money_or_nan")]
     pub contraction_mrr: f64,
+    #[serde(deserialize_with = "money_or_nan")]
     pub churned_mrr: f64,
+    #[serde(deserialize_with = "money_or_nan")]
     pub reactivation_mrr: f64,
     /// Segment views only: plan switches into and out of the segment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_in: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_out: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_money_or_nan"
+    )]
     pub moved_in_mrr: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_money_or_nan"
+    )]
     pub moved_out_mrr: Option<f64>,
     pub trials_started: u64,
     pub trials_converted: u64,
     pub trials_lost: u64,
+}
+
+/// Money that overflowed exact arithmetic is NaN in the report, which JSON writes as `null`; reading
+/// the JSON back (the page does) turns `null` into NaN again.
+fn money_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Option::<f64>::deserialize(deserializer).map(|value| value.unwrap_or(f64::NAN))
+}
+
+fn optional_money_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    money_or_nan(deserializer).map(Some)
 }
 
 impl FiguresReport {
@@ -401,8 +425,12 @@ fn describe_inputs(report: &HistoryReport) -> String {
         .join("; ")
 }
 
-/// JSON money is rounded to the minor unit, so this recovers the exact minor amount.
+/// JSON money is rounded to the minor unit, so this recovers the exact minor amount; NaN (an
+/// amount too large to add up exactly) stays that.
 fn major_to_minor(major: f64, currency: &Currency) -> Minor {
+    if !major.is_finite() {
+        return Minor::OVERFLOW;
+    }
     let scale = 10f64.powi(currency.minor_digits as i32);
     Minor::from_integer((major * scale).round() as i128)
 }

@@ -27,3 +27,5 @@ mod money;
 mod problems;
 #[path = "cli/reconcile.rs"]
 mod reconcile;
+#[path = "cli/robustness.rs"]
+mod robustness;

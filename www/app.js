@@ -53,6 +53,9 @@ async function analyse(source) {
     busy = false;
   }
   current = source;
+  // Timings for benchmarks (scripts/bench-browser.mjs reads them): import = read + parse + history
+  // in the worker, render = text and charts on the main thread.
+  const started = performance.now();
   $('apply').disabled = false;
   $('error').hidden = true;
   setState('working', `Reading ${source.name}…`);
@@ -86,7 +89,10 @@ async function analyse(source) {
     fail(`Could not use ${source.name}.`, result.message);
     return;
   }
+  const imported = performance.now();
   show(result.json);
+  performance.measure('subtwin:import', { start: started, end: imported, detail: source.name });
+  performance.measure('subtwin:render', { start: imported, end: performance.now(), detail: source.name });
   setState('ready', `Showing ${source.name}.`);
 }
 

@@ -92,6 +92,10 @@ const REQUIRED: &[Field] = &[
 /// Longer than any real export's field: such a value is set aside rather than carried around.
 const MAX_FIELD_BYTES: usize = 1024;
 
+/// Dates outside [1970-01-01, 2200-01-01) are typos or placeholders, not billing events.
+const EARLIEST_PLAUSIBLE: Instant = 0;
+const LATEST_PLAUSIBLE: Instant = 7_258_118_400;
+
 /// How often the progress callback runs, in rows.
 const PROGRESS_EVERY_ROWS: u64 = 1024;
 
@@ -653,7 +657,16 @@ impl Row<'_> {
         if text.is_empty() {
             return Ok(None);
         }
-        parse_instant(text).map(Some).ok_or_else(|| {
+        let instant = parse_instant(text);
+        if let Some(instant) = instant.filter(|i| !(EARLIEST_PLAUSIBLE..LATEST_PLAUSIBLE).contains(i)) {
+            let year = crate::import::values::to_datetime(instant).year();
+            return Err(self.problem(
+                field,
+                format!("the year {year} lies outside 1970 to 2199, the years a billing export can hold"),
+                "It is probably a typo or a spreadsheet's placeholder date; correct it or export again.",
+            ));
+        }
+        instant.map(Some).ok_or_else(|| {
             self.problem(
                 field,
                 "not a date subtwin can read".into(),

@@ -1,5 +1,5 @@
 // End-to-end test of the page in www/: a real Chromium (Debian's, driven by playwright-core) opens it
-// from a static server started here, and every figure the page shows is compared with what the
+// from a static server (server.mjs), and every figure the page shows is compared with what the
 // native command `subtwin history` prints for the same file.
 //
 // Run from the repository root: node --test tests/e2e/
@@ -10,11 +10,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, startServer } from './server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -26,16 +26,6 @@ const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
 const WAIT = 60_000; // the longest any single wait may take
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 // The only files the page and its worker may ask for.
 const OWN_FILES = ['/', '/index.html', '/style.css', '/app.js', '/worker.js', '/icon.svg', '/demo-stripe.csv'];
@@ -78,48 +68,6 @@ let server;
 let origin;
 let browser;
 let tmp;
-
-// ---------------------------------------------------------------------------------------------
-// The static server.
-
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.csv': 'text/csv; charset=utf-8',
-};
-
-function startServer(root) {
-  const served = http.createServer((request, response) => {
-    const notFound = () => {
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end('not found\n');
-    };
-    if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
-    let pathname;
-    try {
-      pathname = decodeURIComponent(new URL(request.url, 'http://localhost').pathname);
-    } catch {
-      return notFound();
-    }
-    if (pathname.endsWith('/')) pathname += 'index.html';
-    const file = path.resolve(root, '.' + pathname);
-    const type = CONTENT_TYPES[path.extname(file)];
-    if (!type || !file.startsWith(root + path.sep)) return notFound();
-    fs.readFile(file, (error, body) => {
-      if (error) return notFound();
-      response.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store' });
-      response.end(request.method === 'HEAD' ? undefined : body);
-    });
-  });
-  return new Promise((resolve, reject) => {
-    served.once('error', reject);
-    served.listen(0, '127.0.0.1', () => resolve(served));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The native command, the reference for every number.
