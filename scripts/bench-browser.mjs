@@ -185,6 +185,8 @@ async function openWithDemo(browser, origin, timeout) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  const transfers = [];
+  context.on('requestfinished', (request) => transfers.push(request.sizes().then((sizes) => [request.url(), sizes.responseBodySize])));
   const started = performance.now();
   await page.goto(`${origin}/`, { timeout });
   await page.waitForSelector('body[data-state="ready"]', { state: 'attached', timeout });
@@ -193,7 +195,19 @@ async function openWithDemo(browser, origin, timeout) {
   const imported = lastMeasure(all, 'subtwin:import', 'demo-stripe.csv');
   const rendered = lastMeasure(all, 'subtwin:render', 'demo-stripe.csv');
   if (!imported || !rendered) throw new Error(`the page reached "ready" without its measures: ${JSON.stringify(all)}`);
-  return { context, page, errors, load, boot: imported.start, import: imported.duration, render: rendered.duration };
+  const fetched = await Promise.all(transfers);
+  return {
+    context,
+    page,
+    errors,
+    load,
+    boot: imported.start,
+    import: imported.duration,
+    render: rendered.duration,
+    requests: fetched.length,
+    bytes: fetched.reduce((sum, [, size]) => sum + size, 0),
+    wasmFetches: fetched.filter(([url]) => url.endsWith('/pkg/subtwin_bg.wasm')).length,
+  };
 }
 
 /** Chooses `file` through #file and waits until the page shows it, fails, crashes or times out. */
@@ -251,11 +265,18 @@ function stats(values) {
   return { median, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
 }
 
-function printTable(header, rows) {
+/** Prints a table: the first column (and every column when `left`) aligned left, the others right. */
+function printTable(header, rows, { left = false } = {}) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  const line = (cells) =>
+    cells
+      .map((c, i) => (i === 0 || left ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  if (header.some((h) => h !== '')) {
+    console.log(line(header));
+    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
   for (const row of rows) console.log(line(row));
 }
 
@@ -330,9 +351,10 @@ async function main() {
 
     // The report.
     console.log('\nMachine');
-    printTable(['', ''], machine(version));
+    printTable(['', ''], machine(version), { left: true });
 
-    console.log(`\nOpening the page with the demo (${WWW}/demo-stripe.csv, ${fs.statSync(path.join(WWW, 'demo-stripe.csv')).size} bytes), ${opened.length} runs, fresh context each`);
+    const demoBytes = fs.statSync(path.join(WWW, 'demo-stripe.csv')).size;
+    console.log(`\nOpening the page with the demo (www/demo-stripe.csv, ${demoBytes} bytes), ${opened.length} runs, fresh context each`);
     const row = (label, values) => {
       const s = stats(values);
       return [label, ms(s.median), ms(s.min), ms(s.max)];
@@ -345,6 +367,12 @@ async function main() {
         row('subtwin:import (demo)', opened.map((r) => r.import)),
         row('subtwin:render (demo)', opened.map((r) => r.render)),
       ],
+    );
+
+    const first = opened[0];
+    console.log(
+      `each load fetched ${first.requests} files, ${(first.bytes / 1e6).toFixed(2)} MB uncompressed (the server does not compress), ` +
+        `the module ${first.wasmFetches} time(s): page and worker each instantiate their own`,
     );
 
     console.log('\nImporting generated exports through #file (fresh browser each run)');
