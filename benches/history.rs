@@ -8,25 +8,11 @@ use subtwin::demo::{write_stripe_csv, DemoConfig};
 
 fn main() {
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() {
-        vec![DemoConfig::default().subscriptions, 100_000, 1_000_000]
-    } else {
-        sizes
-    };
-    println!(
-        "{:>12} {:>10} {:>12} {:>12} {:>10}",
-        "rows", "MB", "median ms", "min ms", "rows/s"
-    );
+    let sizes = if sizes.is_empty() { vec![DemoConfig::default().subscriptions, 100_000, 1_000_000] } else { sizes };
+    println!("{:>12} {:>10} {:>12} {:>12} {:>10}", "rows", "MB", "median ms", "min ms", "rows/s");
     for rows in sizes {
         let mut bytes = Vec::new();
-        write_stripe_csv(
-            &mut bytes,
-            &DemoConfig {
-                subscriptions: rows,
-                ..DemoConfig::default()
-            },
-        )
-        .expect("in memory");
+        write_stripe_csv(&mut bytes, &DemoConfig { subscriptions: rows, ..DemoConfig::default() }).expect("in memory");
         let runs = if rows > 200_000 { 5 } else { 15 };
         let mut times: Vec<f64> = (0..runs)
             .map(|_| {

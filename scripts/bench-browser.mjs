@@ -19,6 +19,11 @@
 //   import   the page's own `subtwin:import` measure: the file read, posted to the worker, parsed and
 //            turned into the history there, the JSON posted back;
 //   render   the page's own `subtwin:render` measure: text, tables and both charts on the main thread;
+//   split    for the generated exports, separately: in a fresh page, the file's bytes read with
+//            File.arrayBuffer(), then the core alone, `history_json` of the page's own module called on
+//            the main thread with those bytes (no worker, no copy between threads); what the import
+//            adds beyond these two is the transfer to the worker, the copy into its memory and the
+//            messages;
 //   memory   for the generated exports, the peak resident set (VmHWM in /proc/PID/status) of the
 //            renderer process that hosts the page and its worker (both run in that one process), read
 //            every 100 ms and at the end; each export run gets its own browser so the figure belongs
@@ -249,6 +254,32 @@ async function importFile(page, file, timeout) {
   return { ok: true, wall, import: imported.duration, render: rendered.duration, rows: facts.Rows };
 }
 
+/**
+ * In a page that has loaded (the module is initialised): reads `file` through an input of our own and
+ * times File.arrayBuffer() and the core (`history_json`) on the main thread.
+ */
+async function splitImport(page, file, timeout) {
+  await page.evaluate(() => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.id = 'bench-file';
+    input.hidden = true;
+    document.body.append(input);
+  });
+  await page.setInputFiles('#bench-file', file);
+  page.setDefaultTimeout(timeout);
+  return page.evaluate(async () => {
+    const chosen = document.getElementById('bench-file').files[0];
+    const { history_json } = await import('./pkg/subtwin.js'); // the page's module, already initialised
+    const t0 = performance.now();
+    const bytes = new Uint8Array(await chosen.arrayBuffer());
+    const t1 = performance.now();
+    const json = history_json(chosen.name, bytes, undefined, undefined, () => {});
+    const t2 = performance.now();
+    return { read: t1 - t0, core: t2 - t1, rows: JSON.parse(json).summary.rows_read };
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Figures.
 
@@ -346,7 +377,25 @@ async function main() {
             : `  run ${run}: FAILED: ${result.what}; renderer peak ${mib(result.peak)}`,
         );
       }
-      imports.push({ count, size, results });
+      const splits = [];
+      log(`  split: file read and the core alone on the main thread, ${n} runs`);
+      for (let run = 1; run <= n; run++) {
+        const browser = await launch();
+        try {
+          const { context, page } = await openWithDemo(browser, origin, 60_000);
+          const split = await splitImport(page, file, timeout);
+          if (split.rows !== count) throw new Error(`history_json read ${split.rows} rows, expected ${count}`);
+          splits.push(split);
+          log(`  run ${run}: read ${ms(split.read)}, core ${ms(split.core)}`);
+          await context.close().catch(() => {});
+        } catch (error) {
+          splits.push({ failed: firstLine(error.message) });
+          log(`  run ${run}: FAILED: ${firstLine(error.message)}`);
+        } finally {
+          await browser.close().catch(() => {});
+        }
+      }
+      imports.push({ count, size, results, splits });
     }
 
     // The report.
@@ -402,6 +451,23 @@ async function main() {
     console.log('peak = VmHWM of the renderer process (page + worker); after demo = its VmRSS before the file was chosen');
     for (const { count, results } of imports) {
       for (const [i, r] of results.entries()) if (!r.ok) console.log(`${count} rows, run ${i + 1}: ${r.what}`);
+    }
+
+    console.log('\nWhere the import goes: File.arrayBuffer() and history_json alone on the main thread (fresh browser each run)');
+    printTable(
+      ['rows', 'runs', 'read median', 'read min', 'core median', 'core min', 'import median', 'rest'],
+      imports.map(({ count, results, splits }) => {
+        const done = splits.filter((s) => !s.failed);
+        const read = stats(done.map((s) => s.read));
+        const core = stats(done.map((s) => s.core));
+        const imported = stats(results.filter((r) => r.ok).map((r) => r.import));
+        const rest = imported.median != null && read.median != null ? imported.median - read.median - core.median : null;
+        return [String(count), `${done.length}/${splits.length}`, ms(read.median), ms(read.min), ms(core.median), ms(core.min), ms(imported.median), ms(rest)];
+      }),
+    );
+    console.log('rest = import median − read median − core median: the transfer to the worker, the copy into its memory, the messages');
+    for (const { count, splits } of imports) {
+      for (const [i, s] of splits.entries()) if (s.failed) console.log(`${count} rows, split run ${i + 1}: ${s.failed}`);
     }
   } finally {
     server.closeAllConnections?.();

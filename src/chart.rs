@@ -51,11 +51,7 @@ pub fn segment_order(report: &HistoryReport) -> Vec<(String, RGBColor)> {
         let mrr = |name: &String| last.by_segment.get(name).map(|f| f.mrr).unwrap_or(0.0);
         names.sort_by(|a, b| mrr(b).total_cmp(&mrr(a)).then(a.cmp(b)));
     }
-    names
-        .into_iter()
-        .enumerate()
-        .map(|(i, name)| (name.clone(), PALETTE[i % PALETTE.len()]))
-        .collect()
+    names.into_iter().enumerate().map(|(i, name)| (name.clone(), PALETTE[i % PALETTE.len()])).collect()
 }
 
 /// Draws one history chart filling `area`.
@@ -90,18 +86,11 @@ pub fn draw_history<DB: DrawingBackend>(
     let last_index = months.len() as i32 - 1;
 
     let (title, y_desc) = match metric {
-        HistoryMetric::Mrr => (
-            "MRR by segment".to_owned(),
-            format!("MRR ({})", report.currency.to_uppercase()),
-        ),
+        HistoryMetric::Mrr => ("MRR by segment".to_owned(), format!("MRR ({})", report.currency.to_uppercase())),
         HistoryMetric::Subscribers => ("Paid subscribers by segment".to_owned(), "paid subscribers".to_owned()),
     };
     let partial = months.last().is_some_and(|m| m.partial);
-    let x_desc = if partial {
-        "month (the last one is partial)"
-    } else {
-        "month"
-    };
+    let x_desc = if partial { "month (the last one is partial)" } else { "month" };
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 18))
         .margin(12)
@@ -157,17 +146,11 @@ fn draw_legend<DB: DrawingBackend>(
     }
     let width = text_width + 34;
     let height = row_height * entries.len() as i32 + 8;
-    area.draw(&Rectangle::new(
-        [(x, y), (x + width, y + height)],
-        WHITE.mix(0.85).filled(),
-    ))?;
+    area.draw(&Rectangle::new([(x, y), (x + width, y + height)], WHITE.mix(0.85).filled()))?;
     area.draw(&Rectangle::new([(x, y), (x + width, y + height)], BLACK.mix(0.3)))?;
     for (row, (name, colour)) in entries.iter().rev().enumerate() {
         let row_top = y + 4 + row as i32 * row_height;
-        area.draw(&Rectangle::new(
-            [(x + 8, row_top + 3), (x + 20, row_top + 14)],
-            colour.filled(),
-        ))?;
+        area.draw(&Rectangle::new([(x + 8, row_top + 3), (x + 20, row_top + 14)], colour.filled()))?;
         area.draw(&Text::new(name.clone(), (x + 26, row_top + 2), font.clone()))?;
     }
     Ok(())

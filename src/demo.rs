@@ -112,11 +112,8 @@ const CHANNEL_MIX: [f64; 4] = [0.42, 0.28, 0.18, 0.12];
 
 /// Beta(a, b) of theta, the churn probability per renewal, by product then interval
 /// (month, year). Monthly means: 6%, 3.5%, 2%; annual means: 30%, 25%, 20%.
-const THETA_BETA: [[(f64, f64); 2]; 3] = [
-    [(0.60, 9.40), (1.80, 4.20)],
-    [(0.63, 17.37), (1.50, 4.50)],
-    [(0.60, 29.40), (1.40, 5.60)],
-];
+const THETA_BETA: [[(f64, f64); 2]; 3] =
+    [[(0.60, 9.40), (1.80, 4.20)], [(0.63, 17.37), (1.50, 4.50)], [(0.60, 29.40), (1.40, 5.60)]];
 
 const TRIAL_DAYS: i64 = 14;
 const P_TRIAL: f64 = 0.40;
@@ -153,12 +150,8 @@ const FIRST_NAMES: [&str; 16] = [
     "Skyler", "Emerson", "Finley", "Harper",
 ];
 /// Company-style names: they contain commas, so the writer's quoting is exercised.
-const COMPANY_NAMES: [&str; 4] = [
-    "Example Labs, Inc.",
-    "Example Works, LLC",
-    "Example Studio, Ltd.",
-    "Example Partners, LLP",
-];
+const COMPANY_NAMES: [&str; 4] =
+    ["Example Labs, Inc.", "Example Works, LLC", "Example Studio, Ltd.", "Example Partners, LLP"];
 const P_COMPANY_NAME: f64 = 0.05;
 /// A rare name with a quoted nickname: quotes inside a quoted field are doubled.
 const P_NICKNAME: f64 = 0.005;
@@ -209,12 +202,7 @@ pub fn write_stripe_csv<W: Write>(out: W, config: &DemoConfig) -> io::Result<()>
             }
         }
 
-        let mut spec = Some(Spec {
-            customer,
-            created,
-            plan,
-            fresh: true,
-        });
+        let mut spec = Some(Spec { customer, created, plan, fresh: true });
         let mut first = true;
         while let Some(sp) = spec.take() {
             let (mut row, next) = simulate(&mut rng, &ctx, &sp, &mut budget);
@@ -293,14 +281,7 @@ impl Company {
                 *share /= total;
             }
         }
-        Company {
-            as_of,
-            rise,
-            launch_label,
-            rise_label,
-            knot_times,
-            knot_shares,
-        }
+        Company { as_of, rise, launch_label, rise_label, knot_times, knot_shares }
     }
 
     /// The instant at which the acquisition curve's cumulative share reaches `s` (0 to 1).
@@ -444,12 +425,7 @@ impl Customer {
             below(rng, FIRST_NAMES.len()) as u8
         };
         let channel = pick(rng, &CHANNEL_MIX) as u8;
-        Customer {
-            number,
-            id,
-            name,
-            channel,
-        }
+        Customer { number, id, name, channel }
     }
 }
 
@@ -467,21 +443,13 @@ impl Plan {
             1 => Product::Pro,
             _ => Product::Team,
         };
-        let interval = if uniform(rng) < ANNUAL_SHARE[product.index()] {
-            Interval::Year
-        } else {
-            Interval::Month
-        };
+        let interval = if uniform(rng) < ANNUAL_SHARE[product.index()] { Interval::Year } else { Interval::Month };
         Plan::with(rng, product, interval)
     }
 
     fn with(rng: &mut ChaCha8Rng, product: Product, interval: Interval) -> Self {
         let quantity = if product == Product::Team { seats(rng) } else { 1 };
-        Plan {
-            product,
-            interval,
-            quantity,
-        }
+        Plan { product, interval, quantity }
     }
 }
 
@@ -613,23 +581,12 @@ fn simulate(rng: &mut ChaCha8Rng, ctx: &Company, spec: &Spec, budget: &mut usize
 
     let exit = uniform(rng);
     let in_last_period = last_start + uniform_below(rng, boundary - last_start);
-    let voluntary_reason = if uniform(rng) < P_BLANK_REASON {
-        Reason::Blank
-    } else {
-        Reason::Requested
-    };
+    let voluntary_reason = if uniform(rng) < P_BLANK_REASON { Reason::Blank } else { Reason::Requested };
     // (canceled at, ended at, at period end?, reason, unpaid from, leaves before)
     let (cancel, end, at_period_end, reason, unpaid_from, limit) = if exit < P_EXIT_AT_PERIOD_END {
         (in_last_period, boundary, true, voluntary_reason, None, in_last_period)
     } else if exit < P_EXIT_AT_PERIOD_END + P_EXIT_IMMEDIATE {
-        (
-            in_last_period,
-            in_last_period,
-            false,
-            voluntary_reason,
-            None,
-            in_last_period,
-        )
+        (in_last_period, in_last_period, false, voluntary_reason, None, in_last_period)
     } else {
         let retries = 7 * MINUTES_PER_DAY + uniform_below(rng, 14 * MINUTES_PER_DAY);
         let (end, unpaid_from) = if uniform(rng) < P_UNPAID {
@@ -657,11 +614,7 @@ fn simulate(rng: &mut ChaCha8Rng, ctx: &Company, spec: &Spec, budget: &mut usize
             let k = anchor.period_index(at, step);
             row.period_start = anchor.boundary(k, step);
             row.period_end = anchor.boundary(k + 1, step);
-            let delay = if uniform(rng) < P_SWITCH_SAME_INSTANT {
-                0
-            } else {
-                uniform_below(rng, 2 * MINUTES_PER_DAY)
-            };
+            let delay = if uniform(rng) < P_SWITCH_SAME_INSTANT { 0 } else { uniform_below(rng, 2 * MINUTES_PER_DAY) };
             let next = Spec {
                 customer: spec.customer,
                 created: (at + delay).min(as_of),
@@ -763,12 +716,7 @@ fn reactivation(rng: &mut ChaCha8Rng, ctx: &Company, ended: &Row, chance: f64, b
     if uniform(rng) < 0.8 {
         plan.interval = ended.plan.interval;
     }
-    Some(Spec {
-        customer: ended.customer,
-        created: at,
-        plan,
-        fresh: false,
-    })
+    Some(Spec { customer: ended.customer, created: at, plan, fresh: false })
 }
 
 /// Team seats: 2 to 50, log-normally skewed towards few (median about 4).
@@ -955,11 +903,7 @@ struct Anchor {
 impl Anchor {
     fn new(t: i64) -> Self {
         let (y, m, d) = civil_from_days(t.div_euclid(MINUTES_PER_DAY));
-        Anchor {
-            month: y * 12 + i64::from(m) - 1,
-            day: d,
-            minute_of_day: t.rem_euclid(MINUTES_PER_DAY),
-        }
+        Anchor { month: y * 12 + i64::from(m) - 1, day: d, minute_of_day: t.rem_euclid(MINUTES_PER_DAY) }
     }
 
     /// The start of period `k` (0 is the anchor itself) for periods of `step` months.
@@ -1071,10 +1015,7 @@ fn push_name(buf: &mut Vec<u8>, customer: &Customer) {
 
 /// A CSV field, quoted (with inner quotes doubled) if it contains a comma, quote or line break.
 fn push_csv_field(buf: &mut Vec<u8>, field: &[u8]) {
-    if field
-        .iter()
-        .any(|&b| b == b',' || b == b'"' || b == b'\n' || b == b'\r')
-    {
+    if field.iter().any(|&b| b == b',' || b == b'"' || b == b'\n' || b == b'\r') {
         buf.push(b'"');
         for &b in field {
             if b == b'"' {
@@ -1300,10 +1241,7 @@ mod tests {
 
     #[test]
     fn same_seed_gives_identical_bytes_and_another_seed_different_bytes() {
-        let config = DemoConfig {
-            subscriptions: 3000,
-            ..DemoConfig::default()
-        };
+        let config = DemoConfig { subscriptions: 3000, ..DemoConfig::default() };
         let a = generate(&config);
         let b = generate(&config);
         assert!(a == b, "same config, different bytes");
@@ -1326,11 +1264,7 @@ mod tests {
     fn writes_exactly_the_requested_number_of_rows_at_any_size() {
         for seed in [1, 9] {
             for n in [0, 1, 2, 3, 10, 57, 1000] {
-                let config = DemoConfig {
-                    subscriptions: n,
-                    seed,
-                    ..DemoConfig::default()
-                };
+                let config = DemoConfig { subscriptions: n, seed, ..DemoConfig::default() };
                 assert_eq!(records(&config).len(), n, "n = {n}, seed = {seed}");
             }
         }
@@ -1371,10 +1305,7 @@ mod tests {
     #[test]
     fn no_event_that_has_happened_lies_after_as_of() {
         for seed in [1, 2, 3] {
-            let config = DemoConfig {
-                seed,
-                ..DemoConfig::default()
-            };
+            let config = DemoConfig { seed, ..DemoConfig::default() };
             let limit = as_of(&config);
             for r in records(&config) {
                 assert!(r.created <= limit && r.start <= limit, "{r:?}");
@@ -1391,11 +1322,8 @@ mod tests {
 
     #[test]
     fn an_as_of_with_seconds_and_an_offset_is_respected() {
-        let config = DemoConfig {
-            subscriptions: 2000,
-            seed: 5,
-            as_of: time::macros::datetime!(2031-03-31 01:30:59 +05:00),
-        };
+        let config =
+            DemoConfig { subscriptions: 2000, seed: 5, as_of: time::macros::datetime!(2031-03-31 01:30:59 +05:00) };
         let limit = as_of(&config);
         let recs = records(&config);
         assert_eq!(recs.len(), 2000);
@@ -1516,33 +1444,20 @@ mod tests {
         let n = recs.len() as f64;
         let trials: Vec<&Rec> = recs.iter().filter(|r| r.trial_start.is_some()).collect();
         assert!(trials.iter().all(|r| r.product != "Starter"));
-        let trial_ended: Vec<&&Rec> = trials
-            .iter()
-            .filter(|r| r.trial_end.is_some_and(|t| t <= limit))
-            .collect();
-        let lost = trial_ended
-            .iter()
-            .filter(|r| r.ended_at.is_some_and(|e| Some(e) <= r.trial_end))
-            .count();
+        let trial_ended: Vec<&&Rec> = trials.iter().filter(|r| r.trial_end.is_some_and(|t| t <= limit)).collect();
+        let lost = trial_ended.iter().filter(|r| r.ended_at.is_some_and(|e| Some(e) <= r.trial_end)).count();
         let converted = 1.0 - lost as f64 / trial_ended.len() as f64;
         assert!((0.50..0.65).contains(&converted), "conversion {converted}");
         let trialing = recs.iter().filter(|r| r.status == "trialing").count();
         assert!((3..100).contains(&trialing), "{trialing} trialing");
-        let pro_team_first = by_customer(&recs)
-            .values()
-            .filter(|v| v[0].product != "Starter")
-            .count();
+        let pro_team_first = by_customer(&recs).values().filter(|v| v[0].product != "Starter").count();
         let trial_share = trials.len() as f64 / pro_team_first as f64;
         assert!((0.33..0.47).contains(&trial_share), "trial share {trial_share}");
 
         let annual = recs.iter().filter(|r| r.interval == "year").count() as f64 / n;
         assert!((0.18..0.32).contains(&annual), "annual share {annual}");
 
-        let mut seats: Vec<u32> = recs
-            .iter()
-            .filter(|r| r.product == "Team")
-            .map(|r| r.quantity)
-            .collect();
+        let mut seats: Vec<u32> = recs.iter().filter(|r| r.product == "Team").map(|r| r.quantity).collect();
         seats.sort_unstable();
         assert!(seats.len() > 200);
         assert!(seats.iter().all(|q| (2..=50).contains(q)));
@@ -1607,14 +1522,7 @@ mod tests {
     fn all_statuses_reasons_and_channels_occur() {
         let recs = records(&DemoConfig::default());
         let count = |f: &dyn Fn(&Rec) -> bool| recs.iter().filter(|r| f(r)).count();
-        for status in [
-            "active",
-            "trialing",
-            "past_due",
-            "unpaid",
-            "canceled",
-            "incomplete_expired",
-        ] {
+        for status in ["active", "trialing", "past_due", "unpaid", "canceled", "incomplete_expired"] {
             assert!(count(&|r| r.status == status) >= 3, "{status}");
         }
         for reason in ["cancellation_requested", "payment_failed", ""] {
@@ -1639,12 +1547,7 @@ mod tests {
         let limit = as_of(&config);
         assert!(limit - first > time::Duration::days(4 * 365 - 30));
         assert!(limit - first <= time::Duration::days(4 * 365 + 1));
-        let signups_in = |year: i32| {
-            by_customer(&recs)
-                .values()
-                .filter(|v| v[0].created.year() == year)
-                .count()
-        };
+        let signups_in = |year: i32| by_customer(&recs).values().filter(|v| v[0].created.year() == year).count();
         let (y1, y4) = (signups_in(2022), signups_in(2025));
         assert!(y4 > 2 * y1, "2022: {y1}, 2025: {y4}");
     }
@@ -1706,10 +1609,7 @@ mod tests {
             let xs: Vec<f64> = (0..DRAWS).map(|_| gamma(&mut rng, shape)).collect();
             assert!(xs.iter().all(|&x| x >= 0.0));
             let (mean, var) = mean_var(&xs);
-            assert!(
-                (mean - shape).abs() < 5.0 * (shape / DRAWS as f64).sqrt(),
-                "{shape}: {mean}"
-            );
+            assert!((mean - shape).abs() < 5.0 * (shape / DRAWS as f64).sqrt(), "{shape}: {mean}");
             assert!((var / shape - 1.0).abs() < 0.06, "{shape}: var {var}");
         }
     }
@@ -1722,10 +1622,7 @@ mod tests {
         assert!(mean.abs() < 0.016 && (var - 1.0).abs() < 0.02, "{mean} {var}");
         let xs: Vec<f64> = (0..DRAWS).map(|_| exponential(&mut rng, 3.0)).collect();
         let (mean, var) = mean_var(&xs);
-        assert!(
-            (mean - 3.0).abs() < 0.05 && (var / 9.0 - 1.0).abs() < 0.04,
-            "{mean} {var}"
-        );
+        assert!((mean - 3.0).abs() < 0.05 && (var / 9.0 - 1.0).abs() < 0.04, "{mean} {var}");
         let xs: Vec<f64> = (0..DRAWS).map(|_| uniform(&mut rng)).collect();
         let (mean, var) = mean_var(&xs);
         assert!((mean - 0.5).abs() < 0.005 && (var * 12.0 - 1.0).abs() < 0.02);
@@ -1743,9 +1640,7 @@ mod tests {
     fn geometric_lifetimes_have_mean_one_over_theta() {
         let mut rng = ChaCha8Rng::seed_from_u64(14);
         for theta in [0.02, 0.06, 0.25, 0.9] {
-            let xs: Vec<f64> = (0..DRAWS)
-                .map(|_| geometric(&mut rng, theta, 1_000_000) as f64)
-                .collect();
+            let xs: Vec<f64> = (0..DRAWS).map(|_| geometric(&mut rng, theta, 1_000_000) as f64).collect();
             assert!(xs.iter().all(|&x| x >= 1.0));
             let (mean, _) = mean_var(&xs);
             let sd = ((1.0 - theta) / (theta * theta) / DRAWS as f64).sqrt();

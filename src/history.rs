@@ -148,10 +148,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
     segments.dedup();
     let segment_of: HashMap<&str, usize> = segments.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
 
-    let mut counts = RecordCounts {
-        subscriptions: subscriptions.len() as u64,
-        ..RecordCounts::default()
-    };
+    let mut counts = RecordCounts { subscriptions: subscriptions.len() as u64, ..RecordCounts::default() };
     let mut spans: Vec<Span> = Vec::new();
     // (instant, segment, outcome): trial starts carry `None`.
     let mut trial_events: Vec<(Instant, usize, Option<TrialOutcome>)> = Vec::new();
@@ -177,10 +174,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         let end = effective_end(subscription).filter(|&end| end <= as_of);
         let trial_end = subscription.trial_end.filter(|&t| t > subscription.start);
         if let Some(trial_end) = trial_end {
-            let started = subscription
-                .trial_start
-                .unwrap_or(subscription.start)
-                .min(subscription.start);
+            let started = subscription.trial_start.unwrap_or(subscription.start).min(subscription.start);
             trial_events.push((started, segment, None));
             match end {
                 Some(end) if end <= trial_end => trial_events.push((end, segment, Some(TrialOutcome::Lost))),
@@ -213,19 +207,9 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
     link_plan_switches(&mut spans);
     counts.plan_switches = spans.iter().filter(|s| s.successor.is_some()).count() as u64;
 
-    let first_instant = spans
-        .iter()
-        .map(|s| s.start)
-        .chain(trial_events.iter().map(|e| e.0))
-        .min();
+    let first_instant = spans.iter().map(|s| s.start).chain(trial_events.iter().map(|e| e.0)).min();
     let Some(first_instant) = first_instant else {
-        return Some(History {
-            as_of,
-            as_of_derived,
-            segments,
-            months: Vec::new(),
-            counts,
-        });
+        return Some(History { as_of, as_of_derived, segments, months: Vec::new(), counts });
     };
     let first = MonthIndex::of(first_instant);
     let last = MonthIndex::of(as_of);
@@ -275,9 +259,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         }
         if span.predecessor.is_none() {
             let figures = &mut months[start_slot].by_segment[span.segment];
-            let returning = churned_before
-                .get(span.customer)
-                .is_some_and(|&churn| churn <= span.start);
+            let returning = churned_before.get(span.customer).is_some_and(|&churn| churn <= span.start);
             if returning {
                 figures.reactivated += 1;
                 figures.reactivation_mrr += span.mrr;
@@ -321,13 +303,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
             total.trials_lost += figures.trials_lost;
         }
     }
-    Some(History {
-        as_of,
-        as_of_derived,
-        segments,
-        months,
-        counts,
-    })
+    Some(History { as_of, as_of_derived, segments, months, counts })
 }
 
 /// When a subscription ends (or is scheduled to), by the export's own rules: its recorded end, or

@@ -16,11 +16,7 @@ use subtwin::report::{history_view, render_text, to_json};
 use subtwin::{history, history_of_export, HistoryRequest};
 
 #[derive(Parser)]
-#[command(
-    name = "subtwin",
-    version,
-    about = "A digital twin of a subscription business, from its billing export."
-)]
+#[command(name = "subtwin", version, about = "A digital twin of a subscription business, from its billing export.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -73,19 +69,8 @@ enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::History {
-            file,
-            as_of,
-            currency,
-            strict,
-            json,
-        } => run_history(&file, as_of, currency, strict, json),
-        Command::Demo {
-            subscriptions,
-            seed,
-            as_of,
-            output,
-        } => run_demo(subscriptions, seed, as_of, output),
+        Command::History { file, as_of, currency, strict, json } => run_history(&file, as_of, currency, strict, json),
+        Command::Demo { subscriptions, seed, as_of, output } => run_demo(subscriptions, seed, as_of, output),
     };
     match outcome {
         Outcome::Done => ExitCode::SUCCESS,
@@ -114,14 +99,8 @@ fn run_history(file: &PathBuf, as_of: Option<String>, currency: Option<String>, 
         Ok(bytes) => bytes,
         Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", file.display())),
     };
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| file.display().to_string());
-    let request = HistoryRequest {
-        import: ImportOptions { currency },
-        history: history::HistoryOptions { as_of },
-    };
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.display().to_string());
+    let request = HistoryRequest { import: ImportOptions { currency }, history: history::HistoryOptions { as_of } };
     let report = match history_of_export(&name, &bytes, &request, &mut |_| {}) {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
@@ -131,11 +110,7 @@ fn run_history(file: &PathBuf, as_of: Option<String>, currency: Option<String>, 
     } else {
         let mut stderr = io::stderr().lock();
         for p in &report.problems {
-            let _ = writeln!(
-                stderr,
-                "{}:{}: {} `{}`: {}. {}",
-                p.file, p.line, p.column, p.value, p.reason, p.hint
-            );
+            let _ = writeln!(stderr, "{}:{}: {} `{}`: {}. {}", p.file, p.line, p.column, p.value, p.reason, p.hint);
         }
         print_stdout(&render_text(&history_view(&report)))
     };
@@ -144,9 +119,7 @@ fn run_history(file: &PathBuf, as_of: Option<String>, currency: Option<String>, 
     }
     if strict && !report.problems.is_empty() {
         let rows = report.summary.rows_set_aside;
-        return Outcome::CheckFailed(format!(
-            "--strict: {rows} row(s) were set aside; see the problems listed."
-        ));
+        return Outcome::CheckFailed(format!("--strict: {rows} row(s) were set aside; see the problems listed."));
     }
     Outcome::Done
 }

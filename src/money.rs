@@ -145,11 +145,7 @@ impl Currency {
         let minor_digits = iso.exponent().map(u32::from).unwrap_or(0);
         let symbol = iso.symbol().symbol;
         let symbol = if symbol.is_empty() { upper.clone() } else { symbol };
-        Some(Currency {
-            code: upper.to_ascii_lowercase(),
-            minor_digits,
-            symbol,
-        })
+        Some(Currency { code: upper.to_ascii_lowercase(), minor_digits, symbol })
     }
 
     /// Formats an amount for people: `$12,345.67`, `¥1,200`, rounded to the minor unit.
@@ -233,11 +229,8 @@ pub fn parse_major_amount(text: &str, currency_minor_digits: u32) -> Result<Mino
         ));
     }
     let digits: String = format!("{whole}{fraction}");
-    let numerator: i128 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().map_err(|_| format!("`{trimmed}` is not a number"))?
-    };
+    let numerator: i128 =
+        if digits.is_empty() { 0 } else { digits.parse().map_err(|_| format!("`{trimmed}` is not a number"))? };
     let exponent = currency_minor_digits as i32 - fraction.len() as i32;
     let amount = if exponent >= 0 {
         Minor::from_integer(numerator).scale(10i128.pow(exponent as u32), 1)
@@ -341,9 +334,7 @@ mod tests {
     fn sub_minor_fractions_are_kept_exactly() {
         let amount = parse_major_amount("0.005", 2).expect("valid");
         assert_eq!(amount, Minor::from_fraction(1, 2).expect("nonzero"));
-        let twelve = (0..12)
-            .map(|_| Minor::from_integer(19000).scale(1, 12).expect("fits"))
-            .sum::<Minor>();
+        let twelve = (0..12).map(|_| Minor::from_integer(19000).scale(1, 12).expect("fits")).sum::<Minor>();
         assert_eq!(twelve, Minor::from_integer(19000));
     }
 

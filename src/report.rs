@@ -102,17 +102,9 @@ pub struct FiguresReport {
     pub moved_in: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_out: Option<u64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "optional_money_or_nan"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "optional_money_or_nan")]
     pub moved_in_mrr: Option<f64>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "optional_money_or_nan"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "optional_money_or_nan")]
     pub moved_out_mrr: Option<f64>,
     pub trials_started: u64,
     pub trials_converted: u64,
@@ -195,10 +187,7 @@ pub fn history_report(import: &Import, history: &History) -> HistoryReport {
             other_currencies: import
                 .other_currencies
                 .iter()
-                .map(|(currency, rows)| CurrencyCount {
-                    currency: currency.clone(),
-                    rows: *rows,
-                })
+                .map(|(currency, rows)| CurrencyCount { currency: currency.clone(), rows: *rows })
                 .collect(),
         },
         segments: history.segments.clone(),
@@ -254,9 +243,7 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
     let count = |n: u64| group_thousands(u128::from(n));
     let s = &report.summary;
     let last = report.months.last();
-    let as_of = parse_instant(&report.as_of)
-        .map(format_instant_readable)
-        .unwrap_or_else(|| report.as_of.clone());
+    let as_of = parse_instant(&report.as_of).map(format_instant_readable).unwrap_or_else(|| report.as_of.clone());
     let mut facts = vec![
         Fact { label: "Format".into(), value: describe_inputs(report) },
         Fact {
@@ -302,11 +289,8 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
         });
     }
     if !s.other_currencies.is_empty() {
-        let others: Vec<String> = s
-            .other_currencies
-            .iter()
-            .map(|c| format!("{} in {}", count(c.rows), c.currency.to_uppercase()))
-            .collect();
+        let others: Vec<String> =
+            s.other_currencies.iter().map(|c| format!("{} in {}", count(c.rows), c.currency.to_uppercase())).collect();
         facts.push(Fact {
             label: "Other currencies".into(),
             value: format!("{} (set aside, never added in)", others.join(", ")),
@@ -337,11 +321,7 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
             .map(|m| {
                 let f = &m.figures;
                 vec![
-                    if m.partial {
-                        format!("{} (partial)", m.month)
-                    } else {
-                        m.month.clone()
-                    },
+                    if m.partial { format!("{} (partial)", m.month) } else { m.month.clone() },
                     count(f.active),
                     money(f.mrr),
                     count(f.new),
@@ -359,10 +339,7 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
             .collect(),
     };
     let segments = Table {
-        columns: ["Segment", "Paid", "MRR", "Share of MRR"]
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
+        columns: ["Segment", "Paid", "MRR", "Share of MRR"].iter().map(|c| c.to_string()).collect(),
         rows: match last {
             None => Vec::new(),
             Some(last) => {
@@ -370,11 +347,7 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
                 rows.sort_by(|a, b| b.1.mrr.total_cmp(&a.1.mrr).then(a.0.cmp(b.0)));
                 rows.into_iter()
                     .map(|(name, f)| {
-                        let share = if last.figures.mrr > 0.0 {
-                            100.0 * f.mrr / last.figures.mrr
-                        } else {
-                            0.0
-                        };
+                        let share = if last.figures.mrr > 0.0 { 100.0 * f.mrr / last.figures.mrr } else { 0.0 };
                         vec![name.clone(), count(f.active), money(f.mrr), format!("{share:.1}%")]
                     })
                     .collect()
@@ -400,14 +373,7 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
             .collect(),
     };
     let problems_csv = problems_csv(&report.problems);
-    HistoryView {
-        facts,
-        conventions: CONVENTIONS.to_owned(),
-        months,
-        segments,
-        problems,
-        problems_csv,
-    }
+    HistoryView { facts, conventions: CONVENTIONS.to_owned(), months, segments, problems, problems_csv }
 }
 
 fn describe_inputs(report: &HistoryReport) -> String {
@@ -441,23 +407,13 @@ pub fn problems_csv(problems: &[Problem]) -> String {
     let header = ["file", "line", "column", "value", "reason", "hint"];
     let mut rows: Vec<[String; 6]> = vec![header.map(str::to_owned)];
     rows.extend(problems.iter().map(|p| {
-        [
-            p.file.clone(),
-            p.line.to_string(),
-            p.column.clone(),
-            p.value.clone(),
-            p.reason.clone(),
-            p.hint.clone(),
-        ]
+        [p.file.clone(), p.line.to_string(), p.column.clone(), p.value.clone(), p.reason.clone(), p.hint.clone()]
     }));
     for row in rows {
         // Writing to a Vec cannot fail.
         let _ = writer.write_record(&row);
     }
-    writer
-        .into_inner()
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_default()
+    writer.into_inner().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).unwrap_or_default()
 }
 
 /// The view as plain text for a terminal: facts, then the month table with aligned columns.

@@ -32,15 +32,11 @@ pub fn history_json(
     let as_of = match as_of.as_deref().filter(|t| !t.trim().is_empty()) {
         None => None,
         Some(text) => Some(parse_as_of(text).ok_or_else(|| {
-            JsError::new(&format!(
-                "`{text}` is not a date; write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC)."
-            ))
+            JsError::new(&format!("`{text}` is not a date; write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC)."))
         })?),
     };
     let request = HistoryRequest {
-        import: ImportOptions {
-            currency: currency.filter(|c| !c.trim().is_empty()),
-        },
+        import: ImportOptions { currency: currency.filter(|c| !c.trim().is_empty()) },
         history: history::HistoryOptions { as_of },
     };
     let mut progress = |p: Progress| {
@@ -111,11 +107,7 @@ struct MeasuringCanvas {
 
 impl MeasuringCanvas {
     fn new(canvas: HtmlCanvasElement) -> Option<MeasuringCanvas> {
-        let context = canvas
-            .get_context("2d")
-            .ok()??
-            .dyn_into::<CanvasRenderingContext2d>()
-            .ok()?;
+        let context = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
         let inner = CanvasBackend::with_canvas_object(canvas)?;
         Some(MeasuringCanvas { inner, context })
     }
@@ -203,12 +195,7 @@ impl DrawingBackend for MeasuringCanvas {
         text: &str,
         style: &S,
     ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
-        self.context.set_font(&format!(
-            "{} {}px {}",
-            style.style().as_str(),
-            style.size(),
-            style.family().as_str()
-        ));
+        self.context.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
         let width = self.context.measure_text(text).map(|m| m.width()).unwrap_or(0.0);
         // The line box of a single line of text, as the DOM would lay it out.
         Ok((width.ceil() as u32, (style.size() * 1.2).ceil() as u32))

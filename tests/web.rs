@@ -53,48 +53,29 @@ fn unusable_input_becomes_an_error_not_a_panic() {
             .err()
             .map(JsValue::from)
             .expect("refused");
-        let message = js_sys::Reflect::get(&error, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_default();
+        let message =
+            js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
         assert!(message.starts_with(name), "the message names the file: {message}");
     }
-    let bad_date = subtwin::web::history_json(
-        "demo-stripe.csv",
-        DEMO,
-        Some("31/12/2025".into()),
-        None,
-        &ignore_progress(),
-    );
+    let bad_date =
+        subtwin::web::history_json("demo-stripe.csv", DEMO, Some("31/12/2025".into()), None, &ignore_progress());
     assert!(bad_date.is_err());
 }
 
 #[wasm_bindgen_test]
 fn charts_draw_on_a_canvas() {
     let document = web_sys::window().and_then(|w| w.document()).expect("a document");
-    let canvas: web_sys::HtmlCanvasElement = document
-        .create_element("canvas")
-        .expect("canvas")
-        .dyn_into()
-        .expect("a canvas element");
+    let canvas: web_sys::HtmlCanvasElement =
+        document.create_element("canvas").expect("canvas").dyn_into().expect("a canvas element");
     canvas.set_width(600);
     canvas.set_height(300);
     document.body().expect("body").append_child(&canvas).expect("attached");
-    let handle = subtwin::web::HistoryHandle::new(NATIVE_JSON.trim_end())
-        .map_err(JsValue::from)
-        .expect("report parses");
+    let handle =
+        subtwin::web::HistoryHandle::new(NATIVE_JSON.trim_end()).map_err(JsValue::from).expect("report parses");
     for metric in ["mrr", "subscribers"] {
-        handle
-            .draw(canvas.clone(), metric)
-            .map_err(JsValue::from)
-            .expect("drawn");
-        let context: web_sys::CanvasRenderingContext2d = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .expect("2d")
-            .dyn_into()
-            .expect("a 2d context");
+        handle.draw(canvas.clone(), metric).map_err(JsValue::from).expect("drawn");
+        let context: web_sys::CanvasRenderingContext2d =
+            canvas.get_context("2d").ok().flatten().expect("2d").dyn_into().expect("a 2d context");
         let pixels = context.get_image_data(0.0, 0.0, 600.0, 300.0).expect("pixels").data();
         let coloured = pixels.chunks(4).filter(|p| !(p[0] == p[1] && p[1] == p[2])).count();
         assert!(coloured > 5_000, "{metric}: only {coloured} coloured pixels");

@@ -5,7 +5,10 @@
 //! what to do about it. A file it cannot use at all is an [`ImportError`]. It never panics on input,
 //! and it knows nothing of files on disk, the clock or the browser: callers pass bytes and options in.
 
+mod record;
 mod stripe;
+mod table;
+mod text;
 pub mod values;
 
 use serde::{Deserialize, Serialize};
@@ -135,16 +138,9 @@ impl Subscription {
     /// starts, cancellation requests, ends and period starts. Scheduled period and trial ends are
     /// not among them; they may lie in the future.
     pub fn happened_instants(&self) -> impl Iterator<Item = Instant> + '_ {
-        [
-            Some(self.start),
-            self.created,
-            self.trial_start,
-            self.canceled_at,
-            self.ended_at,
-            self.current_period_start,
-        ]
-        .into_iter()
-        .flatten()
+        [Some(self.start), self.created, self.trial_start, self.canceled_at, self.ended_at, self.current_period_start]
+            .into_iter()
+            .flatten()
     }
 }
 
@@ -171,11 +167,7 @@ pub struct ImportError {
 
 impl ImportError {
     pub fn new(file: &str, message: String) -> ImportError {
-        ImportError {
-            file: file.to_owned(),
-            message,
-            problems: Vec::new(),
-        }
+        ImportError { file: file.to_owned(), message, problems: Vec::new() }
     }
 }
 
@@ -186,11 +178,7 @@ impl std::fmt::Display for ImportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.file, self.message)?;
         for p in self.problems.iter().take(PROBLEMS_IN_MESSAGE) {
-            write!(
-                f,
-                "\n  {}:{}: {} `{}`: {}. {}",
-                p.file, p.line, p.column, p.value, p.reason, p.hint
-            )?;
+            write!(f, "\n  {}:{}: {} `{}`: {}. {}", p.file, p.line, p.column, p.value, p.reason, p.hint)?;
         }
         if self.problems.len() > PROBLEMS_IN_MESSAGE {
             write!(f, "\n  ... and {} more.", self.problems.len() - PROBLEMS_IN_MESSAGE)?;
@@ -239,7 +227,12 @@ impl Import {
     }
 }
 
-/// Reads one export. `on_progress` is called every few thousand rows.
+/// The formats the importer knows, in the order they are tried.
+fn specs() -> [&'static table::FormatSpec; 1] {
+    [&stripe::SPEC]
+}
+
+/// Reads one export. `on_progress` is called every thousand rows or so.
 pub fn import(
     file: &str,
     bytes: &[u8],
@@ -248,9 +241,7 @@ pub fn import(
 ) -> Result<Import, ImportError> {
     let fail = |message: String| ImportError::new(file, message);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(fail(
-            "the file is empty. Export the subscriptions again and choose that file.".into(),
-        ));
+        return Err(fail("the file is empty. Export the subscriptions again and choose that file.".into()));
     }
     if looks_binary(bytes) {
         return Err(fail(
@@ -260,7 +251,53 @@ pub fn import(
         ));
     }
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    stripe::import(file, text, options, on_progress)
+    let layouts = text::candidate_layouts(text);
+    // The first candidate header (top of the file first) that some format can read, and among the
+    // formats that can read it, the one that knows most of its columns.
+    let chosen = layouts.iter().find_map(|layout| {
+        specs()
+            .into_iter()
+            .map(|spec| (spec, table::Columns::find(spec, &layout.header)))
+            .filter(|(spec, columns)| spec.missing(columns).is_empty())
+            .max_by_key(|(_, columns)| columns.matched())
+            .map(|(spec, columns)| (layout, spec, columns))
+    });
+    let Some((layout, spec, columns)) = chosen else {
+        return Err(fail(unrecognised(layouts.first())));
+    };
+    table::read(file, text, layout, spec, &columns, options, on_progress)
+}
+
+/// Says why no format fits: which columns the closest format lacks, and what the file has.
+fn unrecognised(layout: Option<&text::Layout>) -> String {
+    let Some(layout) = layout else {
+        return "the file holds no table. Choose the CSV export of your billing system.".into();
+    };
+    let closest = specs()
+        .into_iter()
+        .map(|spec| {
+            let columns = table::Columns::find(spec, &layout.header);
+            let distinctive = spec.distinctive.iter().filter(|f| columns.has(**f)).count();
+            (distinctive, columns.matched(), spec, columns)
+        })
+        .max_by_key(|(distinctive, matched, _, _)| (*distinctive, *matched));
+    let found: Vec<&str> = layout.header.iter().map(|h| h.trim()).take(40).collect();
+    let Some((distinctive, _, spec, columns)) = closest else {
+        return "no format is known".into();
+    };
+    let missing = spec.missing(&columns).join(", ");
+    let lead = if distinctive > 0 {
+        format!("this looks like a {}, but it lacks the column(s) {missing}.", spec.format.label())
+    } else {
+        format!("this is not a recognised billing export: it lacks the column(s) {missing}.")
+    };
+    format!(
+        "{lead} subtwin reads the {} ({}), which has the columns {}. The file's header is: {}.",
+        spec.format.label(),
+        spec.how_to_export,
+        spec.required_names().join(", "),
+        found.join(", ")
+    )
 }
 
 /// A NUL byte, or many control characters, in the first few kilobytes means a binary file.
@@ -274,7 +311,5 @@ fn looks_binary(bytes: &[u8]) -> bool {
 /// ` (UTC)` ignored.
 pub fn normalise_header(name: &str) -> String {
     let name = name.trim_start_matches('\u{feff}').trim().to_lowercase();
-    name.strip_suffix("(utc)")
-        .map(|s| s.trim_end().to_owned())
-        .unwrap_or(name)
+    name.strip_suffix("(utc)").map(|s| s.trim_end().to_owned()).unwrap_or(name)
 }

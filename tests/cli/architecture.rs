@@ -21,11 +21,7 @@ fn sources() -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|path| {
-            let name = path
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy()
-                .replace('\\', "/");
+            let name = path.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
             let text = std::fs::read_to_string(&path).expect("utf-8 source");
             (name, text)
         })
@@ -38,13 +34,7 @@ fn only_the_web_module_knows_the_browser() {
         if name == "web.rs" {
             continue;
         }
-        for word in [
-            "wasm_bindgen",
-            "js_sys",
-            "web_sys",
-            "plotters_canvas",
-            "serde_wasm_bindgen",
-        ] {
+        for word in ["wasm_bindgen", "js_sys", "web_sys", "plotters_canvas", "serde_wasm_bindgen"] {
             assert!(!text.contains(word), "src/{name} names `{word}`: only src/web.rs may");
         }
     }
@@ -82,9 +72,6 @@ fn the_core_has_no_clock_no_io_and_no_hidden_randomness() {
 #[test]
 fn every_source_file_says_what_it_is_for() {
     for (name, text) in sources() {
-        assert!(
-            text.trim_start().starts_with("//!"),
-            "src/{name} opens without a //! comment"
-        );
+        assert!(text.trim_start().starts_with("//!"), "src/{name} opens without a //! comment");
     }
 }

@@ -76,12 +76,7 @@ fn strict_exits_1_only_when_rows_were_set_aside() {
         let mut args = vec!["history", path.as_str()];
         args.extend_from_slice(flags);
         let output = run_subtwin(&args);
-        assert_eq!(
-            output.status.code(),
-            Some(*code),
-            "{name} {flags:?}: {}",
-            text(&output.stderr)
-        );
+        assert_eq!(output.status.code(), Some(*code), "{name} {flags:?}: {}", text(&output.stderr));
         // The report is printed whatever the check says.
         assert!(!output.stdout.is_empty(), "{name} {flags:?}: no report");
     }
@@ -120,10 +115,7 @@ fn unusable_input_exits_2_with_the_reason_on_stderr() {
         let output = run_subtwin(&all);
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(word),
-            "{args:?}: stderr {stderr:?} should mention {word:?}"
-        );
+        assert!(stderr.contains(word), "{args:?}: stderr {stderr:?} should mention {word:?}");
         assert!(output.stdout.is_empty(), "{args:?}: printed {:?}", text(&output.stdout));
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
@@ -157,30 +149,18 @@ fn as_of_date_means_the_end_of_that_day() {
     let report: HistoryReport = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report.as_of, "2025-01-31T23:59:59Z");
     assert!(!report.summary.as_of_derived);
-    let months: Vec<(&str, bool, u64, f64)> = report
-        .months
-        .iter()
-        .map(|m| (m.month.as_str(), m.partial, m.figures.active, m.figures.mrr))
-        .collect();
+    let months: Vec<(&str, bool, u64, f64)> =
+        report.months.iter().map(|m| (m.month.as_str(), m.partial, m.figures.active, m.figures.mrr)).collect();
     assert_eq!(months, [("2025-01", false, 3, 50.0)]);
     // The same as the library with the same as-of.
     assert_eq!(report, report_with("basic.csv", &request_as_of("2025-01-31")));
 
     // cancel_at_period_end.csv as of 2025-03-31: sub_c1 (period end 04-05) is still active.
-    let output = run_subtwin(&[
-        "history",
-        &fixture_arg("cancel_at_period_end.csv"),
-        "--as-of",
-        "2025-03-31",
-        "--json",
-    ]);
+    let output = run_subtwin(&["history", &fixture_arg("cancel_at_period_end.csv"), "--as-of", "2025-03-31", "--json"]);
     let report: HistoryReport = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report.as_of, "2025-03-31T23:59:59Z");
     let last = report.months.last().expect("months");
-    assert_eq!(
-        (last.month.as_str(), last.partial, last.figures.active),
-        ("2025-03", false, 3)
-    );
+    assert_eq!((last.month.as_str(), last.partial, last.figures.active), ("2025-03", false, 3));
 }
 
 #[test]
@@ -196,10 +176,7 @@ fn currency_option_selects_the_other_currency() {
 
 fn big_demo_file() -> String {
     let path = scratch_path("demo-big.csv");
-    let config = DemoConfig {
-        subscriptions: 20_000,
-        ..DemoConfig::default()
-    };
+    let config = DemoConfig { subscriptions: 20_000, ..DemoConfig::default() };
     let mut bytes = Vec::new();
     write_stripe_csv(&mut bytes, &config).expect("writing to a Vec");
     std::fs::write(&path, bytes).expect("write the demo file");
@@ -232,12 +209,7 @@ fn a_closed_output_pipe_ends_the_command_quietly() {
             .expect("subtwin starts");
         drop(child.stdout.take());
         let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .expect("stderr")
-            .read_to_string(&mut stderr)
-            .expect("read stderr");
+        child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read stderr");
         let status = child.wait().expect("subtwin ends");
         assert_eq!(status.code(), Some(0), "mode {mode:?}: {stderr}");
         assert_eq!(stderr, "", "mode {mode:?}: stderr");

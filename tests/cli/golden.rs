@@ -26,17 +26,10 @@ fn check_or_update(path: &str, produced: &[u8]) {
 
 #[test]
 fn shipped_demo_export_is_what_the_demo_command_writes() {
-    let output = Command::new(env!("CARGO_BIN_EXE_subtwin"))
-        .arg("demo")
-        .output()
-        .expect("subtwin runs");
+    let output = Command::new(env!("CARGO_BIN_EXE_subtwin")).arg("demo").output().expect("subtwin runs");
     assert!(output.status.success());
     check_or_update("www/demo-stripe.csv", &output.stdout);
-    assert!(
-        output.stdout.len() < 2_000_000,
-        "the demo stays under 2 MB: {} bytes",
-        output.stdout.len()
-    );
+    assert!(output.stdout.len() < 2_000_000, "the demo stays under 2 MB: {} bytes", output.stdout.len());
 }
 
 /// The WebAssembly test `wasm_history_json_is_byte_identical_to_the_native_command` compares the
@@ -58,10 +51,7 @@ fn history_chart_draws_every_segment_to_svg() {
     let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
     let report =
         subtwin::history_of_export("demo-stripe.csv", &bytes, &Default::default(), &mut |_| {}).expect("imports");
-    for metric in [
-        subtwin::chart::HistoryMetric::Mrr,
-        subtwin::chart::HistoryMetric::Subscribers,
-    ] {
+    for metric in [subtwin::chart::HistoryMetric::Mrr, subtwin::chart::HistoryMetric::Subscribers] {
         let mut svg = String::new();
         {
             let area = SVGBackend::with_string(&mut svg, (900, 380)).into_drawing_area();
@@ -74,9 +64,6 @@ fn history_chart_draws_every_segment_to_svg() {
             let hex = format!("#{:02X}{:02X}{:02X}", colour.0, colour.1, colour.2);
             assert!(svg.to_uppercase().contains(&hex), "{metric:?}: an area in {hex}");
         }
-        assert!(
-            svg.contains("2021-12") && svg.contains("month (the last one is partial)"),
-            "axis labels"
-        );
+        assert!(svg.contains("2021-12") && svg.contains("month (the last one is partial)"), "axis labels");
     }
 }

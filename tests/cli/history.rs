@@ -31,33 +31,13 @@ fn month_end_actives_mrr_and_movements_per_month_and_segment() {
         &["2025-01", "2025-02", "2025-03", "2025-04"],
         &[
             // January: b1 + b2 (Basic 2 x 10) and p1 (Pro 30) = 3 active, 50.
-            (
-                "2025-01",
-                None,
-                &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)],
-            ),
-            (
-                "2025-01",
-                Some("Basic (month)"),
-                &[("active", 2.0), ("mrr", 20.0), ("new", 2.0), ("new_mrr", 20.0)],
-            ),
-            (
-                "2025-01",
-                Some("Pro (month)"),
-                &[("active", 1.0), ("mrr", 30.0), ("new", 1.0), ("new_mrr", 30.0)],
-            ),
+            ("2025-01", None, &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)]),
+            ("2025-01", Some("Basic (month)"), &[("active", 2.0), ("mrr", 20.0), ("new", 2.0), ("new_mrr", 20.0)]),
+            ("2025-01", Some("Pro (month)"), &[("active", 1.0), ("mrr", 30.0), ("new", 1.0), ("new_mrr", 30.0)]),
             // February: + p2 (60) + p3 (30): 5 active, 50 + 90 = 140.
-            (
-                "2025-02",
-                None,
-                &[("active", 5.0), ("mrr", 140.0), ("new", 2.0), ("new_mrr", 90.0)],
-            ),
+            ("2025-02", None, &[("active", 5.0), ("mrr", 140.0), ("new", 2.0), ("new_mrr", 90.0)]),
             ("2025-02", Some("Basic (month)"), &[("active", 2.0), ("mrr", 20.0)]),
-            (
-                "2025-02",
-                Some("Pro (month)"),
-                &[("active", 3.0), ("mrr", 120.0), ("new", 2.0), ("new_mrr", 90.0)],
-            ),
+            ("2025-02", Some("Pro (month)"), &[("active", 3.0), ("mrr", 120.0), ("new", 2.0), ("new_mrr", 90.0)]),
             // March: + y1 (20) + b3 (10), - b2 (10): 6 active, 140 + 30 - 10 = 160.
             (
                 "2025-03",
@@ -84,11 +64,7 @@ fn month_end_actives_mrr_and_movements_per_month_and_segment() {
                 ],
             ),
             ("2025-03", Some("Pro (month)"), &[("active", 3.0), ("mrr", 120.0)]),
-            (
-                "2025-03",
-                Some("Pro (year)"),
-                &[("active", 1.0), ("mrr", 20.0), ("new", 1.0), ("new_mrr", 20.0)],
-            ),
+            ("2025-03", Some("Pro (year)"), &[("active", 1.0), ("mrr", 20.0), ("new", 1.0), ("new_mrr", 20.0)]),
             // April, to the as-of: - p2 (60, at 00:00 on the 1st), - b3 (10), + b4 (10), t1's trial
             // starts: 6 - 2 + 1 = 5 active, 160 - 70 + 10 = 100.
             (
@@ -134,15 +110,7 @@ fn as_of_is_the_latest_event_that_happened_not_a_scheduled_period_or_trial_end()
     assert_eq!(report.as_of, "2025-04-18T16:42:00Z");
     assert!(report.summary.as_of_derived);
     let partial: Vec<(&str, bool)> = report.months.iter().map(|m| (m.month.as_str(), m.partial)).collect();
-    assert_eq!(
-        partial,
-        [
-            ("2025-01", false),
-            ("2025-02", false),
-            ("2025-03", false),
-            ("2025-04", true)
-        ]
-    );
+    assert_eq!(partial, [("2025-01", false), ("2025-02", false), ("2025-03", false), ("2025-04", true)]);
     let s = &report.summary;
     assert_eq!((s.rows_read, s.rows_set_aside, s.subscriptions), (9, 0, 9));
     // Paid at some point: all but the running trial t1.
@@ -164,21 +132,9 @@ fn as_of_given_as_a_date_is_the_end_of_that_day() {
         &report,
         &["2025-01"],
         &[
-            (
-                "2025-01",
-                None,
-                &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)],
-            ),
-            (
-                "2025-01",
-                Some("Basic (month)"),
-                &[("active", 2.0), ("mrr", 20.0), ("new", 2.0), ("new_mrr", 20.0)],
-            ),
-            (
-                "2025-01",
-                Some("Pro (month)"),
-                &[("active", 1.0), ("mrr", 30.0), ("new", 1.0), ("new_mrr", 30.0)],
-            ),
+            ("2025-01", None, &[("active", 3.0), ("mrr", 50.0), ("new", 3.0), ("new_mrr", 50.0)]),
+            ("2025-01", Some("Basic (month)"), &[("active", 2.0), ("mrr", 20.0), ("new", 2.0), ("new_mrr", 20.0)]),
+            ("2025-01", Some("Pro (month)"), &[("active", 1.0), ("mrr", 30.0), ("new", 1.0), ("new_mrr", 30.0)]),
         ],
     );
     assert!(!report.months[0].partial, "the as-of is January's last second");
@@ -274,13 +230,7 @@ fn trial_converts_at_trial_end_and_counts_no_mrr_before() {
             (
                 "2025-02",
                 None,
-                &[
-                    ("active", 1.0),
-                    ("mrr", 50.0),
-                    ("new", 1.0),
-                    ("new_mrr", 50.0),
-                    ("trials_converted", 1.0),
-                ],
+                &[("active", 1.0), ("mrr", 50.0), ("new", 1.0), ("new_mrr", 50.0), ("trials_converted", 1.0)],
             ),
             ("2025-03", None, &[("active", 1.0), ("mrr", 50.0)]),
         ],
@@ -290,11 +240,8 @@ fn trial_converts_at_trial_end_and_counts_no_mrr_before() {
 #[test]
 fn lost_trials_are_counted_as_lost_never_as_churn() {
     let report = report_of("trials.csv");
-    let churned: Vec<(&str, u64, u64)> = report
-        .months
-        .iter()
-        .map(|m| (m.month.as_str(), m.figures.churned, m.figures.trials_lost))
-        .collect();
+    let churned: Vec<(&str, u64, u64)> =
+        report.months.iter().map(|m| (m.month.as_str(), m.figures.churned, m.figures.trials_lost)).collect();
     // Only the paid sub_t_conv_churn churns (February); the three lost trials are lost.
     assert_eq!(churned, [("2025-01", 0, 0), ("2025-02", 1, 2), ("2025-03", 0, 1)]);
 }
@@ -310,11 +257,7 @@ fn a_trial_running_at_the_as_of_is_neither_converted_nor_lost() {
     let february = month(&report, "2025-02");
     // Feb 1 to the end of that day: lost_early's trial starts (10:00); nothing converts or ends.
     // Still paid: t_conv and t_conv_churn (which ends only on 02-19).
-    expect_figures(
-        "2025-02 totals",
-        &february.figures,
-        &[("active", 2.0), ("mrr", 100.0), ("trials_started", 1.0)],
-    );
+    expect_figures("2025-02 totals", &february.figures, &[("active", 2.0), ("mrr", 100.0), ("trials_started", 1.0)]);
     assert!(february.partial);
 }
 
@@ -345,21 +288,9 @@ fn plan_switches_are_expansion_or_contraction_not_churn_and_new() {
         &["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"],
         &[
             // January: s6, s4a, s7a, s1a (Basic 4 x 10); s3a, s2a (Pro 2 x 30).
-            (
-                "2025-01",
-                None,
-                &[("active", 6.0), ("mrr", 100.0), ("new", 6.0), ("new_mrr", 100.0)],
-            ),
-            (
-                "2025-01",
-                Some("Basic (month)"),
-                &[("active", 4.0), ("mrr", 40.0), ("new", 4.0), ("new_mrr", 40.0)],
-            ),
-            (
-                "2025-01",
-                Some("Pro (month)"),
-                &[("active", 2.0), ("mrr", 60.0), ("new", 2.0), ("new_mrr", 60.0)],
-            ),
+            ("2025-01", None, &[("active", 6.0), ("mrr", 100.0), ("new", 6.0), ("new_mrr", 100.0)]),
+            ("2025-01", Some("Basic (month)"), &[("active", 4.0), ("mrr", 40.0), ("new", 4.0), ("new_mrr", 40.0)]),
+            ("2025-01", Some("Pro (month)"), &[("active", 2.0), ("mrr", 60.0), ("new", 2.0), ("new_mrr", 60.0)]),
             // February: s5a new (Pro 45); s4a churns (Basic 10); s1 switches Basic 10 -> Pro 30.
             // Totals: 6 + 1 - 1 = 6 active; 100 + 45 - 10 + 20 = 155.
             (
@@ -464,34 +395,15 @@ fn plan_switches_are_expansion_or_contraction_not_churn_and_new() {
             (
                 "2025-04",
                 Some("Pro (month)"),
-                &[
-                    ("active", 4.0),
-                    ("mrr", 150.0),
-                    ("moved_out", 1.0),
-                    ("moved_out_mrr", 30.0),
-                ],
+                &[("active", 4.0), ("mrr", 150.0), ("moved_out", 1.0), ("moved_out_mrr", 30.0)],
             ),
             // May, to the as-of: s5 Pro 45 -> Pro 30 (-15). Totals 7, 165.
-            (
-                "2025-05",
-                None,
-                &[
-                    ("active", 7.0),
-                    ("mrr", 165.0),
-                    ("contracted", 1.0),
-                    ("contraction_mrr", 15.0),
-                ],
-            ),
+            ("2025-05", None, &[("active", 7.0), ("mrr", 165.0), ("contracted", 1.0), ("contraction_mrr", 15.0)]),
             ("2025-05", Some("Basic (month)"), &[("active", 3.0), ("mrr", 30.0)]),
             (
                 "2025-05",
                 Some("Pro (month)"),
-                &[
-                    ("active", 4.0),
-                    ("mrr", 135.0),
-                    ("contracted", 1.0),
-                    ("contraction_mrr", 15.0),
-                ],
+                &[("active", 4.0), ("mrr", 135.0), ("contracted", 1.0), ("contraction_mrr", 15.0)],
             ),
         ],
     );
@@ -515,25 +427,12 @@ fn a_return_after_the_switch_window_is_churn_then_reactivation() {
     let movements: Vec<(&str, u64, u64, u64)> = report
         .months
         .iter()
-        .map(|m| {
-            (
-                m.month.as_str(),
-                m.figures.new,
-                m.figures.churned,
-                m.figures.reactivated,
-            )
-        })
+        .map(|m| (m.month.as_str(), m.figures.new, m.figures.churned, m.figures.reactivated))
         .collect();
     // cus_s4 back after 30 days (March), cus_s7 after 8 days (April); the switches are never new.
     assert_eq!(
         movements,
-        [
-            ("2025-01", 6, 0, 0),
-            ("2025-02", 1, 1, 0),
-            ("2025-03", 0, 0, 1),
-            ("2025-04", 0, 1, 1),
-            ("2025-05", 0, 0, 0),
-        ]
+        [("2025-01", 6, 0, 0), ("2025-02", 1, 1, 0), ("2025-03", 0, 0, 1), ("2025-04", 0, 1, 1), ("2025-05", 0, 0, 0),]
     );
 }
 
@@ -551,12 +450,7 @@ fn cancel_at_period_end_stays_active_until_the_period_end() {
         // Derived as-of 03-25 14:30, before c1's period end: c1 still active, 3 x 30.
         (None, &["2025-01", "2025-02", "2025-03"], &[], true),
         // 04-04 23:59:59: still before 04-05 10:00.
-        (
-            Some("2025-04-04"),
-            &["2025-01", "2025-02", "2025-03", "2025-04"],
-            &[("active", 3.0), ("mrr", 90.0)],
-            true,
-        ),
+        (Some("2025-04-04"), &["2025-01", "2025-02", "2025-03", "2025-04"], &[("active", 3.0), ("mrr", 90.0)], true),
         // 04-05 09:59: one minute before the period end.
         (
             Some("2025-04-05 09:59"),
@@ -591,11 +485,7 @@ fn cancel_at_period_end_stays_active_until_the_period_end() {
         if months.contains(&"2025-04") {
             expect_figures(&format!("{context} 2025-04"), &month(&report, "2025-04").figures, april);
         }
-        assert_eq!(
-            report.months.last().map(|m| m.partial),
-            Some(*last_partial),
-            "{context}"
-        );
+        assert_eq!(report.months.last().map(|m| m.partial), Some(*last_partial), "{context}");
     }
 }
 
@@ -620,11 +510,7 @@ fn dunning_counts_as_subscribed_and_incomplete_never_paid() {
         &["2025-01", "2025-02", "2025-03"],
         &[
             // January: pd, up, cx1, cx2, act = 5 x 20.
-            (
-                "2025-01",
-                None,
-                &[("active", 5.0), ("mrr", 100.0), ("new", 5.0), ("new_mrr", 100.0)],
-            ),
+            ("2025-01", None, &[("active", 5.0), ("mrr", 100.0), ("new", 5.0), ("new_mrr", 100.0)]),
             // February: cx2 ends 02-20; sub_pa's trial starts and is lost (paused).
             (
                 "2025-02",
@@ -639,18 +525,11 @@ fn dunning_counts_as_subscribed_and_incomplete_never_paid() {
                 ],
             ),
             // March: cx1 ends 03-05 (its period end). pd and up are still subscribed.
-            (
-                "2025-03",
-                None,
-                &[("active", 3.0), ("mrr", 60.0), ("churned", 1.0), ("churned_mrr", 20.0)],
-            ),
+            ("2025-03", None, &[("active", 3.0), ("mrr", 60.0), ("churned", 1.0), ("churned_mrr", 20.0)]),
         ],
     );
     let s = &report.summary;
-    assert_eq!(
-        (s.subscriptions, s.paid, s.never_paid, s.paused, s.free),
-        (9, 5, 2, 1, 1)
-    );
+    assert_eq!((s.subscriptions, s.paid, s.never_paid, s.paused, s.free), (9, 5, 2, 1, 1));
 }
 
 #[test]
@@ -669,12 +548,8 @@ fn a_canceled_row_without_ended_at_ends_at_period_end_or_at_cancellation() {
         );
         // As of the end of April so that both candidate ends have happened.
         let report = report_of_bytes("one_row.csv", csv.as_bytes(), &request_as_of("2025-04-30"));
-        let churned: Vec<&str> = report
-            .months
-            .iter()
-            .filter(|m| m.figures.churned == 1)
-            .map(|m| m.month.as_str())
-            .collect();
+        let churned: Vec<&str> =
+            report.months.iter().filter(|m| m.figures.churned == 1).map(|m| m.month.as_str()).collect();
         assert_eq!(churned, [churn_month], "{at_period_end} {canceled_at} {period_end:?}");
     }
 }
@@ -713,16 +588,8 @@ fn a_new_subscription_starting_at_the_old_ones_end_with_a_trial_is_a_switch() {
         &report,
         &["2025-01", "2025-02", "2025-03", "2025-04"],
         &[
-            (
-                "2025-01",
-                None,
-                &[("active", 1.0), ("mrr", 10.0), ("new", 1.0), ("new_mrr", 10.0)],
-            ),
-            (
-                "2025-01",
-                Some("Basic (month)"),
-                &[("active", 1.0), ("mrr", 10.0), ("new", 1.0), ("new_mrr", 10.0)],
-            ),
+            ("2025-01", None, &[("active", 1.0), ("mrr", 10.0), ("new", 1.0), ("new_mrr", 10.0)]),
+            ("2025-01", Some("Basic (month)"), &[("active", 1.0), ("mrr", 10.0), ("new", 1.0), ("new_mrr", 10.0)]),
             ("2025-02", None, &[("active", 1.0), ("mrr", 10.0)]),
             ("2025-02", Some("Basic (month)"), &[("active", 1.0), ("mrr", 10.0)]),
             (
@@ -737,11 +604,7 @@ fn a_new_subscription_starting_at_the_old_ones_end_with_a_trial_is_a_switch() {
                     ("trials_converted", 1.0),
                 ],
             ),
-            (
-                "2025-03",
-                Some("Basic (month)"),
-                &[("moved_out", 1.0), ("moved_out_mrr", 10.0)],
-            ),
+            ("2025-03", Some("Basic (month)"), &[("moved_out", 1.0), ("moved_out_mrr", 10.0)]),
             (
                 "2025-03",
                 Some("Pro (month)"),

@@ -19,14 +19,7 @@ fn mrr_normalises_years_weeks_days_and_interval_counts_exactly() {
     let report = report_of("intervals.csv");
     assert_eq!(
         report.segments,
-        [
-            "Analytics (year)",
-            "Daily (day)",
-            "Meals (week)",
-            "Seats (month)",
-            "Support (3 months)",
-            "Tiny (year)"
-        ]
+        ["Analytics (year)", "Daily (day)", "Meals (week)", "Seats (month)", "Support (3 months)", "Tiny (year)"]
     );
     assert_eq!(report.as_of, "2025-08-19T08:00:00Z");
     let analytics: &[(&str, f64)] = &[("active", 12.0), ("mrr", 190.0)];
@@ -38,60 +31,32 @@ fn mrr_normalises_years_weeks_days_and_interval_counts_exactly() {
         &report,
         &["2025-06", "2025-07", "2025-08"],
         &[
-            (
-                "2025-06",
-                None,
-                &[("active", 17.0), ("mrr", 400.0), ("new", 17.0), ("new_mrr", 400.0)],
-            ),
+            ("2025-06", None, &[("active", 17.0), ("mrr", 400.0), ("new", 17.0), ("new_mrr", 400.0)]),
             (
                 "2025-06",
                 Some("Analytics (year)"),
                 &[("active", 12.0), ("mrr", 190.0), ("new", 12.0), ("new_mrr", 190.0)],
             ),
-            (
-                "2025-06",
-                Some("Meals (week)"),
-                &[("active", 2.0), ("mrr", 86.67), ("new", 2.0), ("new_mrr", 86.67)],
-            ),
+            ("2025-06", Some("Meals (week)"), &[("active", 2.0), ("mrr", 86.67), ("new", 2.0), ("new_mrr", 86.67)]),
             (
                 "2025-06",
                 Some("Support (3 months)"),
                 &[("active", 2.0), ("mrr", 63.33), ("new", 2.0), ("new_mrr", 63.33)],
             ),
-            (
-                "2025-06",
-                Some("Seats (month)"),
-                &[("active", 1.0), ("mrr", 60.0), ("new", 1.0), ("new_mrr", 60.0)],
-            ),
-            (
-                "2025-07",
-                None,
-                &[("active", 18.0), ("mrr", 430.42), ("new", 1.0), ("new_mrr", 30.42)],
-            ),
+            ("2025-06", Some("Seats (month)"), &[("active", 1.0), ("mrr", 60.0), ("new", 1.0), ("new_mrr", 60.0)]),
+            ("2025-07", None, &[("active", 18.0), ("mrr", 430.42), ("new", 1.0), ("new_mrr", 30.42)]),
             ("2025-07", Some("Analytics (year)"), analytics),
             ("2025-07", Some("Meals (week)"), meals),
             ("2025-07", Some("Support (3 months)"), support),
             ("2025-07", Some("Seats (month)"), seats),
-            (
-                "2025-07",
-                Some("Daily (day)"),
-                &[("active", 1.0), ("mrr", 30.42), ("new", 1.0), ("new_mrr", 30.42)],
-            ),
-            (
-                "2025-08",
-                None,
-                &[("active", 19.0), ("mrr", 430.52), ("new", 1.0), ("new_mrr", 0.11)],
-            ),
+            ("2025-07", Some("Daily (day)"), &[("active", 1.0), ("mrr", 30.42), ("new", 1.0), ("new_mrr", 30.42)]),
+            ("2025-08", None, &[("active", 19.0), ("mrr", 430.52), ("new", 1.0), ("new_mrr", 0.11)]),
             ("2025-08", Some("Analytics (year)"), analytics),
             ("2025-08", Some("Meals (week)"), meals),
             ("2025-08", Some("Support (3 months)"), support),
             ("2025-08", Some("Seats (month)"), seats),
             ("2025-08", Some("Daily (day)"), daily),
-            (
-                "2025-08",
-                Some("Tiny (year)"),
-                &[("active", 1.0), ("mrr", 0.11), ("new", 1.0), ("new_mrr", 0.11)],
-            ),
+            ("2025-08", Some("Tiny (year)"), &[("active", 1.0), ("mrr", 0.11), ("new", 1.0), ("new_mrr", 0.11)]),
         ],
     );
 }
@@ -158,26 +123,10 @@ fn yen_amounts_round_to_whole_yen() {
         &report,
         &["2025-05", "2025-06"],
         &[
-            (
-                "2025-05",
-                None,
-                &[("active", 5.0), ("mrr", 7607.0), ("new", 5.0), ("new_mrr", 7607.0)],
-            ),
-            (
-                "2025-05",
-                Some("Basic (month)"),
-                &[("active", 1.0), ("mrr", 2940.0), ("new", 1.0), ("new_mrr", 2940.0)],
-            ),
-            (
-                "2025-05",
-                Some("Basic (year)"),
-                &[("active", 2.0), ("mrr", 1667.0), ("new", 2.0), ("new_mrr", 1667.0)],
-            ),
-            (
-                "2025-05",
-                Some("Pro (month)"),
-                &[("active", 2.0), ("mrr", 3000.0), ("new", 2.0), ("new_mrr", 3000.0)],
-            ),
+            ("2025-05", None, &[("active", 5.0), ("mrr", 7607.0), ("new", 5.0), ("new_mrr", 7607.0)]),
+            ("2025-05", Some("Basic (month)"), &[("active", 1.0), ("mrr", 2940.0), ("new", 1.0), ("new_mrr", 2940.0)]),
+            ("2025-05", Some("Basic (year)"), &[("active", 2.0), ("mrr", 1667.0), ("new", 2.0), ("new_mrr", 1667.0)]),
+            ("2025-05", Some("Pro (month)"), &[("active", 2.0), ("mrr", 3000.0), ("new", 2.0), ("new_mrr", 3000.0)]),
             (
                 "2025-06",
                 None,

@@ -9,10 +9,7 @@ use crate::support::*;
 
 fn import_error(name: &str, bytes: &[u8], request: &HistoryRequest) -> ImportError {
     match subtwin::history_of_export(name, bytes, request, &mut |_| {}) {
-        Ok(report) => panic!(
-            "{name}: expected an import error, got a report of {} months",
-            report.months.len()
-        ),
+        Ok(report) => panic!("{name}: expected an import error, got a report of {} months", report.months.len()),
         Err(error) => error,
     }
 }
@@ -37,11 +34,8 @@ fn bad_rows_are_set_aside_with_line_column_value_and_reason() {
         (14, "id", "", "blank"),
         (15, "Amount", "12.3.4", "number"),
     ];
-    let actual: Vec<(u64, &str, &str)> = report
-        .problems
-        .iter()
-        .map(|p| (p.line, p.column.as_str(), p.value.as_str()))
-        .collect();
+    let actual: Vec<(u64, &str, &str)> =
+        report.problems.iter().map(|p| (p.line, p.column.as_str(), p.value.as_str())).collect();
     let wanted: Vec<(u64, &str, &str)> = expected.iter().map(|(l, c, v, _)| (*l, *c, *v)).collect();
     assert_eq!(actual, wanted);
     for (problem, (_, _, _, word)) in report.problems.iter().zip(expected) {
@@ -69,21 +63,9 @@ fn good_rows_around_bad_ones_are_still_counted() {
         &report,
         &["2025-01", "2025-02", "2025-03"],
         &[
-            (
-                "2025-01",
-                None,
-                &[("active", 1.0), ("mrr", 30.0), ("new", 1.0), ("new_mrr", 30.0)],
-            ),
-            (
-                "2025-02",
-                None,
-                &[("active", 2.0), ("mrr", 60.0), ("new", 1.0), ("new_mrr", 30.0)],
-            ),
-            (
-                "2025-03",
-                None,
-                &[("active", 3.0), ("mrr", 90.0), ("new", 1.0), ("new_mrr", 30.0)],
-            ),
+            ("2025-01", None, &[("active", 1.0), ("mrr", 30.0), ("new", 1.0), ("new_mrr", 30.0)]),
+            ("2025-02", None, &[("active", 2.0), ("mrr", 60.0), ("new", 1.0), ("new_mrr", 30.0)]),
+            ("2025-03", None, &[("active", 3.0), ("mrr", 90.0), ("new", 1.0), ("new_mrr", 30.0)]),
         ],
     );
 }
@@ -97,28 +79,10 @@ fn rows_in_a_second_currency_are_set_aside_and_currency_selects_them() {
     type Case<'a> = (Option<&'a str>, &'a str, &'a [u64], &'a str, &'a [(&'a str, f64, f64)]);
     let cases: &[Case] = &[
         // Most rows are USD: Jan u1 + u2 = 60, Feb + u3 + u4 = 120.
-        (
-            None,
-            "usd",
-            &[3, 6],
-            "eur",
-            &[("2025-01", 2.0, 60.0), ("2025-02", 4.0, 120.0)],
-        ),
+        (None, "usd", &[3, 6], "eur", &[("2025-01", 2.0, 60.0), ("2025-02", 4.0, 120.0)]),
         // EUR asked for: Jan e1 = 25, Feb + e2 = 50.
-        (
-            Some("eur"),
-            "eur",
-            &[2, 4, 5, 7],
-            "usd",
-            &[("2025-01", 1.0, 25.0), ("2025-02", 2.0, 50.0)],
-        ),
-        (
-            Some("EUR"),
-            "eur",
-            &[2, 4, 5, 7],
-            "usd",
-            &[("2025-01", 1.0, 25.0), ("2025-02", 2.0, 50.0)],
-        ),
+        (Some("eur"), "eur", &[2, 4, 5, 7], "usd", &[("2025-01", 1.0, 25.0), ("2025-02", 2.0, 50.0)]),
+        (Some("EUR"), "eur", &[2, 4, 5, 7], "usd", &[("2025-01", 1.0, 25.0), ("2025-02", 2.0, 50.0)]),
     ];
     for (requested, analysed, lines, other, months) in cases {
         let request = match requested {
@@ -135,18 +99,11 @@ fn rows_in_a_second_currency_are_set_aside_and_currency_selects_them() {
             assert!(p.value.eq_ignore_ascii_case(other), "{context}: value {:?}", p.value);
             assert!(p.reason.to_lowercase().contains(other), "{context}: {:?}", p.reason);
         }
-        let others: Vec<(&str, u64)> = report
-            .summary
-            .other_currencies
-            .iter()
-            .map(|c| (c.currency.as_str(), c.rows))
-            .collect();
+        let others: Vec<(&str, u64)> =
+            report.summary.other_currencies.iter().map(|c| (c.currency.as_str(), c.rows)).collect();
         assert_eq!(others, [(*other, lines.len() as u64)], "{context}");
-        let figures: Vec<(&str, f64, f64)> = report
-            .months
-            .iter()
-            .map(|m| (m.month.as_str(), m.figures.active as f64, m.figures.mrr))
-            .collect();
+        let figures: Vec<(&str, f64, f64)> =
+            report.months.iter().map(|m| (m.month.as_str(), m.figures.active as f64, m.figures.mrr)).collect();
         assert_eq!(figures, *months, "{context}");
     }
 }
@@ -161,42 +118,21 @@ fn unusable_files_are_import_errors_that_say_what_is_missing() {
     let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
         ("empty.csv", Vec::new(), &["empty"]),
         ("blank.csv", b"\n \r\n\n".to_vec(), &["empty"]),
-        (
-            "header_only.csv",
-            fixture_bytes("header_only.csv"),
-            &["header", "no rows"],
-        ),
+        ("header_only.csv", fixture_bytes("header_only.csv"), &["header", "no rows"]),
         ("photo.png", png.to_vec(), &["binary"]),
         // Not a billing export: every required column is named.
         (
             "other_kind.csv",
             fixture_bytes("other_kind.csv"),
-            &[
-                "id",
-                "Customer ID",
-                "Status",
-                "Start Date (UTC)",
-                "Product",
-                "Interval",
-                "Amount",
-                "Currency",
-            ],
+            &["id", "Customer ID", "Status", "Start Date (UTC)", "Product", "Interval", "Amount", "Currency"],
         ),
-        (
-            "no_amount.csv",
-            stripe_without_amount.as_bytes().to_vec(),
-            &["Stripe", "Amount"],
-        ),
+        ("no_amount.csv", stripe_without_amount.as_bytes().to_vec(), &["Stripe", "Amount"]),
     ];
     for (name, bytes, words) in cases {
         let error = import_error(name, &bytes, &HistoryRequest::default());
         assert_eq!(error.file, name);
         for word in words {
-            assert!(
-                error.message.contains(word),
-                "{name}: {:?} should name {word:?}",
-                error.message
-            );
+            assert!(error.message.contains(word), "{name}: {:?} should name {word:?}", error.message);
         }
     }
 }
@@ -216,23 +152,32 @@ fn a_byte_order_mark_and_windows_line_ends_change_nothing() {
         windows.extend_from_slice(b"\r\n");
     }
     let expected = report_of("basic.csv");
-    assert_eq!(
-        report_of_bytes("basic.csv", &windows, &HistoryRequest::default()),
-        expected
-    );
+    assert_eq!(report_of_bytes("basic.csv", &windows, &HistoryRequest::default()), expected);
 }
 
 #[test]
-fn a_row_that_is_not_utf8_is_set_aside_with_its_line() {
-    // Line 2-3: a record with a line break in a quoted name; line 4: `José` in Latin-1.
+fn a_latin1_row_is_decoded_not_set_aside() {
+    // Line 2-3: a record with a line break in a quoted name; line 4: `José` and a product `Básico` in
+    // Latin-1 (Windows-1252), as a spreadsheet on Windows saves it. Decoded, not rejected.
     let mut bytes = b"id,Customer ID,Customer Name,Status,Start Date (UTC),Product,Interval,Amount,Currency\n".to_vec();
     bytes.extend_from_slice(b"sub_1,cus_1,\"Two\nlines\",active,2025-01-05 00:00,Basic,month,10.00,usd\n");
-    bytes.extend_from_slice(b"sub_2,cus_2,Jos\xe9,active,2025-01-06 00:00,Basic,month,10.00,usd\n");
+    bytes.extend_from_slice(b"sub_2,cus_2,Jos\xe9,active,2025-01-06 00:00,B\xe1sico,month,10.00,usd\n");
     bytes.extend_from_slice(b"sub_3,cus_3,Ann,active,2025-01-07 00:00,Basic,month,10.00,usd\n");
     let report = report_of_bytes("latin1.csv", &bytes, &HistoryRequest::default());
-    let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
-    assert_eq!(lines, [4]);
-    assert!(report.problems[0].reason.contains("UTF-8"), "{:?}", report.problems[0]);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.segments, ["Basic (month)", "Básico (month)"]);
     let s = &report.summary;
-    assert_eq!((s.rows_read, s.rows_set_aside, s.subscriptions), (3, 1, 2));
+    assert_eq!((s.rows_read, s.rows_set_aside, s.subscriptions), (3, 0, 3));
+}
+
+#[test]
+fn a_bad_row_after_blank_lines_and_crlf_reports_the_line_its_text_is_on() {
+    // Lines: 1 header, 2 good, 3 blank, 4 blank, 5 bad amount, 6 good. CRLF line ends throughout.
+    let text = "id,Customer ID,Status,Start Date (UTC),Product,Interval,Amount,Currency\r\n\
+                sub_1,cus_1,active,2025-01-05 00:00,Basic,month,10.00,usd\r\n\r\n\r\n\
+                sub_2,cus_2,active,2025-01-06 00:00,Basic,month,ten,usd\r\n\
+                sub_3,cus_3,active,2025-01-07 00:00,Basic,month,10.00,usd\r\n";
+    let report = report_of_bytes("blank-lines.csv", text.as_bytes(), &HistoryRequest::default());
+    let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [5]);
 }

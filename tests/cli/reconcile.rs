@@ -24,16 +24,12 @@ fn demo_export() -> Vec<u8> {
 /// Every input the reconciliation runs on: the fixtures, each currency of the two-currency file,
 /// and the demo.
 fn inputs() -> Vec<(String, Vec<u8>, ImportOptions)> {
-    let mut inputs: Vec<(String, Vec<u8>, ImportOptions)> = GOOD_FIXTURES
-        .iter()
-        .map(|name| (name.to_string(), fixture_bytes(name), ImportOptions::default()))
-        .collect();
+    let mut inputs: Vec<(String, Vec<u8>, ImportOptions)> =
+        GOOD_FIXTURES.iter().map(|name| (name.to_string(), fixture_bytes(name), ImportOptions::default())).collect();
     inputs.push((
         "currencies.csv".into(),
         fixture_bytes("currencies.csv"),
-        ImportOptions {
-            currency: Some("eur".into()),
-        },
+        ImportOptions { currency: Some("eur".into()) },
     ));
     inputs.push(("demo.csv".into(), demo_export(), ImportOptions::default()));
     inputs
@@ -84,11 +80,7 @@ fn movements_reconcile_exactly_in_the_history() {
             }
             let active: u64 = month.by_segment.iter().map(|f| f.active).sum();
             let mrr: Minor = month.by_segment.iter().map(|f| f.mrr).sum();
-            assert_eq!(
-                (active, mrr),
-                (month.total.active, month.total.mrr),
-                "{context}: segment sums"
-            );
+            assert_eq!((active, mrr), (month.total.active, month.total.mrr), "{context}: segment sums");
         }
     }
 }
@@ -135,20 +127,10 @@ fn check_report_json(name: &str, report: &HistoryReport) {
     for (index, month) in report.months.iter().enumerate() {
         let previous = index.checked_sub(1).map(|i| &report.months[i]);
         let context = format!("{name} {}", month.month);
-        check_json(
-            &format!("{context} totals"),
-            previous.map(|p| &p.figures),
-            &month.figures,
-            &currency,
-        );
+        check_json(&format!("{context} totals"), previous.map(|p| &p.figures), &month.figures, &currency);
         assert!(month.figures.moved_in.is_none() && month.figures.moved_out.is_none());
         for (segment, figures) in &month.by_segment {
-            check_json(
-                &format!("{context} {segment}"),
-                previous.map(|p| &p.by_segment[segment]),
-                figures,
-                &currency,
-            );
+            check_json(&format!("{context} {segment}"), previous.map(|p| &p.by_segment[segment]), figures, &currency);
         }
         let active: u64 = month.by_segment.values().map(|f| f.active).sum();
         assert_eq!(active, month.figures.active, "{context}: segment actives");
@@ -165,10 +147,7 @@ fn check_report_json(name: &str, report: &HistoryReport) {
 #[test]
 fn movements_reconcile_in_the_json_within_rounding() {
     for (name, bytes, options) in inputs() {
-        let request = HistoryRequest {
-            import: options,
-            ..HistoryRequest::default()
-        };
+        let request = HistoryRequest { import: options, ..HistoryRequest::default() };
         let report = report_of_bytes(&name, &bytes, &request);
         check_report_json(&name, &report);
     }
@@ -177,11 +156,9 @@ fn movements_reconcile_in_the_json_within_rounding() {
 #[test]
 fn movements_reconcile_when_the_as_of_cuts_a_month() {
     // A given as-of in the middle of the history: the partial last month still adds up.
-    for (name, as_of) in [
-        ("switches.csv", "2025-03-31 08:00"),
-        ("trials.csv", "2025-02-10"),
-        ("basic.csv", "2025-03-15"),
-    ] {
+    for (name, as_of) in
+        [("switches.csv", "2025-03-31 08:00"), ("trials.csv", "2025-02-10"), ("basic.csv", "2025-03-15")]
+    {
         let report = report_with(name, &request_as_of(as_of));
         check_report_json(&format!("{name} as of {as_of}"), &report);
     }

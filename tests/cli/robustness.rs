@@ -74,31 +74,16 @@ fn mutate(rng: &mut ChaCha8Rng, input: &[u8]) -> Vec<u8> {
             3 => bytes.truncate(at),
             4 => {
                 // Replace one field (between commas) with a nasty value.
-                let start = bytes[..at]
-                    .iter()
-                    .rposition(|&b| b == b',')
-                    .map(|p| p + 1)
-                    .unwrap_or(at);
-                let end = bytes[at..]
-                    .iter()
-                    .position(|&b| b == b',' || b == b'\n')
-                    .map(|p| at + p)
-                    .unwrap_or(bytes.len());
+                let start = bytes[..at].iter().rposition(|&b| b == b',').map(|p| p + 1).unwrap_or(at);
+                let end =
+                    bytes[at..].iter().position(|&b| b == b',' || b == b'\n').map(|p| at + p).unwrap_or(bytes.len());
                 let fragment = NASTY[rng.random_range(0..NASTY.len())].as_bytes();
                 bytes.splice(start..end, fragment.iter().copied());
             }
             5 => {
                 // Repeat a line: duplicate ids, and more rows.
-                let start = bytes[..at]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map(|p| p + 1)
-                    .unwrap_or(0);
-                let end = bytes[at..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map(|p| at + p + 1)
-                    .unwrap_or(bytes.len());
+                let start = bytes[..at].iter().rposition(|&b| b == b'\n').map(|p| p + 1).unwrap_or(0);
+                let end = bytes[at..].iter().position(|&b| b == b'\n').map(|p| at + p + 1).unwrap_or(bytes.len());
                 let line = bytes[start..end].to_vec();
                 bytes.splice(end..end, line);
             }
@@ -126,23 +111,12 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
         .expect("fixtures")
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "csv"))
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("readable"),
-            )
-        })
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).expect("readable")))
         .collect();
     inputs.sort();
     let mut demo = Vec::new();
-    subtwin::demo::write_stripe_csv(
-        &mut demo,
-        &subtwin::demo::DemoConfig {
-            subscriptions: 60,
-            ..Default::default()
-        },
-    )
-    .expect("in memory");
+    subtwin::demo::write_stripe_csv(&mut demo, &subtwin::demo::DemoConfig { subscriptions: 60, ..Default::default() })
+        .expect("in memory");
     inputs.push(("demo.csv".into(), demo));
     inputs
 }
@@ -154,12 +128,8 @@ fn damaged_exports_never_panic() {
     let requests = [
         HistoryRequest::default(),
         HistoryRequest {
-            import: ImportOptions {
-                currency: Some("jpy".into()),
-            },
-            history: HistoryOptions {
-                as_of: Some(1_700_000_000),
-            },
+            import: ImportOptions { currency: Some("jpy".into()) },
+            history: HistoryOptions { as_of: Some(1_700_000_000) },
         },
     ];
     for round in 0..3000 {
@@ -185,10 +155,7 @@ fn extreme_but_valid_values_do_not_overflow_or_panic() {
     let mut rows = String::from(header);
     // Prices near the importer's bounds, awkward interval counts in every unit (their least common
     // multiple is far beyond i128 once the MRR sums mix them), huge quantities.
-    for (index, count) in [1, 2, 3, 7, 11, 13, 17, 19, 23, 29, 31, 36, 97, 365, 997, 1000]
-        .iter()
-        .enumerate()
-    {
+    for (index, count) in [1, 2, 3, 7, 11, 13, 17, 19, 23, 29, 31, 36, 97, 365, 997, 1000].iter().enumerate() {
         for unit in ["day", "week", "month", "year"] {
             rows.push_str(&format!(
                 "sub_{index}_{unit},cus_{index},active,2020-01-01 00:00,,P,{unit},{count},10000000,999999999999.999999999,usd\n"
@@ -198,10 +165,7 @@ fn extreme_but_valid_values_do_not_overflow_or_panic() {
     let report = subtwin::history_of_export("extreme.csv", rows.as_bytes(), &HistoryRequest::default(), &mut |_| {})
         .expect("valid rows");
     let total = report.months.last().expect("a month").figures.mrr;
-    assert!(
-        total.is_nan(),
-        "a total beyond exact arithmetic is shown as unknown, not as a wrong number: {total}"
-    );
+    assert!(total.is_nan(), "a total beyond exact arithmetic is shown as unknown, not as a wrong number: {total}");
     let json = to_json(&report);
     let back: subtwin::report::HistoryReport = serde_json::from_str(&json).expect("the page can read the report back");
     let view = history_view(&back);

@@ -53,20 +53,13 @@ pub fn report_of_bytes(name: &str, bytes: &[u8], request: &HistoryRequest) -> Hi
 /// A request running the history to `as_of`, read as the command reads `--as-of`.
 pub fn request_as_of(as_of: &str) -> HistoryRequest {
     HistoryRequest {
-        history: HistoryOptions {
-            as_of: Some(parse_as_of(as_of).unwrap_or_else(|| panic!("test as-of {as_of:?}"))),
-        },
+        history: HistoryOptions { as_of: Some(parse_as_of(as_of).unwrap_or_else(|| panic!("test as-of {as_of:?}"))) },
         ..HistoryRequest::default()
     }
 }
 
 pub fn request_currency(code: &str) -> HistoryRequest {
-    HistoryRequest {
-        import: ImportOptions {
-            currency: Some(code.to_owned()),
-        },
-        ..HistoryRequest::default()
-    }
+    HistoryRequest { import: ImportOptions { currency: Some(code.to_owned()) }, ..HistoryRequest::default() }
 }
 
 pub fn month<'a>(report: &'a HistoryReport, label: &str) -> &'a MonthReport {
@@ -98,10 +91,7 @@ pub fn expect_figures(context: &str, figures: &FiguresReport, expected: &[(&str,
         panic!("{context}: figures are not a JSON object");
     };
     for (name, _) in expected {
-        assert!(
-            fields.contains_key(*name),
-            "{context}: the test names a figure {name:?} the report does not have"
-        );
+        assert!(fields.contains_key(*name), "{context}: the test names a figure {name:?} the report does not have");
     }
     for (name, value) in &fields {
         let Some(actual) = value.as_f64() else { continue };
@@ -120,10 +110,7 @@ pub fn expect_figures(context: &str, figures: &FiguresReport, expected: &[(&str,
 pub fn expect_history(report: &HistoryReport, months: &[&str], expected: &[Expected]) {
     assert_eq!(month_labels(report), months, "months of the history");
     for (label, view, _) in expected {
-        assert!(
-            months.contains(label),
-            "the test lists month {label}, not in {months:?}"
-        );
+        assert!(months.contains(label), "the test lists month {label}, not in {months:?}");
         if let Some(name) = view {
             assert!(
                 report.segments.iter().any(|s| s == name),
@@ -135,10 +122,7 @@ pub fn expect_history(report: &HistoryReport, months: &[&str], expected: &[Expec
         assert_eq!(same, 1, "the test lists {label} {view:?} {same} times");
     }
     let find = |label: &str, view: Option<&str>| {
-        expected
-            .iter()
-            .find(|(l, v, _)| *l == label && *v == view)
-            .map(|(_, _, figures)| *figures)
+        expected.iter().find(|(l, v, _)| *l == label && *v == view).map(|(_, _, figures)| *figures)
     };
     for m in &report.months {
         let totals = find(&m.month, None).unwrap_or(&[]);
@@ -156,10 +140,7 @@ pub fn expect_history(report: &HistoryReport, months: &[&str], expected: &[Expec
 
 /// Runs the built command with these arguments.
 pub fn run_subtwin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_subtwin"))
-        .args(args)
-        .output()
-        .expect("the subtwin command runs")
+    Command::new(env!("CARGO_BIN_EXE_subtwin")).args(args).output().expect("the subtwin command runs")
 }
 
 pub fn fixture_arg(name: &str) -> String {
