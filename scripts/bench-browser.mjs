@@ -21,9 +21,8 @@
 //   render   the page's own `subtwin:render` measure: text, tables and both charts on the main thread;
 //   split    for the generated exports, separately: in a fresh page, the file's bytes read with
 //            File.arrayBuffer(), then the core alone, `history_json` of the page's own module called on
-//            the main thread with those bytes (no worker, no copy between threads); what the import
-//            adds beyond these two is the transfer to the worker, the copy into its memory and the
-//            messages;
+//            the main thread with those bytes (no worker, no copy between threads). These are other
+//            runs on another thread than the import's, so they show the shares, not an exact sum;
 //   memory   for the generated exports, the peak resident set (VmHWM in /proc/PID/status) of the
 //            renderer process that hosts the page and its worker (both run in that one process), read
 //            every 100 ms and at the end; each export run gets its own browser so the figure belongs
@@ -455,17 +454,15 @@ async function main() {
 
     console.log('\nWhere the import goes: File.arrayBuffer() and history_json alone on the main thread (fresh browser each run)');
     printTable(
-      ['rows', 'runs', 'read median', 'read min', 'core median', 'core min', 'import median', 'rest'],
+      ['rows', 'runs', 'read median', 'read min', 'core median', 'core min', 'import median (above)'],
       imports.map(({ count, results, splits }) => {
         const done = splits.filter((s) => !s.failed);
         const read = stats(done.map((s) => s.read));
         const core = stats(done.map((s) => s.core));
         const imported = stats(results.filter((r) => r.ok).map((r) => r.import));
-        const rest = imported.median != null && read.median != null ? imported.median - read.median - core.median : null;
-        return [String(count), `${done.length}/${splits.length}`, ms(read.median), ms(read.min), ms(core.median), ms(core.min), ms(imported.median), ms(rest)];
+        return [String(count), `${done.length}/${splits.length}`, ms(read.median), ms(read.min), ms(core.median), ms(core.min), ms(imported.median)];
       }),
     );
-    console.log('rest = import median − read median − core median: the transfer to the worker, the copy into its memory, the messages');
     for (const { count, splits } of imports) {
       for (const [i, s] of splits.entries()) if (s.failed) console.log(`${count} rows, split run ${i + 1}: ${s.failed}`);
     }

@@ -1,5 +1,6 @@
 //! The built-in demo company: a seeded generator of a realistic but entirely fictitious SaaS
-//! business, written out as a Stripe Dashboard subscriptions export (CSV).
+//! business, written out as a Stripe Dashboard subscriptions export (CSV), or as the same company's
+//! Chargebee, Recurly or Baremetrics export ([`write_csv`]).
 //!
 //! It serves three purposes. It is the demo file shipped with the app (`www/demo-stripe.csv`,
 //! produced with [`DemoConfig::default`]), it is the fixture that tests run the importer and the
@@ -82,6 +83,27 @@ Cancel At Period End,Created (UTC),Start Date (UTC),Current Period Start (UTC),\
 Current Period End (UTC),Trial Start (UTC),Trial End (UTC),Canceled At (UTC),Ended At (UTC),\
 Plan,Product,Product ID,Quantity,Interval,Amount,Currency,signup_channel (metadata)\n";
 
+/// Chargebee's `Subscriptions.csv` (Export Data): dotted names, a custom field `cf_`.
+const CHARGEBEE_HEADER: &str = "subscriptions.id,subscriptions.customer_id,subscriptions.plan_id,\
+subscriptions.plan_quantity,subscriptions.plan_unit_price,subscriptions.currency_code,subscriptions.status,\
+subscriptions.start_date,subscriptions.trial_start,subscriptions.trial_end,subscriptions.current_term_start,\
+subscriptions.current_term_end,subscriptions.created_at,subscriptions.started_at,subscriptions.activated_at,\
+subscriptions.cancelled_at,subscriptions.cancel_reason,customers.id,customers.email,subscriptions.cf_signup_channel\n";
+
+/// Recurly's subscriptions export, version 6, then one custom field.
+const RECURLY_HEADER: &str = "uuid,account_code,email,plan_code,state,auto_renew,currency,quantity,unit_amount,\
+add_on_amount,total_recurring_amount,current_period_started_at,current_period_ends_at,trial_started_at,\
+trial_ends_at,total_billing_cycles,remaining_billing_cycles,activated_at,modified_at,canceled_at,expires_at,\
+maintenance_url,net_terms,po_number,collection_method,plan_name,started_with_gift,no_billing_info_reason,\
+converted_at,paused_at,remaining_pause_cycles,current_term_started_at,current_term_ends_at,\
+renewal_billing_cycles,shipping_amount_in_cents,shipping_method_code,pricing_model,current_ramp_id,\
+tax_inclusive,subscription_api_id,gateway_code,custom_field_signup_channel\n";
+
+/// The Baremetrics CSV import template.
+const BAREMETRICS_HEADER: &str = "plan_oid,plan_name,plan_currency,plan_amount,plan_interval,plan_interval_count,\
+customer_oid,customer_name,customer_email,subscription_oid,subscription_started_at,subscription_canceled_at,\
+subscription_quantity\n";
+
 // ---------------------------------------------------------------------------------------------
 // The company's parameters.
 
@@ -163,12 +185,66 @@ const ID_ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk
 // ---------------------------------------------------------------------------------------------
 // The public entry point.
 
-/// Writes the demo company's subscriptions export to `out`: the header, then exactly
+/// The billing systems the demo company can be exported from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoFormat {
+    /// Stripe's subscriptions export (the shipped demo file).
+    Stripe,
+    /// Chargebee's `Subscriptions.csv` (Export Data).
+    Chargebee,
+    /// Recurly's subscriptions export, version 6.
+    Recurly,
+    /// The Baremetrics CSV import template.
+    Baremetrics,
+}
+
+impl DemoFormat {
+    pub const ALL: [DemoFormat; 4] =
+        [DemoFormat::Stripe, DemoFormat::Chargebee, DemoFormat::Recurly, DemoFormat::Baremetrics];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DemoFormat::Stripe => "stripe",
+            DemoFormat::Chargebee => "chargebee",
+            DemoFormat::Recurly => "recurly",
+            DemoFormat::Baremetrics => "baremetrics",
+        }
+    }
+
+    /// The format a name (`stripe`, `chargebee`, `recurly`, `baremetrics`) stands for, in any case.
+    pub fn from_name(name: &str) -> Option<DemoFormat> {
+        DemoFormat::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// Writes the demo company's Stripe subscriptions export to `out`: the header, then exactly
 /// `config.subscriptions` rows, in order of creation. The output is buffered internally and
 /// flushed before returning; the only errors are the writer's.
 pub fn write_stripe_csv<W: Write>(out: W, config: &DemoConfig) -> io::Result<()> {
+    write_csv(out, config, DemoFormat::Stripe)
+}
+
+/// Writes the same company, the same subscriptions with the same dates and prices, as `format`'s
+/// export, in that vendor's shape: its header, its status words, its date format (Chargebee
+/// `YYYY-MM-DD HH:MM:SS`, Recurly with a ` UTC` zone, Baremetrics dates alone) and its units
+/// (Baremetrics cents). Rows a vendor would not hold are left out: Chargebee creates no
+/// subscription for a first payment that fails (Stripe's `incomplete_expired`), and the Baremetrics
+/// template holds paying subscriptions only (no trials: a converted trial starts at its end, a lost
+/// or running one is not there). Every other vendor's row is one of Stripe's, in the same order.
+pub fn write_csv<W: Write>(out: W, config: &DemoConfig, format: DemoFormat) -> io::Result<()> {
+    let (header, push_row): (&str, RowWriter) = match format {
+        DemoFormat::Stripe => (HEADER, push_stripe_row),
+        DemoFormat::Chargebee => (CHARGEBEE_HEADER, push_chargebee_row),
+        DemoFormat::Recurly => (RECURLY_HEADER, push_recurly_row),
+        DemoFormat::Baremetrics => (BAREMETRICS_HEADER, push_baremetrics_row),
+    };
     let mut out = BufWriter::with_capacity(1 << 16, out);
-    out.write_all(HEADER.as_bytes())?;
+    out.write_all(header.as_bytes())?;
+    let write_row = |out: &mut BufWriter<W>, buf: &mut Vec<u8>, ctx: &Company, row: &Row| {
+        buf.clear();
+        push_row(buf, ctx, row);
+        out.write_all(buf)
+    };
 
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let ctx = Company::new(config.as_of, &mut rng);
@@ -931,8 +1007,10 @@ impl Anchor {
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-fn write_row<W: Write>(out: &mut W, buf: &mut Vec<u8>, ctx: &Company, row: &Row) -> io::Result<()> {
-    buf.clear();
+/// Appends one row of an export to the buffer (nothing, for a row the vendor would not hold).
+type RowWriter = fn(&mut Vec<u8>, &Company, &Row);
+
+fn push_stripe_row(buf: &mut Vec<u8>, ctx: &Company, row: &Row) {
     buf.extend_from_slice(b"sub_");
     buf.extend_from_slice(&row.id);
     buf.extend_from_slice(b",cus_");
@@ -992,7 +1070,224 @@ fn write_row<W: Write>(out: &mut W, buf: &mut Vec<u8>, ctx: &Company, row: &Row)
     buf.extend_from_slice(b",usd,");
     buf.extend_from_slice(CHANNELS[usize::from(row.customer.channel) % CHANNELS.len()].as_bytes());
     buf.push(b'\n');
-    out.write_all(buf)
+}
+
+/// The plan id the other vendors use: `pro-monthly-2022` (the interval is in the name, as is common).
+fn push_plan_code(buf: &mut Vec<u8>, ctx: &Company, row: &Row) {
+    buf.extend_from_slice(row.plan.product.slug().as_bytes());
+    buf.extend_from_slice(match row.plan.interval {
+        Interval::Month => b"-monthly-",
+        Interval::Year => b"-yearly-",
+    });
+    push_int(buf, if row.risen { ctx.rise_label } else { ctx.launch_label });
+}
+
+/// `49.00`.
+fn push_dollars(buf: &mut Vec<u8>, cents: u64) {
+    push_int(buf, (cents / 100) as i64);
+    buf.push(b'.');
+    push_two(buf, (cents % 100) as i64);
+}
+
+/// `YYYY-MM-DD HH:MM:SS`.
+fn push_datetime_seconds(buf: &mut Vec<u8>, t: i64) {
+    push_datetime(buf, t);
+    buf.extend_from_slice(b":00");
+}
+
+fn push_opt_datetime_seconds(buf: &mut Vec<u8>, t: Option<i64>) {
+    if let Some(t) = t {
+        push_datetime_seconds(buf, t);
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`, as Recurly writes instants.
+fn push_recurly_time(buf: &mut Vec<u8>, t: Option<i64>) {
+    if let Some(t) = t {
+        push_datetime_seconds(buf, t);
+        buf.extend_from_slice(b" UTC");
+    }
+}
+
+/// `YYYY-MM-DD`.
+fn push_date(buf: &mut Vec<u8>, t: i64) {
+    let mut full = Vec::with_capacity(16);
+    push_datetime(&mut full, t);
+    buf.extend_from_slice(&full[..full.len() - 6]);
+}
+
+/// A live subscription set to end at its period's end (Stripe's cancel at period end, not yet ended).
+fn ends_at_period_end(row: &Row) -> bool {
+    row.cancel_at_period_end && row.ended_at.is_none()
+}
+
+/// Chargebee: `Active`, `Non Renewing` (until the term ends), `In Trial`, `Cancelled` (ended at
+/// `cancelled_at`). A live subscription's term is its current period; a trial or an ended one has
+/// none. A failed first payment creates no subscription.
+fn push_chargebee_row(buf: &mut Vec<u8>, ctx: &Company, row: &Row) {
+    if row.status == Status::IncompleteExpired {
+        return;
+    }
+    let (status, term, cancelled_at): (&[u8], bool, Option<i64>) = match row.status {
+        Status::Canceled => (b"Cancelled", false, row.ended_at),
+        Status::Trialing => (b"In Trial", false, ends_at_period_end(row).then_some(row.period_end)),
+        _ if ends_at_period_end(row) => (b"Non Renewing", true, Some(row.period_end)),
+        _ => (b"Active", true, None),
+    };
+    buf.extend_from_slice(&row.id);
+    buf.push(b',');
+    buf.extend_from_slice(&row.customer.id);
+    buf.push(b',');
+    push_plan_code(buf, ctx, row);
+    buf.push(b',');
+    push_int(buf, i64::from(row.plan.quantity));
+    buf.push(b',');
+    push_dollars(buf, row.amount_cents());
+    buf.extend_from_slice(b",USD,");
+    buf.extend_from_slice(status);
+    buf.push(b',');
+    push_datetime_seconds(buf, row.created);
+    buf.push(b',');
+    if row.trial_end.is_some() {
+        push_datetime_seconds(buf, row.created);
+    }
+    buf.push(b',');
+    push_opt_datetime_seconds(buf, row.trial_end);
+    buf.push(b',');
+    if term {
+        push_datetime_seconds(buf, row.period_start);
+    }
+    buf.push(b',');
+    if term {
+        push_datetime_seconds(buf, row.period_end);
+    }
+    buf.push(b',');
+    push_datetime_seconds(buf, row.created);
+    buf.push(b',');
+    push_datetime_seconds(buf, row.created);
+    buf.push(b',');
+    // Activated: when paying began; a trial that never converted never was.
+    let lost_trial = row.trial_end.is_some_and(|t| row.ended_at.is_some_and(|e| e <= t));
+    if row.status != Status::Trialing && !lost_trial {
+        push_datetime_seconds(buf, row.trial_end.unwrap_or(row.created));
+    }
+    buf.push(b',');
+    push_opt_datetime_seconds(buf, cancelled_at);
+    buf.push(b',');
+    if row.reason == Reason::PaymentFailed {
+        buf.extend_from_slice(b"not_paid");
+    }
+    buf.push(b',');
+    buf.extend_from_slice(&row.customer.id);
+    buf.extend_from_slice(b",customer");
+    push_padded(buf, row.customer.number);
+    buf.extend_from_slice(b"@example.com,");
+    buf.extend_from_slice(CHANNELS[usize::from(row.customer.channel) % CHANNELS.len()].as_bytes());
+    buf.push(b'\n');
+}
+
+/// Recurly: `active` (a trial too), `canceled` (will not renew, live until `expires_at`), `expired`
+/// (ended at `expires_at`), `failed` (the first payment failed). The current period is Stripe's.
+fn push_recurly_row(buf: &mut Vec<u8>, ctx: &Company, row: &Row) {
+    let (state, expires_at): (&[u8], Option<i64>) = match row.status {
+        Status::IncompleteExpired => (b"failed", row.ended_at),
+        Status::Canceled => (b"expired", row.ended_at),
+        _ if ends_at_period_end(row) => (b"canceled", Some(row.period_end)),
+        _ => (b"active", None),
+    };
+    let active = state == b"active";
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for byte in row.id.iter().chain(&row.customer.id[..2]) {
+        buf.push(HEX[usize::from(byte >> 4)]);
+        buf.push(HEX[usize::from(byte & 15)]);
+    }
+    buf.push(b',');
+    buf.extend_from_slice(&row.customer.id);
+    buf.extend_from_slice(b",customer");
+    push_padded(buf, row.customer.number);
+    buf.extend_from_slice(b"@example.com,");
+    push_plan_code(buf, ctx, row);
+    buf.push(b',');
+    buf.extend_from_slice(state);
+    buf.extend_from_slice(if active { b",true,USD," } else { b",false,USD," });
+    push_int(buf, i64::from(row.plan.quantity));
+    buf.push(b',');
+    push_dollars(buf, row.amount_cents());
+    buf.extend_from_slice(b",0.00,");
+    push_dollars(buf, row.amount_cents() * u64::from(row.plan.quantity));
+    buf.push(b',');
+    push_recurly_time(buf, Some(row.period_start));
+    buf.push(b',');
+    push_recurly_time(buf, Some(row.period_end));
+    buf.push(b',');
+    push_recurly_time(buf, row.trial_end.map(|_| row.created));
+    buf.push(b',');
+    push_recurly_time(buf, row.trial_end);
+    buf.extend_from_slice(b",,,");
+    push_recurly_time(buf, Some(row.created));
+    buf.push(b',');
+    let modified = [Some(row.created), row.canceled_at, row.ended_at].into_iter().flatten().max();
+    push_recurly_time(buf, modified);
+    buf.push(b',');
+    push_recurly_time(buf, row.canceled_at);
+    buf.push(b',');
+    push_recurly_time(buf, expires_at);
+    buf.extend_from_slice(b",,0,,automatic,");
+    buf.extend_from_slice(row.plan.product.name().as_bytes());
+    buf.extend_from_slice(b",false,,");
+    let converted = row.trial_end.filter(|&t| t <= ctx.as_of && row.ended_at.is_none_or(|e| e > t));
+    push_recurly_time(buf, converted);
+    buf.extend_from_slice(b",,,");
+    if active {
+        push_recurly_time(buf, Some(row.period_start));
+    }
+    buf.push(b',');
+    if active {
+        push_recurly_time(buf, Some(row.period_end));
+    }
+    buf.extend_from_slice(b",,,,fixed,,false,");
+    for &c in &row.id {
+        buf.push(c.to_ascii_lowercase());
+    }
+    buf.extend_from_slice(b",,");
+    buf.extend_from_slice(CHANNELS[usize::from(row.customer.channel) % CHANNELS.len()].as_bytes());
+    buf.push(b'\n');
+}
+
+/// Baremetrics: paying subscriptions only, from the paid start (a converted trial's end) to the end,
+/// dates alone, amounts in cents. Never-paid, lost-trial and still-trialing ones are not there.
+fn push_baremetrics_row(buf: &mut Vec<u8>, ctx: &Company, row: &Row) {
+    let lost_trial = row.trial_end.is_some_and(|t| row.ended_at.is_some_and(|e| e <= t));
+    if matches!(row.status, Status::IncompleteExpired | Status::Trialing) || lost_trial {
+        return;
+    }
+    push_plan_code(buf, ctx, row);
+    buf.push(b',');
+    buf.extend_from_slice(row.plan.product.name().as_bytes());
+    buf.extend_from_slice(b",USD,");
+    push_int(buf, row.amount_cents() as i64);
+    buf.extend_from_slice(match row.plan.interval {
+        Interval::Month => b",month,1,cus_",
+        Interval::Year => b",year,1,cus_",
+    });
+    buf.extend_from_slice(&row.customer.id);
+    buf.push(b',');
+    push_name(buf, &row.customer);
+    buf.extend_from_slice(b",customer");
+    push_padded(buf, row.customer.number);
+    buf.extend_from_slice(b"@example.com,sub_");
+    buf.extend_from_slice(&row.id);
+    buf.push(b',');
+    push_date(buf, row.trial_end.unwrap_or(row.created));
+    buf.push(b',');
+    if row.status == Status::Canceled {
+        if let Some(end) = row.ended_at {
+            push_date(buf, end);
+        }
+    }
+    buf.push(b',');
+    push_int(buf, i64::from(row.plan.quantity));
+    buf.push(b'\n');
 }
 
 /// The customer's display name, as a CSV field (quoted when it needs to be).

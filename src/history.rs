@@ -13,8 +13,11 @@
 //! - Nothing after the as-of instant has happened yet: later starts are left out, later scheduled
 //!   ends leave the subscription active, later trial ends leave the trial running.
 //! - Only subscriptions with a positive MRR are paid; `incomplete` and `incomplete_expired` ones
-//!   never paid; `paused` ones (a trial that ended without a payment method) count no MRR, and their
-//!   trial counts as lost.
+//!   never paid; `paused` ones count no MRR while paused: from the pause on when the export says when
+//!   it began (the pause ends the paid span, as a churn), else (Stripe's paused trials, which ended
+//!   without a payment method) at no time, their trial counting as lost. Scheduled subscriptions
+//!   (Chargebee `Future`, Recurly `future`) have not started: they are counted as starting after the
+//!   as-of, whatever it is.
 //! - A plan switch: a subscription ends and the same customer's next subscription starts (is signed
 //!   up for, trial or not) within seven days of that end, before or after it. The two are treated as
 //!   one continuous subscription that changes price at the new subscription's paid start: an
@@ -154,7 +157,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
     let mut trial_events: Vec<(Instant, usize, Option<TrialOutcome>)> = Vec::new();
 
     for subscription in subscriptions {
-        if subscription.start > as_of {
+        if subscription.start > as_of || subscription.status == Status::Scheduled {
             counts.after_as_of += 1;
             continue;
         }
@@ -166,6 +169,8 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
             counts.free += 1;
             continue;
         }
+        // Paused with no date for the pause: no MRR at any time.
+        let paused_throughout = subscription.status == Status::Paused && subscription.paused_at.is_none();
         if subscription.status == Status::Paused {
             counts.paused += 1;
         }
@@ -179,13 +184,11 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
             match end {
                 Some(end) if end <= trial_end => trial_events.push((end, segment, Some(TrialOutcome::Lost))),
                 _ if trial_end > as_of => counts.trialing += 1,
-                _ if subscription.status == Status::Paused => {
-                    trial_events.push((trial_end, segment, Some(TrialOutcome::Lost)))
-                }
+                _ if paused_throughout => trial_events.push((trial_end, segment, Some(TrialOutcome::Lost))),
                 _ => trial_events.push((trial_end, segment, Some(TrialOutcome::Converted))),
             }
         }
-        if subscription.status == Status::Paused {
+        if paused_throughout {
             continue;
         }
         let paid_start = trial_end.unwrap_or(subscription.start);
@@ -307,15 +310,20 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
 }
 
 /// When a subscription ends (or is scheduled to), by the export's own rules: its recorded end, or
-/// for a live one set to cancel at period end, that period's end.
+/// for a live one set to cancel at period end, that period's end; for a paused one whose pause date
+/// is known, the pause, if earlier.
 fn effective_end(subscription: &Subscription) -> Option<Instant> {
-    subscription.ended_at.or_else(|| {
+    let end = subscription.ended_at.or_else(|| {
         if subscription.cancel_at_period_end && subscription.status != Status::Canceled {
             subscription.current_period_end
         } else {
             None
         }
-    })
+    });
+    match (end, subscription.paused_at.filter(|_| subscription.status == Status::Paused)) {
+        (Some(end), Some(paused)) => Some(end.min(paused)),
+        (end, paused) => end.or(paused),
+    }
 }
 
 /// Links each span to the same customer's span it switched from: the one that ended closest to the

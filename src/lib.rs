@@ -7,7 +7,8 @@
 //! Everything above is plain Rust: no clock, no file system, no browser. The native command
 //! (`src/main.rs`) and the browser boundary (`web`, compiled for wasm32 only, the one module that
 //! names wasm-bindgen, js-sys or web-sys) are thin wrappers that pass bytes and options in and print
-//! or post what comes out. [`demo`] writes the built-in demo company as a Stripe export.
+//! or post what comes out. [`demo`] writes the built-in demo company as a Stripe,
+//! Chargebee, Recurly or Baremetrics export.
 
 pub mod chart;
 pub mod demo;

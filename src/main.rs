@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use subtwin::demo::{self, DemoConfig};
+use subtwin::demo::{self, DemoConfig, DemoFormat};
 use subtwin::import::values::{parse_as_of, parse_instant};
 use subtwin::import::ImportOptions;
 use subtwin::report::{history_view, render_text, to_json};
@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Rebuild the history (paid subscribers, MRR and its movements, trials) month by month.
     History {
-        /// A Stripe subscriptions export (CSV).
+        /// A subscriptions export: Stripe, Chargebee (its CSV or its export zip), Recurly or Baremetrics.
         file: PathBuf,
         /// Run the history to this instant (YYYY-MM-DD means the end of that day, UTC); by default
         /// the latest event the file records.
@@ -42,7 +42,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the demo company's Stripe subscriptions export to stdout (or --output).
+    /// Write the demo company's subscriptions export to stdout (or --output), as Stripe (the default),
+    /// Chargebee, Recurly or Baremetrics would export it.
     Demo {
         /// How many subscription rows to write.
         #[arg(long, value_name = "N")]
@@ -56,6 +57,9 @@ enum Command {
         /// Write to this file instead of stdout.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The billing system whose export to write.
+        #[arg(long, value_name = "NAME", value_parser = ["stripe", "chargebee", "recurly", "baremetrics"])]
+        format: Option<String>,
     },
 }
 
@@ -70,7 +74,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::History { file, as_of, currency, strict, json } => run_history(&file, as_of, currency, strict, json),
-        Command::Demo { subscriptions, seed, as_of, output } => run_demo(subscriptions, seed, as_of, output),
+        Command::Demo { subscriptions, seed, as_of, output, format } => {
+            run_demo(subscriptions, seed, as_of, output, format)
+        }
     };
     match outcome {
         Outcome::Done => ExitCode::SUCCESS,
@@ -100,7 +106,10 @@ fn run_history(file: &PathBuf, as_of: Option<String>, currency: Option<String>, 
         Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", file.display())),
     };
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.display().to_string());
-    let request = HistoryRequest { import: ImportOptions { currency }, history: history::HistoryOptions { as_of } };
+    let request = HistoryRequest {
+        import: ImportOptions { currency, ..ImportOptions::default() },
+        history: history::HistoryOptions { as_of },
+    };
     let report = match history_of_export(&name, &bytes, &request, &mut |_| {}) {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
@@ -129,7 +138,13 @@ fn run_demo(
     seed: Option<u64>,
     as_of: Option<String>,
     output: Option<PathBuf>,
+    format: Option<String>,
 ) -> Outcome {
+    let format = match format.as_deref().map(|name| (name, DemoFormat::from_name(name))) {
+        None => DemoFormat::Stripe,
+        Some((_, Some(format))) => format,
+        Some((name, None)) => return Outcome::Unusable(format!("--format `{name}` is not a format the demo writes.")),
+    };
     let mut config = DemoConfig::default();
     if let Some(n) = subscriptions {
         config.subscriptions = n;
@@ -145,10 +160,10 @@ fn run_demo(
     }
     let result = match &output {
         Some(path) => match std::fs::File::create(path) {
-            Ok(file) => demo::write_stripe_csv(io::BufWriter::new(file), &config),
+            Ok(file) => demo::write_csv(io::BufWriter::new(file), &config, format),
             Err(error) => return Outcome::Unusable(format!("{}: cannot create the file ({error}).", path.display())),
         },
-        None => demo::write_stripe_csv(io::BufWriter::new(io::stdout().lock()), &config),
+        None => demo::write_csv(io::BufWriter::new(io::stdout().lock()), &config, format),
     };
     match result {
         Ok(()) => Outcome::Done,

@@ -197,6 +197,26 @@ pub fn group_thousands(value: u128) -> String {
     out
 }
 
+/// Parses a whole number of minor units (`4900` cents is $49.00), as Baremetrics and Chargebee's
+/// API write amounts. A decimal point, a sign or a separator is refused: such a value is in some other
+/// unit, and guessing which would be off by a factor of a hundred.
+pub fn parse_minor_amount(text: &str) -> Result<Minor, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("the amount is blank".into());
+    }
+    if trimmed.starts_with('-') {
+        return Err("the amount is negative".into());
+    }
+    if !trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{trimmed}` is not a whole number of the currency's minor unit (such as cents)"));
+    }
+    if trimmed.trim_start_matches('0').len() > 15 {
+        return Err(format!("`{trimmed}` has more digits than any real price"));
+    }
+    trimmed.parse::<i128>().map(Minor::from_integer).map_err(|_| format!("`{trimmed}` is not a number"))
+}
+
 /// Parses a non-negative decimal amount in major units (`19.00`, `1,234.50`, `60,00`) into exact
 /// minor units. Returns a sentence saying what is wrong otherwise.
 ///
@@ -302,6 +322,15 @@ mod tests {
         assert_eq!(Currency::from_code("jpy").map(|c| c.minor_digits), Some(0));
         assert_eq!(Currency::from_code("kwd").map(|c| c.minor_digits), Some(3));
         assert_eq!(Currency::from_code("xyz"), None);
+    }
+
+    #[test]
+    fn whole_minor_units_parse_and_anything_else_is_refused() {
+        assert_eq!(parse_minor_amount("4900"), Ok(Minor::from_integer(4900)));
+        assert_eq!(parse_minor_amount(" 0 "), Ok(Minor::ZERO));
+        for text in ["49.00", "4,900", "-4900", "", "abc", "1e3", "1234567890123456"] {
+            assert!(parse_minor_amount(text).is_err(), "{text:?}");
+        }
     }
 
     #[test]

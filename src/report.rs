@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::{History, MonthFigures};
 use crate::import::values::{format_instant, format_instant_readable, parse_instant, MonthIndex};
-use crate::import::{Import, Problem};
+use crate::import::{Format, Import, Problem};
 use crate::money::{group_thousands, Currency, Minor};
 
 /// The conventions behind every number, stated once for the page, the command and the README.
@@ -53,6 +53,9 @@ pub struct Summary {
     pub first_month: Option<String>,
     pub last_month: Option<String>,
     pub other_currencies: Vec<CurrencyCount>,
+    /// What the import inferred or assumed that the file does not state (absent when nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -189,6 +192,7 @@ pub fn history_report(import: &Import, history: &History) -> HistoryReport {
                 .iter()
                 .map(|(currency, rows)| CurrencyCount { currency: currency.clone(), rows: *rows })
                 .collect(),
+            notes: import.notes.clone(),
         },
         segments: history.segments.clone(),
         months,
@@ -285,8 +289,14 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
     if s.after_as_of > 0 {
         facts.push(Fact {
             label: "After the as-of".into(),
-            value: format!("{} subscriptions start later and are left out", count(s.after_as_of)),
+            value: match s.after_as_of {
+                1 => "1 subscription starts later and is left out".to_owned(),
+                n => format!("{} subscriptions start later and are left out", count(n)),
+            },
         });
+    }
+    if !s.notes.is_empty() {
+        facts.push(Fact { label: "Inferred".into(), value: s.notes.join("; ") });
     }
     if !s.other_currencies.is_empty() {
         let others: Vec<String> =
@@ -381,10 +391,7 @@ fn describe_inputs(report: &HistoryReport) -> String {
         .inputs
         .iter()
         .map(|input| {
-            let label = match input.format.as_str() {
-                "stripe" => "Stripe subscriptions export",
-                other => other,
-            };
+            let label = Format::from_name(&input.format).map(Format::label).unwrap_or(input.format.as_str());
             format!("{} ({label}, {})", input.file, input.confidence)
         })
         .collect::<Vec<_>>()

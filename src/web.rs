@@ -36,7 +36,7 @@ pub fn history_json(
         })?),
     };
     let request = HistoryRequest {
-        import: ImportOptions { currency: currency.filter(|c| !c.trim().is_empty()) },
+        import: ImportOptions { currency: currency.filter(|c| !c.trim().is_empty()), ..ImportOptions::default() },
         history: history::HistoryOptions { as_of },
     };
     let mut progress = |p: Progress| {

@@ -1,8 +1,9 @@
 //! The native integration tests: the single integration-test binary of the crate.
 //!
-//! Every test reads a small Stripe subscriptions export written by hand in `tests/fixtures/` (or a
-//! generated demo export) and checks the history against numbers worked out by hand from the
-//! conventions in README.md and the module docs of `history`, `import` and `report`.
+//! Every test reads a small export written by hand in `tests/fixtures/` (Stripe's; in `formats`, also
+//! Chargebee's, Recurly's and Baremetrics') or a generated demo export, and checks the history against
+//! numbers worked out by hand from the conventions in README.md and the module docs of `history`,
+//! `import` and `report`.
 //! The hand computations sit in comments next to the expected numbers; none of them was copied from
 //! the program's output.
 //!
@@ -17,6 +18,8 @@ mod support;
 mod architecture;
 #[path = "cli/command.rs"]
 mod command;
+#[path = "cli/formats.rs"]
+mod formats;
 #[path = "cli/golden.rs"]
 mod golden;
 #[path = "cli/history.rs"]

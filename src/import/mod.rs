@@ -1,15 +1,23 @@
 //! Import: bytes of a billing export in, subscription records and problem reports out.
 //!
-//! The importer recognises the format from the header, maps each row to one [`Subscription`], and
-//! sets aside every row it cannot read with a [`Problem`] naming the line, the column, the value and
-//! what to do about it. A file it cannot use at all is an [`ImportError`]. It never panics on input,
+//! The importer recognises the format from the header (Stripe's, Chargebee's, Recurly's or the
+//! Baremetrics template; Chargebee's export zip is opened for its `Subscriptions.csv`), or takes the
+//! one [`ImportOptions::format`] names. It maps each row to one [`Subscription`], and sets aside
+//! every row it cannot read with a [`Problem`] naming the line, the column, the value and what to do
+//! about it. A file it cannot use at all is an [`ImportError`]. It never panics on input,
 //! and it knows nothing of files on disk, the clock or the browser: callers pass bytes and options in.
 
+mod baremetrics;
+mod chargebee;
+mod infer;
 mod record;
+mod recurly;
 mod stripe;
 mod table;
 mod text;
 pub mod values;
+
+use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,19 +30,35 @@ pub use values::Instant;
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Stripe,
+    Chargebee,
+    Recurly,
+    Baremetrics,
 }
 
 impl Format {
+    pub const ALL: [Format; 4] = [Format::Stripe, Format::Chargebee, Format::Recurly, Format::Baremetrics];
+
     pub fn name(self) -> &'static str {
         match self {
             Format::Stripe => "stripe",
+            Format::Chargebee => "chargebee",
+            Format::Recurly => "recurly",
+            Format::Baremetrics => "baremetrics",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Format::Stripe => "Stripe subscriptions export",
+            Format::Chargebee => "Chargebee subscriptions export",
+            Format::Recurly => "Recurly subscriptions export",
+            Format::Baremetrics => "Baremetrics CSV import file",
         }
+    }
+
+    /// The format a name (`stripe`, `chargebee`, ...) stands for, in any case.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name.trim()))
     }
 }
 
@@ -84,7 +108,7 @@ impl BillingInterval {
     }
 }
 
-/// A subscription's status as the export states it (Stripe's vocabulary).
+/// A subscription's status, in Stripe's vocabulary; each format maps its own words onto it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -95,7 +119,12 @@ pub enum Status {
     Canceled,
     Incomplete,
     IncompleteExpired,
+    /// No MRR while paused: from [`Subscription::paused_at`] on when the export says when the pause
+    /// began, else (Stripe's paused trials) at no time at all.
     Paused,
+    /// Scheduled to start later (Chargebee `Future`, Recurly `future`): not started, never counted in
+    /// the history, and not a problem.
+    Scheduled,
 }
 
 impl Status {
@@ -103,6 +132,24 @@ impl Status {
     pub fn never_paid(self) -> bool {
         matches!(self, Status::Incomplete | Status::IncompleteExpired)
     }
+}
+
+/// Where a subscription's billing interval came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalSource {
+    /// An interval column of the export.
+    #[default]
+    Stated,
+    /// The length of the current billing period (term) the export gives.
+    PeriodDates,
+    /// Other subscriptions of the same plan, whose period dates gave it.
+    SamePlan,
+    /// A word in the plan's id or name (`monthly`, `annual`, `3-month`, ...).
+    PlanName,
+    /// Not known yet: only while a file is being read. Such rows get their plan's interval from other
+    /// rows or are set aside before the import returns, so no imported subscription has it.
+    Unknown,
 }
 
 /// One subscription, as every later stage sees it, whatever the export's format.
@@ -113,7 +160,10 @@ pub struct Subscription {
     pub id: String,
     pub customer: String,
     pub product: String,
+    /// The plan or price id, when the export has one apart from the product.
+    pub plan: Option<String>,
     pub interval: BillingInterval,
+    pub interval_source: IntervalSource,
     pub status: Status,
     pub start: Instant,
     pub trial_start: Option<Instant>,
@@ -125,6 +175,8 @@ pub struct Subscription {
     pub cancel_at_period_end: bool,
     pub current_period_start: Option<Instant>,
     pub current_period_end: Option<Instant>,
+    /// When a paused subscription's pause began, when the export says.
+    pub paused_at: Option<Instant>,
     /// Creation time, when the export has it.
     pub created: Option<Instant>,
     pub price_per_interval: Minor,
@@ -135,12 +187,21 @@ pub struct Subscription {
 
 impl Subscription {
     /// The instants at which something recorded in the file had already happened: creations,
-    /// starts, cancellation requests, ends and period starts. Scheduled period and trial ends are
-    /// not among them; they may lie in the future.
+    /// starts, cancellation requests, ends, pauses and period starts. Scheduled period and trial ends
+    /// are not among them; they may lie in the future. Of a scheduled subscription, only its creation.
     pub fn happened_instants(&self) -> impl Iterator<Item = Instant> + '_ {
-        [Some(self.start), self.created, self.trial_start, self.canceled_at, self.ended_at, self.current_period_start]
-            .into_iter()
-            .flatten()
+        let started = self.status != Status::Scheduled;
+        [
+            self.created,
+            started.then_some(self.start),
+            self.trial_start.filter(|_| started),
+            self.canceled_at,
+            self.ended_at,
+            self.current_period_start.filter(|_| started),
+            self.paused_at,
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 
@@ -194,6 +255,8 @@ impl std::error::Error for ImportError {}
 pub struct ImportOptions {
     /// Analyse this currency (lower- or upper-case ISO code); by default the one most subscriptions use.
     pub currency: Option<String>,
+    /// Read the file as this format instead of recognising it from the header.
+    pub format: Option<Format>,
 }
 
 /// How far the import has got, for a progress bar.
@@ -215,6 +278,9 @@ pub struct Import {
     pub problems: Vec<Problem>,
     /// Rows in other currencies than the analysed one, by currency code (they are also problems).
     pub other_currencies: Vec<(String, u64)>,
+    /// What the import inferred or assumed that the file does not state, one sentence each (such as
+    /// "billing interval inferred from the current term dates for 120 subscriptions").
+    pub notes: Vec<String>,
 }
 
 impl Import {
@@ -228,12 +294,75 @@ impl Import {
 }
 
 /// The formats the importer knows, in the order they are tried.
-fn specs() -> [&'static table::FormatSpec; 1] {
-    [&stripe::SPEC]
+fn specs() -> [&'static table::FormatSpec; 4] {
+    [&stripe::SPEC, &chargebee::SPEC, &recurly::SPEC, &baremetrics::SPEC]
 }
 
-/// Reads one export. `on_progress` is called every thousand rows or so.
+/// A zip archive starts with a local file header (or, when empty, the end of its central directory).
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+}
+
+/// The largest table read out of a zip: beyond this a page's memory would not hold it anyway, and a
+/// small archive that claims more is a zip bomb.
+const MAX_UNZIPPED_BYTES: u64 = 1 << 30;
+
+/// Reads one export: a CSV, or the zip Chargebee's Export Data downloads (its `Subscriptions.csv` is
+/// read). `on_progress` is called every thousand rows or so.
 pub fn import(
+    file: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<Import, ImportError> {
+    if is_zip(bytes) {
+        let (inner, table) = subscriptions_from_zip(file, bytes)?;
+        return import_table(&format!("{file}/{inner}"), &table, options, on_progress);
+    }
+    import_table(file, bytes, options, on_progress)
+}
+
+/// The `Subscriptions.csv` inside a zip (in any folder, any case), with its name in the archive.
+fn subscriptions_from_zip(file: &str, bytes: &[u8]) -> Result<(String, Vec<u8>), ImportError> {
+    let fail = |message: String| ImportError::new(file, message);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| fail(format!("this zip file cannot be read ({e}). Download the export again.")))?;
+    let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    names.sort();
+    let base = |name: &str| name.rsplit(['/', '\\']).next().unwrap_or(name).to_owned();
+    let Some(name) = names.iter().find(|n| base(n).eq_ignore_ascii_case("subscriptions.csv")).cloned() else {
+        let files: Vec<&str> = names.iter().filter(|n| !n.ends_with('/')).map(String::as_str).collect();
+        let listed = if files.is_empty() {
+            "nothing".to_owned()
+        } else if files.len() > 20 {
+            format!("{} and {} more files", files[..20].join(", "), files.len() - 20)
+        } else {
+            files.join(", ")
+        };
+        return Err(fail(format!(
+            "this zip holds no Subscriptions.csv (it holds {listed}). subtwin reads the zip of Chargebee's \
+             Export Data, or a subscriptions CSV on its own: unpack the zip and choose the subscriptions file."
+        )));
+    };
+    let mut entry = archive.by_name(&name).map_err(|e| fail(format!("{name} in this zip cannot be read ({e}).")))?;
+    // The size the archive claims is only a hint: a damaged or hostile one may claim anything.
+    let claimed = entry.size().min(MAX_UNZIPPED_BYTES).min(bytes.len() as u64 * 8);
+    let mut table = Vec::with_capacity(claimed as usize);
+    (&mut entry)
+        .take(MAX_UNZIPPED_BYTES + 1)
+        .read_to_end(&mut table)
+        .map_err(|e| fail(format!("{name} in this zip cannot be unpacked ({e}). Download the export again.")))?;
+    if table.len() as u64 > MAX_UNZIPPED_BYTES {
+        return Err(fail(format!(
+            "{name} in this zip unpacks to more than {} MB, more than subtwin reads from a zip; unpack it and \
+             choose the CSV.",
+            MAX_UNZIPPED_BYTES >> 20
+        )));
+    }
+    Ok((base(&name), table))
+}
+
+fn import_table(
     file: &str,
     bytes: &[u8],
     options: &ImportOptions,
@@ -252,47 +381,111 @@ pub fn import(
     }
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let layouts = text::candidate_layouts(text);
+    // The formats to consider: the one asked for, or all of them.
+    let candidates: Vec<&table::FormatSpec> =
+        specs().into_iter().filter(|spec| options.format.is_none_or(|f| spec.format == f)).collect();
     // The first candidate header (top of the file first) that some format can read, and among the
     // formats that can read it, the one that knows most of its columns.
     let chosen = layouts.iter().find_map(|layout| {
-        specs()
-            .into_iter()
-            .map(|spec| (spec, table::Columns::find(spec, &layout.header)))
+        candidates
+            .iter()
+            .map(|spec| (*spec, table::Columns::find(spec, &layout.header)))
             .filter(|(spec, columns)| spec.missing(columns).is_empty())
             .max_by_key(|(_, columns)| columns.matched())
             .map(|(spec, columns)| (layout, spec, columns))
     });
     let Some((layout, spec, columns)) = chosen else {
-        return Err(fail(unrecognised(layouts.first())));
+        return Err(fail(unrecognised(layouts.first(), &candidates, options.format.is_some())));
     };
-    table::read(file, text, layout, spec, &columns, options, on_progress)
+    let mut import = table::read(file, text, layout, spec, &columns, options, on_progress)?;
+    let plan_column =
+        columns.name(table::Field::Plan).or_else(|| columns.name(table::Field::Product)).unwrap_or("plan").to_owned();
+    infer::resolve_unknown_intervals(&mut import, &plan_column);
+    if import.subscriptions.is_empty() {
+        return Err(ImportError {
+            file: file.to_owned(),
+            message: format!(
+                "none of the file's {} rows could be read; they were all set aside. Fix them and import again.",
+                import.rows_read
+            ),
+            problems: import.problems,
+        });
+    }
+    import.notes = notes(&import, &columns);
+    Ok(import)
+}
+
+/// What the import inferred or assumed, for the summary.
+fn notes(import: &Import, columns: &table::Columns) -> Vec<String> {
+    let count = |source: IntervalSource| import.subscriptions.iter().filter(|s| s.interval_source == source).count();
+    let subscriptions = |n: usize| if n == 1 { "1 subscription".to_owned() } else { format!("{n} subscriptions") };
+    let dates = if import.format == Format::Chargebee { "term dates" } else { "current period dates" };
+    let mut notes = Vec::new();
+    for (source, from) in [
+        (IntervalSource::PeriodDates, dates.to_owned()),
+        (IntervalSource::SamePlan, "other subscriptions of the same plan".to_owned()),
+        (IntervalSource::PlanName, "the plan name (such as `monthly` or `annual`)".to_owned()),
+    ] {
+        let n = count(source);
+        if n > 0 {
+            notes.push(format!("billing interval inferred from {from} for {}", subscriptions(n)));
+        }
+    }
+    if import.format != Format::Stripe {
+        let paused =
+            import.subscriptions.iter().filter(|s| s.status == Status::Paused && s.paused_at.is_none()).count();
+        if paused > 0 {
+            notes.push(format!(
+                "{} paused without saying when the pause began: no MRR counted for them at any time",
+                subscriptions(paused)
+            ));
+        }
+    }
+    if columns.has(table::Field::AmountMinor) && !columns.has(table::Field::Amount) {
+        let column = columns.name(table::Field::AmountMinor).unwrap_or("price");
+        notes.push(format!("{column} read in the currency's minor unit (cents), as Chargebee's API defines it"));
+    }
+    notes
 }
 
 /// Says why no format fits: which columns the closest format lacks, and what the file has.
-fn unrecognised(layout: Option<&text::Layout>) -> String {
+fn unrecognised(layout: Option<&text::Layout>, candidates: &[&table::FormatSpec], forced: bool) -> String {
     let Some(layout) = layout else {
         return "the file holds no table. Choose the CSV export of your billing system.".into();
     };
-    let closest = specs()
-        .into_iter()
-        .map(|spec| {
+    // The format whose distinctive columns the file has most of, then the one that knows most of its
+    // columns; on a tie, the first (Stripe's, the commonest).
+    let closest = candidates
+        .iter()
+        .enumerate()
+        .map(|(index, spec)| {
             let columns = table::Columns::find(spec, &layout.header);
             let distinctive = spec.distinctive.iter().filter(|f| columns.has(**f)).count();
-            (distinctive, columns.matched(), spec, columns)
+            (distinctive, columns.matched(), std::cmp::Reverse(index), *spec, columns)
         })
-        .max_by_key(|(distinctive, matched, _, _)| (*distinctive, *matched));
+        .max_by_key(|(distinctive, matched, index, _, _)| (*distinctive, *matched, *index))
+        .map(|(distinctive, matched, _, spec, columns)| (distinctive, matched, spec, columns));
     let found: Vec<&str> = layout.header.iter().map(|h| h.trim()).take(40).collect();
     let Some((distinctive, _, spec, columns)) = closest else {
         return "no format is known".into();
     };
     let missing = spec.missing(&columns).join(", ");
-    let lead = if distinctive > 0 {
+    let lead = if forced {
+        format!("read as a {} (as asked), the file lacks the column(s) {missing}.", spec.format.label())
+    } else if distinctive > 0 {
         format!("this looks like a {}, but it lacks the column(s) {missing}.", spec.format.label())
     } else {
         format!("this is not a recognised billing export: it lacks the column(s) {missing}.")
     };
+    let others: Vec<&str> =
+        candidates.iter().filter(|other| other.format != spec.format).map(|other| other.format.label()).collect();
+    let also = if forced || distinctive > 0 || others.is_empty() {
+        String::new()
+    } else {
+        format!(" It also reads: {}.", others.join("; "))
+    };
     format!(
-        "{lead} subtwin reads the {} ({}), which has the columns {}. The file's header is: {}.",
+        "{lead} subtwin reads the {} ({}), which has the columns {}.{also} The file's header is: {}.",
         spec.format.label(),
         spec.how_to_export,
         spec.required_names().join(", "),

@@ -7,7 +7,7 @@
 
 use super::table::{Field, Parsed, Row};
 use super::values::Instant;
-use super::{BillingInterval, Problem, Status, Subscription};
+use super::{BillingInterval, IntervalSource, Problem, Status, Subscription};
 use crate::money::{Currency, Minor};
 
 /// Quantities above this are not seat counts.
@@ -18,6 +18,7 @@ pub(crate) struct Draft {
     pub id: Option<String>,
     pub customer: Option<String>,
     pub product: Option<String>,
+    pub plan: Option<String>,
     pub status: Option<Status>,
     pub created: Option<Instant>,
     pub start: Option<Instant>,
@@ -28,7 +29,9 @@ pub(crate) struct Draft {
     pub cancel_at_period_end: bool,
     pub current_period_start: Option<Instant>,
     pub current_period_end: Option<Instant>,
+    pub paused_at: Option<Instant>,
     pub interval: Option<BillingInterval>,
+    pub interval_source: IntervalSource,
     pub currency: Option<Currency>,
     pub price_per_interval: Option<Minor>,
     pub quantity: Option<u64>,
@@ -171,7 +174,9 @@ pub(crate) fn finish(row: &Row, draft: Draft, mut problems: Problems) -> Result<
             id,
             customer,
             product,
+            plan: draft.plan,
             interval,
+            interval_source: draft.interval_source,
             status,
             start,
             trial_start: draft.trial_start,
@@ -181,6 +186,7 @@ pub(crate) fn finish(row: &Row, draft: Draft, mut problems: Problems) -> Result<
             cancel_at_period_end: draft.cancel_at_period_end,
             current_period_start: draft.current_period_start,
             current_period_end: draft.current_period_end,
+            paused_at: draft.paused_at,
             created: draft.created,
             price_per_interval: price,
             quantity,

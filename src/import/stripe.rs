@@ -7,7 +7,7 @@
 
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
-use super::{BillingInterval, Format, IntervalUnit, Problem, Status};
+use super::{BillingInterval, Format, IntervalSource, IntervalUnit, Problem, Status};
 use crate::money::Currency;
 
 pub(crate) static SPEC: FormatSpec = FormatSpec {
@@ -112,6 +112,7 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
         id: row.text(Field::Id),
         customer: row.text(Field::Customer),
         product: row.text(Field::Product).or_else(|| row.text(Field::ProductId)).or_else(|| row.text(Field::Plan)),
+        plan: row.text(Field::Plan),
         status,
         created,
         start,
@@ -122,7 +123,9 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
         cancel_at_period_end: cancel_at_period_end.unwrap_or(false),
         current_period_start,
         current_period_end,
+        paused_at: None,
         interval,
+        interval_source: IntervalSource::Stated,
         currency,
         price_per_interval,
         quantity,

@@ -37,6 +37,16 @@ pub(crate) enum Field {
     IntervalCount,
     Amount,
     Currency,
+    /// A price in the currency's minor unit (Chargebee's bulk-import `subscription[plan_unit_price]`).
+    AmountMinor,
+    /// When a subscription starts or is scheduled to (Chargebee's `start_date`, beside `started_at`).
+    StartsAt,
+    /// When a paused subscription's pause began.
+    PausedAt,
+    /// Whether the subscription renews at the end of its term (Recurly's `auto_renew`).
+    AutoRenew,
+    /// The end of the current contract term, when it differs from the billing period (Recurly).
+    TermEnd,
 }
 
 /// A column a format reads: its meaning, its name as the vendor writes it today, and every
@@ -124,7 +134,7 @@ impl Columns {
     }
 
     /// The column's name as this file writes it.
-    fn name(&self, field: Field) -> Option<&str> {
+    pub fn name(&self, field: Field) -> Option<&str> {
         self.index.get(&field).and_then(|&i| self.names.get(i)).map(String::as_str)
     }
 }
@@ -388,6 +398,7 @@ pub(crate) fn read(
         subscriptions,
         problems,
         other_currencies,
+        notes: Vec::new(),
     })
 }
 

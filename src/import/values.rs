@@ -10,28 +10,134 @@ pub type Instant = i64;
 
 pub const SECONDS_PER_DAY: i64 = 86_400;
 
-/// Parses `YYYY-MM-DD HH:MM[:SS]`, `YYYY-MM-DDTHH:MM[:SS][Z]` or `YYYY-MM-DD`, all read as UTC.
-/// A trailing ` UTC` or `+00:00` is accepted. Returns `None` for anything else.
+/// Parses `YYYY-MM-DD HH:MM[:SS]`, `YYYY-MM-DDTHH:MM[:SS]` or `YYYY-MM-DD`, read as UTC unless a
+/// zone follows: `Z`, a numeric offset (`+02:00`, `-0700`, `+02`) or a time-zone abbreviation from
+/// [`ZONE_ABBREVIATIONS`] (`2010-03-24 17:18:46 PDT`, as Recurly writes them), each converted to
+/// UTC. An abbreviation that names different zones in different places (`IST`, see
+/// [`ambiguous_zone`]) or that is not in the table is refused (`None`), never guessed.
 pub fn parse_instant(text: &str) -> Option<Instant> {
     let text = text.trim();
-    let text = text
-        .strip_suffix(" UTC")
-        .or_else(|| text.strip_suffix("+00:00"))
-        .or_else(|| text.strip_suffix('Z'))
-        .unwrap_or(text);
-    let bytes = text.as_bytes();
-    if bytes.len() < 10 || !text.is_ascii() {
+    if !text.is_ascii() {
         return None;
     }
-    let date = parse_date(&text[..10])?;
-    let rest = &text[10..];
+    let (local, offset_seconds) = split_zone(text)?;
+    let bytes = local.as_bytes();
+    if bytes.len() < 10 {
+        return None;
+    }
+    let date = parse_date(&local[..10])?;
+    let rest = &local[10..];
     let time = if rest.is_empty() {
         Time::MIDNIGHT
     } else {
         let rest = rest.strip_prefix(' ').or_else(|| rest.strip_prefix('T'))?;
         parse_time(rest)?
     };
-    Some(PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
+    Some(PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp() - offset_seconds)
+}
+
+/// Time-zone abbreviations read in exports, with their offset from UTC in minutes. Only those that
+/// name one offset wherever they are used (the North American names in their North American sense,
+/// as US billing systems write them; `BST` as British Summer Time, its only use in the tz database).
+pub const ZONE_ABBREVIATIONS: &[(&str, i32)] = &[
+    ("UTC", 0),
+    ("UT", 0),
+    ("GMT", 0),
+    ("Z", 0),
+    ("EST", -5 * 60),
+    ("EDT", -4 * 60),
+    ("CST", -6 * 60),
+    ("CDT", -5 * 60),
+    ("MST", -7 * 60),
+    ("MDT", -6 * 60),
+    ("PST", -8 * 60),
+    ("PDT", -7 * 60),
+    ("AKST", -9 * 60),
+    ("AKDT", -8 * 60),
+    ("HST", -10 * 60),
+    ("WET", 0),
+    ("WEST", 60),
+    ("BST", 60),
+    ("CET", 60),
+    ("CEST", 2 * 60),
+    ("EET", 2 * 60),
+    ("EEST", 3 * 60),
+    ("MSK", 3 * 60),
+    ("SAST", 2 * 60),
+    ("HKT", 8 * 60),
+    ("SGT", 8 * 60),
+    ("AWST", 8 * 60),
+    ("JST", 9 * 60),
+    ("KST", 9 * 60),
+    ("ACST", 9 * 60 + 30),
+    ("ACDT", 10 * 60 + 30),
+    ("AEST", 10 * 60),
+    ("AEDT", 11 * 60),
+    ("NZST", 12 * 60),
+    ("NZDT", 13 * 60),
+];
+
+/// Abbreviations that mean different offsets in different places, and what they may mean.
+const AMBIGUOUS_ZONES: &[(&str, &str)] = &[
+    ("IST", "India (UTC+5:30), Israel (UTC+2) or Ireland (UTC+1)"),
+    ("AST", "Atlantic (UTC−4) or Arabia (UTC+3) time"),
+    ("ADT", "Atlantic (UTC−3) or Arabia daylight time"),
+    ("SST", "Samoa (UTC−11) or Singapore (UTC+8) time"),
+    ("ECT", "Ecuador (UTC−5) or Eastern Caribbean (UTC−4) time"),
+    ("CAT", "Central Africa (UTC+2) or, in old files, Central Alaska time"),
+];
+
+/// Why a date's trailing time-zone abbreviation cannot be read: it is ambiguous (`IST`) or unknown.
+/// `None` when the text ends in no abbreviation or in one of [`ZONE_ABBREVIATIONS`].
+pub fn zone_problem(text: &str) -> Option<String> {
+    let (_, last) = text.trim().rsplit_once(' ')?;
+    if last.is_empty() || !last.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let upper = last.to_ascii_uppercase();
+    if ZONE_ABBREVIATIONS.iter().any(|(name, _)| *name == upper) {
+        return None;
+    }
+    Some(match AMBIGUOUS_ZONES.iter().find(|(name, _)| *name == upper) {
+        Some((_, meanings)) => {
+            format!("the time zone `{last}` is ambiguous: it may mean {meanings}, so the instant is not guessed")
+        }
+        None => format!("`{last}` is not a time-zone abbreviation subtwin knows"),
+    })
+}
+
+/// Splits a trailing zone off: the local date-time text and the zone's offset in seconds east of UTC.
+/// No zone means UTC. `None` for an unknown or ambiguous abbreviation or a malformed offset.
+fn split_zone(text: &str) -> Option<(&str, i64)> {
+    // An abbreviation, after a space.
+    if let Some((local, last)) = text.rsplit_once(' ') {
+        if !last.is_empty() && last.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let upper = last.to_ascii_uppercase();
+            let (_, minutes) = ZONE_ABBREVIATIONS.iter().find(|(name, _)| *name == upper)?;
+            return Some((local.trim_end(), i64::from(*minutes) * 60));
+        }
+    }
+    if let Some(local) = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
+        return Some((local.trim_end(), 0));
+    }
+    // A numeric offset after the time (never inside the date, whose dashes come first).
+    if text.len() > 10 {
+        if let Some(position) = text[10..].rfind(['+', '-']).map(|p| p + 10) {
+            let sign: i64 = if text.as_bytes()[position] == b'-' { -1 } else { 1 };
+            let offset = text[position + 1..].replace(':', "");
+            let (hours, minutes) = match offset.len() {
+                2 => (digits(&offset)?, 0),
+                4 => (digits(&offset[..2])?, digits(&offset[2..])?),
+                _ => return None,
+            };
+            if hours > 14 || minutes > 59 {
+                return None;
+            }
+            let seconds = sign * (i64::from(hours) * 3600 + i64::from(minutes) * 60);
+            return Some((text[..position].trim_end(), seconds));
+        }
+    }
+    Some((text, 0))
 }
 
 fn parse_date(text: &str) -> Option<Date> {
@@ -172,6 +278,42 @@ mod tests {
             assert_eq!(parse_instant(text), expected, "{text:?}");
         }
         assert_eq!(parse_instant("2025-12-31"), Some(1_767_139_200));
+    }
+
+    #[test]
+    fn zones_and_offsets_are_converted_to_utc() {
+        let expected = Some(1_767_204_240); // 2025-12-31 18:04:00 UTC
+        for text in [
+            "2025-12-31 10:04:00 PST",
+            "2025-12-31 13:04:00 EST",
+            "2025-12-31 12:04:00 cst",
+            "2025-12-31 18:04:00 GMT",
+            "2025-12-31 19:04:00 CET",
+            "2026-01-01 03:04:00 JST",
+            "2026-01-01 05:04:00 AEDT",
+            "2025-12-31T20:04:00+02:00",
+            "2025-12-31 11:04:00 -0700",
+            "2025-12-31T23:34:00.250+05:30",
+            "2025-12-31T21:04+03",
+            "2025-12-31 18:04:00Z",
+        ] {
+            assert_eq!(parse_instant(text), expected, "{text:?}");
+        }
+        // Recurly's documented example: 17:18:46 Pacific daylight time is 00:18:46 UTC the next day.
+        assert_eq!(parse_instant("2010-03-24 17:18:46 PDT").map(format_instant), Some("2010-03-25T00:18:46Z".into()));
+        // A date alone with a zone is that zone's midnight.
+        assert_eq!(parse_instant("2025-12-31 EST").map(format_instant), Some("2025-12-31T05:00:00Z".into()));
+    }
+
+    #[test]
+    fn ambiguous_and_unknown_zones_are_refused_with_a_reason() {
+        for text in ["2025-12-31 18:04:00 IST", "2025-12-31 18:04:00 XYZ", "2025-12-31 18:04:00 +2500"] {
+            assert_eq!(parse_instant(text), None, "{text:?}");
+        }
+        assert!(zone_problem("2025-12-31 18:04:00 IST").is_some_and(|r| r.contains("ambiguous")));
+        assert!(zone_problem("2025-12-31 18:04:00 XYZ").is_some_and(|r| r.contains("not a time-zone")));
+        assert_eq!(zone_problem("2025-12-31 18:04:00 PDT"), None);
+        assert_eq!(zone_problem("2025-12-31 18:04:00"), None);
     }
 
     #[test]

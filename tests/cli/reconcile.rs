@@ -29,7 +29,7 @@ fn inputs() -> Vec<(String, Vec<u8>, ImportOptions)> {
     inputs.push((
         "currencies.csv".into(),
         fixture_bytes("currencies.csv"),
-        ImportOptions { currency: Some("eur".into()) },
+        ImportOptions { currency: Some("eur".into()), ..ImportOptions::default() },
     ));
     inputs.push(("demo.csv".into(), demo_export(), ImportOptions::default()));
     inputs

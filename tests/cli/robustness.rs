@@ -128,7 +128,7 @@ fn damaged_exports_never_panic() {
     let requests = [
         HistoryRequest::default(),
         HistoryRequest {
-            import: ImportOptions { currency: Some("jpy".into()) },
+            import: ImportOptions { currency: Some("jpy".into()), ..ImportOptions::default() },
             history: HistoryOptions { as_of: Some(1_700_000_000) },
         },
     ];

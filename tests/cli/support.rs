@@ -59,7 +59,10 @@ pub fn request_as_of(as_of: &str) -> HistoryRequest {
 }
 
 pub fn request_currency(code: &str) -> HistoryRequest {
-    HistoryRequest { import: ImportOptions { currency: Some(code.to_owned()) }, ..HistoryRequest::default() }
+    HistoryRequest {
+        import: ImportOptions { currency: Some(code.to_owned()), ..ImportOptions::default() },
+        ..HistoryRequest::default()
+    }
 }
 
 pub fn month<'a>(report: &'a HistoryReport, label: &str) -> &'a MonthReport {
