@@ -38,14 +38,25 @@ pub fn history_of_export(
     request: &HistoryRequest,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<HistoryReport, ImportError> {
-    let imported = import::import(file, bytes, &request.import, on_progress)?;
-    let history = history::build(&imported.subscriptions, &request.history).ok_or_else(|| ImportError {
-        file: file.to_owned(),
-        message: format!(
-            "none of the file's {} rows is in the analysed currency; they were all set aside.",
-            imported.rows_read
-        ),
-        problems: imported.problems.clone(),
+    history_of_exports(&[(file, bytes)], request, on_progress)
+}
+
+/// Imports several exports as one business (see [`import::import_all`]) and rebuilds its history.
+pub fn history_of_exports(
+    inputs: &[(&str, &[u8])],
+    request: &HistoryRequest,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<HistoryReport, ImportError> {
+    let imports = import::import_all(inputs, &request.import, on_progress)?;
+    let subscriptions: Vec<import::Subscription> =
+        imports.iter().flat_map(|i| i.subscriptions.iter().cloned()).collect();
+    let history = history::build(&subscriptions, &request.history).ok_or_else(|| {
+        let names: Vec<&str> = inputs.iter().map(|(name, _)| *name).collect();
+        ImportError {
+            file: names.join(", "),
+            message: "no row is in the analysed currency; they were all set aside.".into(),
+            problems: imports.iter().flat_map(|i| i.problems.iter().cloned()).collect(),
+        }
     })?;
-    Ok(report::history_report(&imported, &history))
+    Ok(report::history_report(&imports, &history))
 }

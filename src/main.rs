@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use subtwin::demo::{self, DemoConfig, DemoFormat};
-use subtwin::import::values::{parse_as_of, parse_instant};
-use subtwin::import::ImportOptions;
+use subtwin::import::values::{parse_as_of, parse_instant, DateOrder};
+use subtwin::import::{Format, ImportOptions};
 use subtwin::report::{history_view, render_text, to_json};
-use subtwin::{history, history_of_export, HistoryRequest};
+use subtwin::{history, history_of_exports, HistoryRequest};
 
 #[derive(Parser)]
 #[command(name = "subtwin", version, about = "A digital twin of a subscription business, from its billing export.")]
@@ -25,23 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Rebuild the history (paid subscribers, MRR and its movements, trials) month by month.
-    History {
-        /// A subscriptions export: Stripe, Chargebee (its CSV or its export zip), Recurly or Baremetrics.
-        file: PathBuf,
-        /// Run the history to this instant (YYYY-MM-DD means the end of that day, UTC); by default
-        /// the latest event the file records.
-        #[arg(long, value_name = "DATE")]
-        as_of: Option<String>,
-        /// Analyse this currency (ISO code); by default the one most subscriptions use.
-        #[arg(long, value_name = "CODE")]
-        currency: Option<String>,
-        /// Exit with 1 when any row was set aside.
-        #[arg(long)]
-        strict: bool,
-        /// Print one JSON object instead of tables.
-        #[arg(long)]
-        json: bool,
-    },
+    History(HistoryArgs),
     /// Write the demo company's subscriptions export to stdout (or --output), as Stripe (the default),
     /// Chargebee, Recurly or Baremetrics would export it.
     Demo {
@@ -63,6 +47,33 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct HistoryArgs {
+    /// Subscriptions exports: Stripe, Chargebee (its CSV or its export zip), Recurly or Baremetrics.
+    /// Several files are read as one business (a migration's two systems, or yearly files).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Read the files as this format instead of recognising it: stripe, chargebee, recurly, baremetrics.
+    #[arg(long, value_name = "NAME")]
+    format: Option<String>,
+    /// How slashed dates are written, when the file cannot tell (03/04/2025): dmy or mdy.
+    #[arg(long, value_name = "ORDER")]
+    date_order: Option<String>,
+    /// Run the history to this instant (YYYY-MM-DD means the end of that day, UTC); by default
+    /// the latest event the files record.
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Analyse this currency (ISO code); by default the one most subscriptions use.
+    #[arg(long, value_name = "CODE")]
+    currency: Option<String>,
+    /// Exit with 1 when any row was set aside.
+    #[arg(long)]
+    strict: bool,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
 /// How the command ends: an exit code, with a message for stderr when it failed.
 enum Outcome {
     Done,
@@ -73,7 +84,7 @@ enum Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::History { file, as_of, currency, strict, json } => run_history(&file, as_of, currency, strict, json),
+        Command::History(args) => run_history(args),
         Command::Demo { subscriptions, seed, as_of, output, format } => {
             run_demo(subscriptions, seed, as_of, output, format)
         }
@@ -91,8 +102,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_history(file: &PathBuf, as_of: Option<String>, currency: Option<String>, strict: bool, json: bool) -> Outcome {
-    let as_of = match as_of.as_deref().map(|text| (text, parse_as_of(text))) {
+fn run_history(args: HistoryArgs) -> Outcome {
+    let as_of = match args.as_of.as_deref().map(|text| (text, parse_as_of(text))) {
         None => None,
         Some((_, Some(instant))) => Some(instant),
         Some((text, None)) => {
@@ -101,19 +112,49 @@ fn run_history(file: &PathBuf, as_of: Option<String>, currency: Option<String>, 
             ))
         }
     };
-    let bytes = match std::fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", file.display())),
+    let format = match args.format.as_deref().map(|name| (name, Format::from_name(name))) {
+        None => None,
+        Some((_, Some(format))) => Some(format),
+        Some((name, None)) => {
+            let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            return Outcome::Unusable(format!(
+                "--format `{name}` is not a known format; use one of {}.",
+                known.join(", ")
+            ));
+        }
     };
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| file.display().to_string());
+    let date_order = match args.date_order.as_deref().map(|name| (name, DateOrder::parse(name))) {
+        None => None,
+        Some((_, Some(order))) => Some(order),
+        Some((name, None)) => {
+            return Outcome::Unusable(format!(
+                "--date-order `{name}` is neither dmy (31/12/2025) nor mdy (12/31/2025)."
+            ))
+        }
+    };
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                inputs.push((name, bytes));
+            }
+            Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display())),
+        }
+    }
     let request = HistoryRequest {
-        import: ImportOptions { currency, ..ImportOptions::default() },
+        import: ImportOptions { currency: args.currency, format, date_order },
         history: history::HistoryOptions { as_of },
     };
-    let report = match history_of_export(&name, &bytes, &request, &mut |_| {}) {
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
+    let report = match history_of_exports(&borrowed, &request, &mut |_| {}) {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
     };
+    let (json, strict) = (args.json, args.strict);
     let printed = if json {
         print_stdout(&format!("{}\n", to_json(&report)))
     } else {

@@ -151,8 +151,19 @@ impl FiguresReport {
     }
 }
 
-pub fn history_report(import: &Import, history: &History) -> HistoryReport {
-    let currency = &import.currency;
+/// The report of one analysis over one or more imported files (all in one currency).
+pub fn history_report(imports: &[Import], history: &History) -> HistoryReport {
+    let Some(first) = imports.first() else {
+        return HistoryReport::empty();
+    };
+    let currency = &first.currency;
+    let format =
+        if imports.iter().all(|i| i.format == first.format) { first.format.name() } else { "mixed" }.to_owned();
+    let several = imports.len() > 1;
+    let mut other_currencies: BTreeMap<&str, u64> = BTreeMap::new();
+    for (code, rows) in imports.iter().flat_map(|i| &i.other_currencies) {
+        *other_currencies.entry(code.as_str()).or_default() += rows;
+    }
     let months: Vec<MonthReport> = history
         .months
         .iter()
@@ -170,12 +181,12 @@ pub fn history_report(import: &Import, history: &History) -> HistoryReport {
         .collect();
     let counts = &history.counts;
     HistoryReport {
-        format: import.format.name().to_owned(),
+        format,
         currency: currency.code.clone(),
         as_of: format_instant(history.as_of),
         summary: Summary {
-            rows_read: import.rows_read,
-            rows_set_aside: import.rows_set_aside(),
+            rows_read: imports.iter().map(|i| i.rows_read).sum(),
+            rows_set_aside: imports.iter().map(Import::rows_set_aside).sum(),
             subscriptions: counts.subscriptions,
             paid: counts.paid,
             never_paid: counts.never_paid,
@@ -187,21 +198,59 @@ pub fn history_report(import: &Import, history: &History) -> HistoryReport {
             as_of_derived: history.as_of_derived,
             first_month: months.first().map(|m| m.month.clone()),
             last_month: months.last().map(|m| m.month.clone()),
-            other_currencies: import
-                .other_currencies
-                .iter()
-                .map(|(currency, rows)| CurrencyCount { currency: currency.clone(), rows: *rows })
+            other_currencies: other_currencies
+                .into_iter()
+                .map(|(currency, rows)| CurrencyCount { currency: currency.to_owned(), rows })
                 .collect(),
-            notes: import.notes.clone(),
+            notes: imports
+                .iter()
+                .flat_map(|i| {
+                    i.notes.iter().map(move |note| if several { format!("{}: {note}", i.file) } else { note.clone() })
+                })
+                .collect(),
         },
         segments: history.segments.clone(),
         months,
-        inputs: vec![InputReport {
-            file: import.file.clone(),
-            format: import.format.name().to_owned(),
-            confidence: "certain".to_owned(),
-        }],
-        problems: import.problems.clone(),
+        inputs: imports
+            .iter()
+            .map(|i| InputReport {
+                file: i.file.clone(),
+                format: i.format.name().to_owned(),
+                confidence: "certain".to_owned(),
+            })
+            .collect(),
+        problems: imports.iter().flat_map(|i| i.problems.iter().cloned()).collect(),
+    }
+}
+
+impl HistoryReport {
+    fn empty() -> HistoryReport {
+        HistoryReport {
+            format: String::new(),
+            currency: String::new(),
+            as_of: String::new(),
+            summary: Summary {
+                rows_read: 0,
+                rows_set_aside: 0,
+                subscriptions: 0,
+                paid: 0,
+                never_paid: 0,
+                paused: 0,
+                free: 0,
+                trialing: 0,
+                after_as_of: 0,
+                plan_switches: 0,
+                as_of_derived: false,
+                first_month: None,
+                last_month: None,
+                other_currencies: Vec::new(),
+                notes: Vec::new(),
+            },
+            segments: Vec::new(),
+            months: Vec::new(),
+            inputs: Vec::new(),
+            problems: Vec::new(),
+        }
     }
 }
 

@@ -26,6 +26,8 @@ mod golden;
 mod history;
 #[path = "cli/money.rs"]
 mod money;
+#[path = "cli/multi.rs"]
+mod multi;
 #[path = "cli/problems.rs"]
 mod problems;
 #[path = "cli/reconcile.rs"]

@@ -257,6 +257,9 @@ pub struct ImportOptions {
     pub currency: Option<String>,
     /// Read the file as this format instead of recognising it from the header.
     pub format: Option<Format>,
+    /// How the file writes slashed dates (`03/04/2025`), when the person says so; otherwise read
+    /// from the dates themselves, and asked for when they cannot tell.
+    pub date_order: Option<values::DateOrder>,
 }
 
 /// How far the import has got, for a progress bar.
@@ -310,6 +313,20 @@ const MAX_UNZIPPED_BYTES: u64 = 1 << 30;
 /// Reads one export: a CSV, or the zip Chargebee's Export Data downloads (its `Subscriptions.csv` is
 /// read). `on_progress` is called every thousand rows or so.
 pub fn import(
+    file: &str,
+    bytes: &[u8],
+    options: &ImportOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<Import, ImportError> {
+    let import = import_any(file, bytes, options, on_progress)?;
+    if import.subscriptions.is_empty() {
+        return Err(nothing_readable(vec![import]));
+    }
+    Ok(import)
+}
+
+/// Reads one export, a zip or a table; an import with no subscriptions is not an error here.
+fn import_any(
     file: &str,
     bytes: &[u8],
     options: &ImportOptions,
@@ -401,18 +418,22 @@ fn import_table(
     let plan_column =
         columns.name(table::Field::Plan).or_else(|| columns.name(table::Field::Product)).unwrap_or("plan").to_owned();
     infer::resolve_unknown_intervals(&mut import, &plan_column);
-    if import.subscriptions.is_empty() {
-        return Err(ImportError {
-            file: file.to_owned(),
-            message: format!(
-                "none of the file's {} rows could be read; they were all set aside. Fix them and import again.",
-                import.rows_read
-            ),
-            problems: import.problems,
-        });
-    }
     import.notes = notes(&import, &columns);
     Ok(import)
+}
+
+/// The error for an analysis left with no subscription: every row was set aside.
+pub fn nothing_readable(imports: Vec<Import>) -> ImportError {
+    let rows: u64 = imports.iter().map(|i| i.rows_read).sum();
+    let file = imports.iter().map(|i| i.file.as_str()).collect::<Vec<_>>().join(", ");
+    let whose = if imports.len() == 1 { "the file's" } else { "the files'" };
+    ImportError {
+        file,
+        message: format!(
+            "none of {whose} {rows} rows could be read; they were all set aside. Fix them and import again."
+        ),
+        problems: imports.into_iter().flat_map(|i| i.problems).collect(),
+    }
 }
 
 /// What the import inferred or assumed, for the summary.
@@ -491,6 +512,63 @@ fn unrecognised(layout: Option<&text::Layout>, candidates: &[&table::FormatSpec]
         spec.required_names().join(", "),
         found.join(", ")
     )
+}
+
+/// Reads several exports for one analysis (a migration's two billing systems, or yearly files).
+///
+/// One currency for all: the one asked for, else the one most subscriptions use across the files
+/// (a file that chose another on its own is read again in that one). A subscription id that an
+/// earlier file already holds is set aside in the later one.
+pub fn import_all(
+    inputs: &[(&str, &[u8])],
+    options: &ImportOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<Import>, ImportError> {
+    let mut imports = Vec::with_capacity(inputs.len());
+    for (file, bytes) in inputs {
+        imports.push(import_any(file, bytes, options, on_progress)?);
+    }
+    if options.currency.is_none() && imports.iter().any(|i| i.currency != imports[0].currency) {
+        let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        for import in &imports {
+            *counts.entry(import.currency.code.clone()).or_default() += import.subscriptions.len() as u64;
+            for (code, rows) in &import.other_currencies {
+                *counts.entry(code.clone()).or_default() += rows;
+            }
+        }
+        let chosen = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(code, _)| code.clone());
+        let again = ImportOptions { currency: chosen.clone(), ..options.clone() };
+        for (index, (file, bytes)) in inputs.iter().enumerate() {
+            if Some(&imports[index].currency.code) != chosen.as_ref() {
+                imports[index] = import_any(file, bytes, &again, on_progress)?;
+            }
+        }
+    }
+    let mut seen: std::collections::HashMap<String, (String, u64)> = std::collections::HashMap::new();
+    for import in &mut imports {
+        let file = import.file.clone();
+        let mut duplicates = Vec::new();
+        import.subscriptions.retain(|s| match seen.get(&s.id) {
+            Some((first_file, first_line)) => {
+                duplicates.push(Problem {
+                    file: file.clone(),
+                    line: s.line,
+                    column: "id".into(),
+                    value: s.id.clone(),
+                    reason: format!("this subscription id is already in {first_file} (line {first_line})"),
+                    hint: "Give each subscription once: leave the overlapping rows out of one of the files.".into(),
+                });
+                false
+            }
+            None => {
+                seen.insert(s.id.clone(), (file.clone(), s.line));
+                true
+            }
+        });
+        import.problems.extend(duplicates);
+        import.problems.sort_by_key(|p| p.line);
+    }
+    Ok(imports)
 }
 
 /// A NUL byte, or many control characters, in the first few kilobytes means a binary file.

@@ -36,6 +36,121 @@ pub fn parse_instant(text: &str) -> Option<Instant> {
     Some(PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp() - offset_seconds)
 }
 
+/// How a file writes the day and month of slashed or dotted dates (`03/04/2025`): ISO dates
+/// (`2025-04-03`) need no order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DateOrder {
+    /// Only ISO dates are read; a slashed date is refused.
+    #[default]
+    IsoOnly,
+    /// `31/12/2025`: day first.
+    DayMonth,
+    /// `12/31/2025`: month first.
+    MonthDay,
+}
+
+impl DateOrder {
+    pub fn parse(name: &str) -> Option<DateOrder> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "dmy" => Some(DateOrder::DayMonth),
+            "mdy" => Some(DateOrder::MonthDay),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DateOrder::IsoOnly => "iso",
+            DateOrder::DayMonth => "dmy",
+            DateOrder::MonthDay => "mdy",
+        }
+    }
+}
+
+/// What one cell says about the file's date order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderEvidence {
+    /// Not a slashed or dotted date (ISO, blank, or not a date at all).
+    NotSlashed,
+    /// `13/01/2025`: only day-first reads it.
+    DayFirst,
+    /// `01/13/2025`: only month-first reads it.
+    MonthFirst,
+    /// `03/04/2025`: either reading is a date.
+    Either,
+}
+
+/// The first two numbers of a slashed or dotted date (`D/M/YYYY`, `M.D.YYYY`, ...), if it is one.
+fn slashed_parts(text: &str) -> Option<(u32, u32, i32, &str)> {
+    let text = text.trim();
+    let end = text.find([' ', 'T']).unwrap_or(text.len());
+    let (date, rest) = text.split_at(end);
+    let separator = date.chars().find(|c| matches!(c, '/' | '.' | '-'))?;
+    let mut parts = date.split(separator);
+    let (a, b, year) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || a.len() > 2 || b.len() > 2 || year.len() != 4 {
+        return None;
+    }
+    Some((digits(a)?, digits(b)?, digits(year)? as i32, rest))
+}
+
+/// What `text` says about the date order.
+pub fn order_evidence(text: &str) -> OrderEvidence {
+    match slashed_parts(text) {
+        None => OrderEvidence::NotSlashed,
+        Some((a, b, _, _)) if a > 12 && (1..=12).contains(&b) => OrderEvidence::DayFirst,
+        Some((a, b, _, _)) if b > 12 && (1..=12).contains(&a) => OrderEvidence::MonthFirst,
+        Some((a, b, _, _)) if (1..=12).contains(&a) && (1..=12).contains(&b) => OrderEvidence::Either,
+        Some(_) => OrderEvidence::NotSlashed,
+    }
+}
+
+/// Like [`parse_instant`], and also reads slashed or dotted dates in the given order, with an
+/// optional time (`H:MM`, `H:MM:SS`, with `AM`/`PM` or not) in UTC.
+pub fn parse_instant_in(text: &str, order: DateOrder) -> Option<Instant> {
+    if let Some(instant) = parse_instant(text) {
+        return Some(instant);
+    }
+    let (a, b, year, rest) = slashed_parts(text)?;
+    let (day, month) = match order {
+        DateOrder::IsoOnly => return None,
+        DateOrder::DayMonth => (a, b),
+        DateOrder::MonthDay => (b, a),
+    };
+    let date =
+        Date::from_calendar_date(year, Month::try_from(u8::try_from(month).ok()?).ok()?, u8::try_from(day).ok()?)
+            .ok()?;
+    let rest = rest.trim();
+    let time = if rest.is_empty() { Time::MIDNIGHT } else { parse_clock(rest)? };
+    Some(PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
+}
+
+/// `17:04`, `5:04 PM`, `17:04:59`, `12:00 AM` (midnight).
+fn parse_clock(text: &str) -> Option<Time> {
+    let upper = text.to_ascii_uppercase();
+    let (clock, meridiem) = match upper.strip_suffix("AM").or_else(|| upper.strip_suffix("PM")) {
+        Some(clock) => (clock.trim().to_owned(), Some(upper.ends_with("PM"))),
+        None => (upper.clone(), None),
+    };
+    let mut parts = clock.split(':');
+    let hour = digits(parts.next()?)?;
+    let minute = digits(parts.next()?)?;
+    let second = match parts.next() {
+        Some(s) => digits(s)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    let hour = match meridiem {
+        None => hour,
+        Some(_) if !(1..=12).contains(&hour) => return None,
+        Some(false) => hour % 12,
+        Some(true) => hour % 12 + 12,
+    };
+    Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, u8::try_from(second).ok()?).ok()
+}
+
 /// Time-zone abbreviations read in exports, with their offset from UTC in minutes. Only those that
 /// name one offset wherever they are used (the North American names in their North American sense,
 /// as US billing systems write them; `BST` as British Summer Time, its only use in the tz database).
@@ -263,6 +378,38 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slashed_dates_read_in_the_files_order() {
+        let day = |t: &str, order| parse_instant_in(t, order).map(format_instant);
+        let cases: &[(&str, DateOrder, Option<&str>)] = &[
+            ("31/12/2025", DateOrder::DayMonth, Some("2025-12-31T00:00:00Z")),
+            ("12/31/2025", DateOrder::MonthDay, Some("2025-12-31T00:00:00Z")),
+            ("03/04/2025", DateOrder::DayMonth, Some("2025-04-03T00:00:00Z")),
+            ("03/04/2025", DateOrder::MonthDay, Some("2025-03-04T00:00:00Z")),
+            ("3.4.2025 17:04", DateOrder::DayMonth, Some("2025-04-03T17:04:00Z")),
+            ("12/31/2025 5:04 PM", DateOrder::MonthDay, Some("2025-12-31T17:04:00Z")),
+            ("12/31/2025 12:00 AM", DateOrder::MonthDay, Some("2025-12-31T00:00:00Z")),
+            ("31/12/2025", DateOrder::MonthDay, None),
+            ("31/12/2025", DateOrder::IsoOnly, None),
+            ("2025-12-31", DateOrder::DayMonth, Some("2025-12-31T00:00:00Z")),
+            ("31/12/25", DateOrder::DayMonth, None),
+            ("12/31/2025 13:00 PM", DateOrder::MonthDay, None),
+        ];
+        for (text, order, expected) in cases {
+            assert_eq!(day(text, *order).as_deref(), *expected, "{text:?} in {order:?}");
+        }
+    }
+
+    #[test]
+    fn cells_tell_the_date_order_when_they_can() {
+        assert_eq!(order_evidence("31/12/2025"), OrderEvidence::DayFirst);
+        assert_eq!(order_evidence("12/31/2025 10:00"), OrderEvidence::MonthFirst);
+        assert_eq!(order_evidence("03/04/2025"), OrderEvidence::Either);
+        assert_eq!(order_evidence("2025-03-04"), OrderEvidence::NotSlashed);
+        assert_eq!(order_evidence(""), OrderEvidence::NotSlashed);
+        assert_eq!(order_evidence("13/13/2025"), OrderEvidence::NotSlashed);
+    }
 
     #[test]
     fn instants_parse_in_every_stripe_shape_as_utc() {
