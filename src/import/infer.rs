@@ -90,7 +90,7 @@ pub(crate) fn interval_from_period(start: Instant, end: Instant) -> Option<Billi
 
 /// `months` months as an interval: whole years as years, so that both sources name it alike.
 fn in_months(months: u32) -> BillingInterval {
-    if months % 12 == 0 {
+    if months.is_multiple_of(12) {
         BillingInterval { unit: IntervalUnit::Year, count: months / 12 }
     } else {
         BillingInterval { unit: IntervalUnit::Month, count: months }

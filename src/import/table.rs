@@ -341,7 +341,7 @@ pub(crate) fn read(
             }
         }
         rows_read += 1;
-        if rows_read % PROGRESS_EVERY_ROWS == 0 {
+        if rows_read.is_multiple_of(PROGRESS_EVERY_ROWS) {
             let bytes_read = layout.header_offset as u64 + record.position().map(|p| p.byte()).unwrap_or(0);
             on_progress(Progress { bytes_read, bytes_total });
         }
