@@ -414,6 +414,11 @@ fn import_table(
     let Some((layout, spec, columns)) = chosen else {
         return Err(fail(unrecognised(layouts.first(), &candidates, options.format.is_some())));
     };
+    let mut columns = columns;
+    columns.date_order = match options.date_order {
+        Some(order) => order,
+        None => table::detect_date_order(text, layout, &columns).map_err(fail)?,
+    };
     let mut import = table::read(file, text, layout, spec, &columns, options, on_progress)?;
     let plan_column =
         columns.name(table::Field::Plan).or_else(|| columns.name(table::Field::Product)).unwrap_or("plan").to_owned();

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::text::Layout;
-use super::values::{parse_bool, parse_instant, to_datetime, Instant};
+use super::values::{order_evidence, parse_bool, parse_instant_in, to_datetime, DateOrder, Instant, OrderEvidence};
 use super::{normalise_header, Format, Import, ImportError, ImportOptions, Problem, Progress, Subscription};
 use crate::money::{parse_major_amount, Currency, Minor};
 
@@ -104,10 +104,12 @@ const LATEST_PLAUSIBLE: Instant = 7_258_118_400;
 /// How often the progress callback runs, in rows.
 const PROGRESS_EVERY_ROWS: u64 = 1024;
 
-/// Where each field sits in one file's header.
+/// Where each field sits in one file's header, and how the file writes its dates.
 pub(crate) struct Columns {
     index: HashMap<Field, usize>,
     names: Vec<String>,
+    /// Decided once per file by [`detect_date_order`] (or given by the person).
+    pub date_order: DateOrder,
 }
 
 impl Columns {
@@ -121,7 +123,7 @@ impl Columns {
                 }
             }
         }
-        Columns { index, names: header.iter().map(|h| h.trim().to_owned()).collect() }
+        Columns { index, names: header.iter().map(|h| h.trim().to_owned()).collect(), date_order: DateOrder::IsoOnly }
     }
 
     pub fn has(&self, field: Field) -> bool {
@@ -188,7 +190,17 @@ impl Row<'_> {
         if text.is_empty() {
             return Ok(None);
         }
-        match parse_instant(text) {
+        match parse_instant_in(text, self.columns.date_order) {
+            None if self.columns.date_order != DateOrder::IsoOnly
+                && order_evidence(text) != OrderEvidence::NotSlashed =>
+            {
+                let order = if self.columns.date_order == DateOrder::DayMonth { "day/month" } else { "month/day" };
+                Err(self.problem(
+                    field,
+                    format!("not a date in the file's {order} order"),
+                    "The file's other dates fixed its order; check this one, or say the order with --date-order.",
+                ))
+            }
             None => Err(self.problem(field, "not a date subtwin can read".into(), hint)),
             Some(instant) if !(EARLIEST_PLAUSIBLE..LATEST_PLAUSIBLE).contains(&instant) => {
                 let year = to_datetime(instant).year();
@@ -253,6 +265,66 @@ impl Row<'_> {
             hint: "The row is probably damaged (a missing closing quote joins many lines); fix it or export again."
                 .into(),
         })
+    }
+}
+
+/// How many rows the date order is decided from.
+const DATE_ORDER_SAMPLE_ROWS: usize = 50_000;
+
+/// Decides how the file writes slashed dates from the cells themselves: a first number above 12
+/// means day/month, a second one above 12 month/day. When its dates are slashed but none settles
+/// the order, or the file holds both kinds, the person is asked (the error says how).
+pub(crate) fn detect_date_order(text: &[u8], layout: &Layout, columns: &Columns) -> Result<DateOrder, String> {
+    let body = &text[layout.header_offset.min(text.len())..];
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(true).has_headers(true).delimiter(layout.delimiter).from_reader(body);
+    let mut record = csv::ByteRecord::new();
+    let mut lines = LineCounter::new();
+    lines.line_of(body, 0);
+    let positions: Vec<usize> = columns.index.values().copied().collect();
+    let (mut day_first, mut month_first, mut either): (
+        Option<(u64, String)>,
+        Option<(u64, String)>,
+        Option<(u64, String)>,
+    ) = (None, None, None);
+    for _ in 0..DATE_ORDER_SAMPLE_ROWS {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => break,
+        }
+        for &position in &positions {
+            let Some(cell) = record.get(position) else { continue };
+            let cell = decode(cell);
+            let evidence = order_evidence(&cell);
+            let slot = match evidence {
+                OrderEvidence::NotSlashed => continue,
+                OrderEvidence::DayFirst => &mut day_first,
+                OrderEvidence::MonthFirst => &mut month_first,
+                OrderEvidence::Either => &mut either,
+            };
+            if slot.is_none() {
+                let byte = record.position().map(|p| p.byte() as usize).unwrap_or(0);
+                *slot = Some((lines.line_of(body, byte) + layout.lines_before_header, cell.trim().to_owned()));
+            }
+        }
+        if day_first.is_some() && month_first.is_some() {
+            break;
+        }
+    }
+    match (day_first, month_first, either) {
+        (Some((day_line, day)), Some((month_line, month)), _) => Err(format!(
+            "the file mixes day/month dates ({day} on line {day_line}) and month/day dates ({month} on line \
+             {month_line}). Make them consistent, or say which order the file uses with --date-order dmy|mdy \
+             (the date order choice in the page)."
+        )),
+        (Some(_), None, _) => Ok(DateOrder::DayMonth),
+        (None, Some(_), _) => Ok(DateOrder::MonthDay),
+        (None, None, Some((line, cell))) => Err(format!(
+            "the file's dates could be day/month or month/day (such as {cell} on line {line}), and none of them \
+             settles which. Say which order the file uses with --date-order dmy (31/12/2025) or mdy (12/31/2025) \
+             (the date order choice in the page)."
+        )),
+        (None, None, None) => Ok(DateOrder::IsoOnly),
     }
 }
 
