@@ -282,11 +282,10 @@ pub(crate) fn detect_date_order(text: &[u8], layout: &Layout, columns: &Columns)
     let mut lines = LineCounter::new();
     lines.line_of(body, 0);
     let positions: Vec<usize> = columns.index.values().copied().collect();
-    let (mut day_first, mut month_first, mut either): (
-        Option<(u64, String)>,
-        Option<(u64, String)>,
-        Option<(u64, String)>,
-    ) = (None, None, None);
+    // The first cell of each kind, with its line, for the message.
+    let mut day_first: Option<(u64, String)> = None;
+    let mut month_first: Option<(u64, String)> = None;
+    let mut either: Option<(u64, String)> = None;
     for _ in 0..DATE_ORDER_SAMPLE_ROWS {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}

@@ -22,7 +22,7 @@ fn bad_rows_are_set_aside_with_line_column_value_and_reason() {
     let report = report_of("problems.csv");
     // (line where the record starts, column as the header writes it, value, a word of the reason)
     let expected: &[(u64, &str, &str, &str)] = &[
-        (3, "Start (UTC)", "31/01/2025 10:00", "date"),
+        (3, "Start (UTC)", "2025-02-30 10:00", "date"),
         (4, "Amount", "-30.00", "negative"),
         (7, "Amount", "thirty", "number"),
         (8, "Amount", "NaN", "number"),
