@@ -146,7 +146,7 @@ fn run_history(args: HistoryArgs) -> Outcome {
         }
     }
     let request = HistoryRequest {
-        import: ImportOptions { currency: args.currency, format, date_order },
+        import: ImportOptions { currency: args.currency, format, date_order, today: Some(now()) },
         history: history::HistoryOptions { as_of },
     };
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
@@ -211,6 +211,11 @@ fn run_demo(
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Outcome::Done,
         Err(error) => Outcome::Unusable(format!("cannot write the demo export ({error}).")),
     }
+}
+
+/// The system clock, read here at the edge and passed into the core.
+fn now() -> subtwin::import::Instant {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|since| since.as_secs() as i64).unwrap_or(0)
 }
 
 /// Writes to stdout; a closed pipe (`subtwin history x | head`) ends the command quietly.

@@ -260,6 +260,9 @@ pub struct ImportOptions {
     /// How the file writes slashed dates (`03/04/2025`), when the person says so; otherwise read
     /// from the dates themselves, and asked for when they cannot tell.
     pub date_order: Option<values::DateOrder>,
+    /// Now, as the caller's clock says (the core reads no clock): a subscription that starts after
+    /// the end of this day is a problem unless the export says it is scheduled.
+    pub today: Option<Instant>,
 }
 
 /// How far the import has got, for a progress bar.
@@ -415,6 +418,7 @@ fn import_table(
         return Err(fail(unrecognised(layouts.first(), &candidates, options.format.is_some())));
     };
     let mut columns = columns;
+    columns.today = options.today.map(|now| values::end_of_day(now));
     columns.date_order = match options.date_order {
         Some(order) => order,
         None => table::detect_date_order(text, layout, &columns).map_err(fail)?,

@@ -71,6 +71,15 @@ pub(crate) fn finish(row: &Row, draft: Draft, mut problems: Problems) -> Result<
             "Segments are products (or plans); fill in the product or export again with that column.",
         ));
     }
+    if let (Some(start), Some(today)) = (draft.start, row.today()) {
+        if start > today && draft.status != Some(Status::Scheduled) {
+            problems.push(row.problem(
+                Field::Start,
+                format!("the subscription starts after today ({})", super::values::format_instant_readable(today)),
+                "Only a scheduled subscription can start later; check the date (and the computer's clock).",
+            ));
+        }
+    }
     if let (Some(start), Some(ended)) = (draft.start, draft.ended_at) {
         if ended < start {
             problems.push(row.problem(

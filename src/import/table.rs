@@ -110,6 +110,9 @@ pub(crate) struct Columns {
     names: Vec<String>,
     /// Decided once per file by [`detect_date_order`] (or given by the person).
     pub date_order: DateOrder,
+    /// The day the file is read (its last second), when the caller knows it: nothing but a
+    /// scheduled subscription can start after it.
+    pub today: Option<Instant>,
 }
 
 impl Columns {
@@ -123,7 +126,12 @@ impl Columns {
                 }
             }
         }
-        Columns { index, names: header.iter().map(|h| h.trim().to_owned()).collect(), date_order: DateOrder::IsoOnly }
+        Columns {
+            index,
+            names: header.iter().map(|h| h.trim().to_owned()).collect(),
+            date_order: DateOrder::IsoOnly,
+            today: None,
+        }
     }
 
     pub fn has(&self, field: Field) -> bool {
@@ -156,6 +164,11 @@ pub(crate) struct Row<'a> {
 impl Row<'_> {
     pub fn line(&self) -> u64 {
         self.line
+    }
+
+    /// The day the file is read, if known (see [`Columns::today`]).
+    pub fn today(&self) -> Option<Instant> {
+        self.columns.today
     }
 
     /// The cell's text: UTF-8, or Windows-1252 when the bytes are not valid UTF-8. Blank when the

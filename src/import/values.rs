@@ -297,6 +297,11 @@ pub fn parse_as_of(text: &str) -> Option<Instant> {
     parse_instant(trimmed)
 }
 
+/// The last second of the UTC day that holds `instant`.
+pub fn end_of_day(instant: Instant) -> Instant {
+    instant - instant.rem_euclid(SECONDS_PER_DAY) + SECONDS_PER_DAY - 1
+}
+
 /// A calendar month, counted from year 0: `year * 12 + (month - 1)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MonthIndex(pub i32);

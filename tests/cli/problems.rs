@@ -181,3 +181,29 @@ fn a_bad_row_after_blank_lines_and_crlf_reports_the_line_its_text_is_on() {
     let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
     assert_eq!(lines, [5]);
 }
+
+#[test]
+fn a_start_after_today_is_a_problem_unless_scheduled() {
+    // Today is 2025-03-10 (any time that day). sub_late starts on the 11th: a problem. A Chargebee
+    // `Future` subscription may start later: it is scheduled, not a problem.
+    let today = subtwin::import::values::parse_instant("2025-03-10 08:00").expect("a date");
+    let request = HistoryRequest {
+        import: subtwin::import::ImportOptions { today: Some(today), ..Default::default() },
+        ..HistoryRequest::default()
+    };
+    let stripe = "id,Customer ID,Status,Start Date (UTC),Product,Interval,Amount,Currency\n\
+                  sub_ok,cus_1,active,2025-03-10 23:59,Basic,month,10.00,usd\n\
+                  sub_late,cus_2,active,2025-03-11 00:00,Basic,month,10.00,usd\n";
+    let report = report_of_bytes("late.csv", stripe.as_bytes(), &request);
+    let set_aside: Vec<(u64, &str)> = report.problems.iter().map(|p| (p.line, p.column.as_str())).collect();
+    assert_eq!(set_aside, [(3, "Start Date (UTC)")]);
+    assert!(report.problems[0].reason.contains("after today"), "{:?}", report.problems[0]);
+
+    let chargebee = "subscriptions.id,customers.id,subscriptions.plan_id,subscriptions.plan_unit_price,\
+                     subscriptions.plan_quantity,subscriptions.status,subscriptions.start_date,\
+                     subscriptions.current_term_start,subscriptions.current_term_end,subscriptions.currency_code\n\
+                     s1,c1,basic-monthly,10.00,1,Active,2025-01-05 00:00,2025-03-05 00:00,2025-04-05 00:00,USD\n\
+                     s2,c2,basic-monthly,10.00,1,Future,2025-04-01 00:00,,,USD\n";
+    let report = report_of_bytes("future.csv", chargebee.as_bytes(), &request);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
