@@ -418,7 +418,7 @@ fn import_table(
         return Err(fail(unrecognised(layouts.first(), &candidates, options.format.is_some())));
     };
     let mut columns = columns;
-    columns.today = options.today.map(|now| values::end_of_day(now));
+    columns.today = options.today.map(values::end_of_day);
     columns.date_order = match options.date_order {
         Some(order) => order,
         None => table::detect_date_order(text, layout, &columns).map_err(fail)?,
