@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use subtwin::demo::{self, DemoConfig, DemoFormat};
 use subtwin::import::values::{parse_as_of, parse_instant, DateOrder};
 use subtwin::import::{Format, ImportOptions};
+use subtwin::money::ExchangeRates;
 use subtwin::report::{history_view, render_text, to_json};
 use subtwin::{history, history_of_exports, HistoryRequest};
 
@@ -66,6 +67,10 @@ struct HistoryArgs {
     /// Analyse this currency (ISO code); by default the one most subscriptions use.
     #[arg(long, value_name = "CODE")]
     currency: Option<String>,
+    /// Exchange rates (CSV `from,to,rate`, such as `eur,usd,1.0825`): convert the other currencies
+    /// into `to` instead of setting their rows aside.
+    #[arg(long, value_name = "FILE")]
+    fx: Option<PathBuf>,
     /// Exit with 1 when any row was set aside.
     #[arg(long)]
     strict: bool,
@@ -132,6 +137,19 @@ fn run_history(args: HistoryArgs) -> Outcome {
             ))
         }
     };
+    let fx = match &args.fx {
+        None => None,
+        Some(path) => {
+            let name = path.display().to_string();
+            let parsed = std::fs::read_to_string(path)
+                .map_err(|error| format!("{name}: cannot read the exchange rates ({error})."))
+                .and_then(|text| ExchangeRates::parse(&name, &text));
+            match parsed {
+                Ok(rates) => Some(rates),
+                Err(message) => return Outcome::Unusable(message),
+            }
+        }
+    };
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(args.files.len());
     for path in &args.files {
         match std::fs::read(path) {
@@ -146,7 +164,7 @@ fn run_history(args: HistoryArgs) -> Outcome {
         }
     }
     let request = HistoryRequest {
-        import: ImportOptions { currency: args.currency, format, date_order, today: Some(now()) },
+        import: ImportOptions { currency: args.currency, format, date_order, fx, today: Some(now()) },
         history: history::HistoryOptions { as_of },
     };
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();

@@ -184,6 +184,79 @@ impl Currency {
     }
 }
 
+/// Exchange rates a person gives (`--fx FILE`), into one analysis currency.
+///
+/// The file is CSV with the header `from,to,rate`: one unit of `from` is worth `rate` units of `to`
+/// (`eur,usd,1.0825`). Every row names the same `to`, which becomes the analysis currency. Rates
+/// are exact decimals, so converted amounts stay exact until they are rounded for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExchangeRates {
+    pub to: Currency,
+    /// Lower-case `from` code → (the rate as written, the rate exactly).
+    rates: std::collections::BTreeMap<String, (String, Ratio<i128>)>,
+}
+
+impl ExchangeRates {
+    /// Reads the rates file; the error names the line and what to fix.
+    pub fn parse(file: &str, text: &str) -> Result<ExchangeRates, String> {
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let header = lines.next().map(|(_, l)| l.trim().trim_start_matches('\u{feff}').to_ascii_lowercase());
+        if header.as_deref().map(|h| h.replace(' ', "")) != Some("from,to,rate".to_owned()) {
+            return Err(format!(
+                "{file}: the first line must be the header `from,to,rate` (such as `eur,usd,1.0825` below it)."
+            ));
+        }
+        let mut to: Option<Currency> = None;
+        let mut rates = std::collections::BTreeMap::new();
+        for (index, line) in lines {
+            let at = format!("{file}:{}", index + 1);
+            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+            let [from_code, to_code, rate_text] = cells[..] else {
+                return Err(format!("{at}: expected three fields, from,to,rate, and found `{line}`."));
+            };
+            let from = Currency::from_code(from_code)
+                .ok_or_else(|| format!("{at}: `{from_code}` is not an ISO 4217 currency code."))?;
+            let target = Currency::from_code(to_code)
+                .ok_or_else(|| format!("{at}: `{to_code}` is not an ISO 4217 currency code."))?;
+            if to.as_ref().is_some_and(|t| *t != target) {
+                return Err(format!(
+                    "{at}: every rate must convert into the same currency; this one is into {to_code}."
+                ));
+            }
+            // A rate is a positive decimal; parse it as an amount with 9 decimal digits of precision.
+            let scaled = parse_major_amount(rate_text, 9).map_err(|reason| format!("{at}: the rate {reason}."))?;
+            let rate = scaled.0.map(|r| r / Ratio::from_integer(1_000_000_000)).filter(|r| r.is_positive());
+            let Some(rate) = rate else {
+                return Err(format!("{at}: the rate `{rate_text}` must be a positive number."));
+            };
+            if rates.insert(from.code.clone(), (rate_text.to_owned(), rate)).is_some() {
+                return Err(format!("{at}: a second rate for {from_code}; give one rate per currency."));
+            }
+            to = Some(target);
+        }
+        let to = to.ok_or_else(|| format!("{file}: no rates below the header."))?;
+        Ok(ExchangeRates { to, rates })
+    }
+
+    /// The rate as the file writes it, if it has one for `from`.
+    pub fn rate_text(&self, from: &str) -> Option<&str> {
+        self.rates.get(from).map(|(text, _)| text.as_str())
+    }
+
+    /// Converts an amount in `from`'s minor units into the target's minor units, exactly; `None`
+    /// without a rate for `from`.
+    pub fn convert(&self, amount: Minor, from: &Currency) -> Option<Minor> {
+        if *from == self.to {
+            return Some(amount);
+        }
+        let (_, rate) = self.rates.get(&from.code)?;
+        let shift = self.to.minor_digits as i32 - from.minor_digits as i32;
+        let digits = Ratio::from_integer(10i128.pow(shift.unsigned_abs()));
+        let factor = if shift >= 0 { rate * digits } else { rate / digits };
+        Some(amount.0.and_then(|value| value.checked_mul(&factor)).map_or(Minor::OVERFLOW, |v| Minor(Some(v))))
+    }
+}
+
 /// `1234567` becomes `1,234,567`.
 pub fn group_thousands(value: u128) -> String {
     let digits = value.to_string();
@@ -383,6 +456,38 @@ mod tests {
         assert_eq!(usd().format_compact(12_345.0), "$12.3k");
         assert_eq!(usd().format_compact(2_000_000.0), "$2M");
         assert_eq!(usd().format_compact(950.0), "$950");
+    }
+
+    #[test]
+    fn exchange_rates_convert_exactly_between_minor_units() {
+        let rates = ExchangeRates::parse("fx.csv", "from,to,rate\neur,usd,1.0825\njpy,usd,0.0067\n").expect("valid");
+        assert_eq!(rates.to.code, "usd");
+        let eur = Currency::from_code("eur").expect("iso");
+        let jpy = Currency::from_code("jpy").expect("iso");
+        // €10.00 = 1000 cents → $10.825 = 1082.5 cents, kept exactly.
+        assert_eq!(rates.convert(Minor::from_integer(1000), &eur), Minor::from_fraction(2165, 2));
+        // ¥1,500 (no minor unit) → $10.05 = 1005 cents.
+        assert_eq!(rates.convert(Minor::from_integer(1500), &jpy), Some(Minor::from_integer(1005)));
+        assert_eq!(rates.convert(Minor::from_integer(1), &Currency::from_code("gbp").expect("iso")), None);
+        assert_eq!(rates.rate_text("eur"), Some("1.0825"));
+    }
+
+    #[test]
+    fn bad_rate_files_say_which_line_and_why() {
+        let cases = [
+            ("eur,usd,1.08\n", "header"),
+            ("from,to,rate\n", "no rates"),
+            ("from,to,rate\neur,usd\n", "fx.csv:2: expected three fields"),
+            ("from,to,rate\neur,usd,0\n", "positive"),
+            ("from,to,rate\neur,usd,-1\n", "negative"),
+            ("from,to,rate\neur,usd,1.1\ngbp,eur,1.2\n", "same currency"),
+            ("from,to,rate\neur,usd,1.1\neur,usd,1.2\n", "second rate"),
+            ("from,to,rate\nxyz,usd,1.1\n", "ISO 4217"),
+        ];
+        for (text, expected) in cases {
+            let error = ExchangeRates::parse("fx.csv", text).expect_err(text);
+            assert!(error.contains(expected), "{text:?}: {error}");
+        }
     }
 
     #[test]

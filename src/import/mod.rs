@@ -260,6 +260,9 @@ pub struct ImportOptions {
     /// How the file writes slashed dates (`03/04/2025`), when the person says so; otherwise read
     /// from the dates themselves, and asked for when they cannot tell.
     pub date_order: Option<values::DateOrder>,
+    /// Exchange rates into one analysis currency: rows in a currency with a rate are converted
+    /// instead of set aside.
+    pub fx: Option<crate::money::ExchangeRates>,
     /// Now, as the caller's clock says (the core reads no clock): a subscription that starts after
     /// the end of this day is a problem unless the export says it is scheduled.
     pub today: Option<Instant>,
@@ -427,7 +430,8 @@ fn import_table(
     let plan_column =
         columns.name(table::Field::Plan).or_else(|| columns.name(table::Field::Product)).unwrap_or("plan").to_owned();
     infer::resolve_unknown_intervals(&mut import, &plan_column);
-    import.notes = notes(&import, &columns);
+    let inferred = notes(&import, &columns);
+    import.notes.splice(0..0, inferred);
     Ok(import)
 }
 

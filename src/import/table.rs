@@ -469,10 +469,47 @@ pub(crate) fn read(
         });
     }
     let currency_column = columns.name(Field::Currency).unwrap_or("Currency").to_owned();
+    let wanted_currency = match (&options.fx, wanted_currency) {
+        (Some(fx), Some(wanted)) if wanted != fx.to => {
+            return Err(fail(format!(
+                "--currency {} and the exchange rates (into {}) disagree; give one analysis currency.",
+                wanted.code, fx.to.code
+            )))
+        }
+        (Some(fx), _) => Some(fx.to.clone()),
+        (None, wanted) => wanted,
+    };
     let (currency, other_currencies) =
-        choose_currency(&rows, wanted_currency, &currency_column, file, &mut problems).map_err(fail)?;
-    let subscriptions =
-        rows.into_iter().filter(|parsed| parsed.currency == currency.code).map(|parsed| parsed.subscription).collect();
+        choose_currency(&rows, wanted_currency, options.fx.as_ref(), &currency_column, file, &mut problems)
+            .map_err(fail)?;
+    let mut converted: BTreeMap<String, u64> = BTreeMap::new();
+    let subscriptions = rows
+        .into_iter()
+        .filter_map(|parsed| {
+            if parsed.currency == currency.code {
+                return Some(parsed.subscription);
+            }
+            let rates = options.fx.as_ref()?;
+            let from = Currency::from_code(&parsed.currency)?;
+            let mut subscription = parsed.subscription;
+            subscription.mrr = rates.convert(subscription.mrr, &from)?;
+            subscription.price_per_interval = rates.convert(subscription.price_per_interval, &from)?;
+            *converted.entry(parsed.currency).or_default() += 1;
+            Some(subscription)
+        })
+        .collect();
+    let notes = converted
+        .iter()
+        .map(|(code, n)| {
+            let rate = options.fx.as_ref().and_then(|fx| fx.rate_text(code)).unwrap_or("?");
+            format!(
+                "{n} subscription(s) billed in {} converted at {rate} {} per {}",
+                code.to_uppercase(),
+                currency.code.to_uppercase(),
+                code.to_uppercase()
+            )
+        })
+        .collect();
     problems.sort_by_key(|p| p.line);
     Ok(Import {
         file: file.to_owned(),
@@ -482,7 +519,7 @@ pub(crate) fn read(
         subscriptions,
         problems,
         other_currencies,
-        notes: Vec::new(),
+        notes,
     })
 }
 
@@ -491,6 +528,7 @@ pub(crate) fn read(
 fn choose_currency(
     rows: &[Parsed],
     wanted: Option<Currency>,
+    fx: Option<&crate::money::ExchangeRates>,
     currency_column: &str,
     file: &str,
     problems: &mut Vec<Problem>,
@@ -507,20 +545,33 @@ fn choose_currency(
             Currency::from_code(code).ok_or_else(|| format!("`{code}` is not an ISO 4217 currency"))?
         }
     };
-    let others: Vec<(String, u64)> =
-        counts.iter().filter(|(code, _)| **code != chosen.code).map(|(code, n)| (code.to_string(), *n)).collect();
-    for parsed in rows.iter().filter(|parsed| parsed.currency != chosen.code) {
+    // Converted with a given rate, or set aside: never added as they are.
+    let convertible = |code: &str| fx.is_some_and(|fx| fx.rate_text(code).is_some());
+    let others: Vec<(String, u64)> = counts
+        .iter()
+        .filter(|(code, _)| **code != chosen.code && !convertible(code))
+        .map(|(code, n)| (code.to_string(), *n))
+        .collect();
+    for parsed in rows.iter().filter(|parsed| parsed.currency != chosen.code && !convertible(&parsed.currency)) {
         let code = &parsed.currency;
+        let hint = if fx.is_some() {
+            format!(
+                "The exchange rates have no rate for {code}; add a line `{code},{},RATE` to convert it.",
+                chosen.code
+            )
+        } else {
+            format!(
+                "subtwin never adds different currencies; analyse {code} separately with --currency {code} (or the \
+                 currency choice in the page), or give exchange rates with --fx."
+            )
+        };
         problems.push(Problem {
             file: file.to_owned(),
             line: parsed.subscription.line,
             column: currency_column.to_owned(),
             value: code.clone(),
             reason: format!("this subscription is billed in {code}, and this analysis is in {}", chosen.code),
-            hint: format!(
-                "subtwin never adds different currencies; analyse {code} separately with --currency {code} \
-                 (or the currency choice in the page)."
-            ),
+            hint,
         });
     }
     Ok((chosen, others))

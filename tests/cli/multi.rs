@@ -91,3 +91,47 @@ fn a_file_wholly_in_another_currency_is_set_aside_not_added() {
         report.summary.other_currencies.iter().map(|c| (c.currency.as_str(), c.rows)).collect();
     assert_eq!(others, [("eur", 3)]);
 }
+
+#[test]
+fn exchange_rates_convert_other_currencies_exactly_instead_of_setting_them_aside() {
+    // currencies.csv holds USD and EUR subscriptions. With eur→usd at 1.1, each EUR row counts in
+    // dollars: €25.00 a month is $27.50 a month, and nothing is set aside.
+    let rates = subtwin::money::ExchangeRates::parse("fx.csv", "from,to,rate\neur,usd,1.1\n").expect("valid rates");
+    let request = HistoryRequest {
+        import: subtwin::import::ImportOptions { fx: Some(rates), ..Default::default() },
+        ..HistoryRequest::default()
+    };
+    let bytes = fixture_bytes("currencies.csv");
+    let converted = subtwin::history_of_export("currencies.csv", &bytes, &request, &mut |_| {}).expect("imports");
+    assert!(converted.problems.is_empty(), "{:?}", converted.problems);
+    assert_eq!(converted.currency, "usd");
+    assert!(converted.summary.other_currencies.is_empty());
+    assert!(
+        converted.summary.notes.iter().any(|n| n.contains("billed in EUR converted at 1.1 USD per EUR")),
+        "{:?}",
+        converted.summary.notes
+    );
+    let dollars_only = report_of("currencies.csv");
+    let euro_rows = dollars_only.problems.len() as u64;
+    let (with, without) = (converted.months.last().expect("a month"), dollars_only.months.last().expect("a month"));
+    assert_eq!(with.figures.active, without.figures.active + euro_rows);
+    assert!(with.figures.mrr > without.figures.mrr);
+
+    let path = scratch_path("fx.csv");
+    std::fs::write(&path, "from,to,rate\neur,usd,1.1\n").expect("write");
+    let output = run_subtwin(&[
+        "history",
+        "--json",
+        "--fx",
+        &path.to_string_lossy(),
+        &crate::support::fixture_arg("currencies.csv"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let from_command: HistoryReport = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(from_command.months, converted.months);
+    std::fs::write(&path, "eur,usd,1.1\n").expect("write");
+    let output =
+        run_subtwin(&["history", "--fx", &path.to_string_lossy(), &crate::support::fixture_arg("currencies.csv")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("from,to,rate"), "{}", text(&output.stderr));
+}
