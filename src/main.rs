@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use subtwin::demo::{self, DemoConfig, DemoFormat};
+use subtwin::import::mapped::ColumnMapping;
 use subtwin::import::values::{parse_as_of, parse_instant, DateOrder};
 use subtwin::import::{Format, ImportOptions};
 use subtwin::money::ExchangeRates;
@@ -71,6 +72,15 @@ struct HistoryArgs {
     /// into `to` instead of setting their rows aside.
     #[arg(long, value_name = "FILE")]
     fx: Option<PathBuf>,
+    /// Read a table of any other shape through a column mapping, such as
+    /// `start="Signup Date",end="Cancelled On",price=MRR,interval=@month,currency=@usd,id=ID`
+    /// (roles: id, customer, start, end, status, price, interval, quantity, trial_end, segment,
+    /// currency; `@` gives a fixed value).
+    #[arg(long, value_name = "SPEC", conflicts_with = "map_file")]
+    map: Option<String>,
+    /// The same mapping as a JSON file (the page's "Save mapping" writes one).
+    #[arg(long, value_name = "FILE")]
+    map_file: Option<PathBuf>,
     /// Exit with 1 when any row was set aside.
     #[arg(long)]
     strict: bool,
@@ -150,6 +160,22 @@ fn run_history(args: HistoryArgs) -> Outcome {
             }
         }
     };
+    let mapping = match (&args.map, &args.map_file) {
+        (Some(spec), _) => match ColumnMapping::parse(spec) {
+            Ok(mapping) => Some(mapping),
+            Err(message) => return Outcome::Unusable(format!("--map: {message}")),
+        },
+        (None, Some(path)) => {
+            let parsed = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read the mapping ({error})."))
+                .and_then(|text| ColumnMapping::from_json(&text));
+            match parsed {
+                Ok(mapping) => Some(mapping),
+                Err(message) => return Outcome::Unusable(format!("{}: {message}", path.display())),
+            }
+        }
+        (None, None) => None,
+    };
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(args.files.len());
     for path in &args.files {
         match std::fs::read(path) {
@@ -164,7 +190,7 @@ fn run_history(args: HistoryArgs) -> Outcome {
         }
     }
     let request = HistoryRequest {
-        import: ImportOptions { currency: args.currency, format, date_order, fx, today: Some(now()) },
+        import: ImportOptions { currency: args.currency, format, date_order, mapping, fx, today: Some(now()) },
         history: history::HistoryOptions { as_of },
     };
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();

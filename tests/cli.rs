@@ -24,6 +24,8 @@ mod formats;
 mod golden;
 #[path = "cli/history.rs"]
 mod history;
+#[path = "cli/mapped.rs"]
+mod mapped;
 #[path = "cli/mess.rs"]
 mod mess;
 #[path = "cli/money.rs"]

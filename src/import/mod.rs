@@ -10,6 +10,7 @@
 mod baremetrics;
 mod chargebee;
 mod infer;
+pub mod mapped;
 mod record;
 mod recurly;
 mod stripe;
@@ -33,6 +34,8 @@ pub enum Format {
     Chargebee,
     Recurly,
     Baremetrics,
+    /// Any table, read through a person's column mapping.
+    Mapped,
 }
 
 impl Format {
@@ -44,6 +47,7 @@ impl Format {
             Format::Chargebee => "chargebee",
             Format::Recurly => "recurly",
             Format::Baremetrics => "baremetrics",
+            Format::Mapped => "mapped",
         }
     }
 
@@ -53,6 +57,7 @@ impl Format {
             Format::Chargebee => "Chargebee subscriptions export",
             Format::Recurly => "Recurly subscriptions export",
             Format::Baremetrics => "Baremetrics CSV import file",
+            Format::Mapped => "table mapped column by column",
         }
     }
 
@@ -260,6 +265,8 @@ pub struct ImportOptions {
     /// How the file writes slashed dates (`03/04/2025`), when the person says so; otherwise read
     /// from the dates themselves, and asked for when they cannot tell.
     pub date_order: Option<values::DateOrder>,
+    /// A person's column mapping: the file is read through it instead of being recognised.
+    pub mapping: Option<mapped::ColumnMapping>,
     /// Exchange rates into one analysis currency: rows in a currency with a rate are converted
     /// instead of set aside.
     pub fx: Option<crate::money::ExchangeRates>,
@@ -417,6 +424,13 @@ fn import_table(
             .max_by_key(|(_, columns)| columns.matched())
             .map(|(spec, columns)| (layout, spec, columns))
     });
+    let chosen = match &options.mapping {
+        None => chosen,
+        Some(mapping) => {
+            let layout = layouts.first().ok_or_else(|| fail("the file holds no table.".into()))?;
+            Some((layout, &mapped::SPEC, mapping.columns(&layout.header).map_err(fail)?))
+        }
+    };
     let Some((layout, spec, columns)) = chosen else {
         return Err(fail(unrecognised(layouts.first(), &candidates, options.format.is_some())));
     };

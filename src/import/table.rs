@@ -108,6 +108,8 @@ const PROGRESS_EVERY_ROWS: u64 = 1024;
 pub(crate) struct Columns {
     index: HashMap<Field, usize>,
     names: Vec<String>,
+    /// Values a person fixed for fields the file has no column for (a mapping's `interval=@month`).
+    fixed: HashMap<Field, String>,
     /// Decided once per file by [`detect_date_order`] (or given by the person).
     pub date_order: DateOrder,
     /// The day the file is read (its last second), when the caller knows it: nothing but a
@@ -126,16 +128,22 @@ impl Columns {
                 }
             }
         }
+        Columns::from_parts(index, header, HashMap::new())
+    }
+
+    /// Columns placed by a person's mapping rather than found by name.
+    pub fn from_parts(index: HashMap<Field, usize>, header: &[String], fixed: HashMap<Field, String>) -> Columns {
         Columns {
             index,
             names: header.iter().map(|h| h.trim().to_owned()).collect(),
+            fixed,
             date_order: DateOrder::IsoOnly,
             today: None,
         }
     }
 
     pub fn has(&self, field: Field) -> bool {
-        self.index.contains_key(&field)
+        self.index.contains_key(&field) || self.fixed.contains_key(&field)
     }
 
     /// How many of the header's columns the format knows.
@@ -174,6 +182,9 @@ impl Row<'_> {
     /// The cell's text: UTF-8, or Windows-1252 when the bytes are not valid UTF-8. Blank when the
     /// file has no such column.
     pub fn raw(&self, field: Field) -> Cow<'_, str> {
+        if let Some(fixed) = self.columns.fixed.get(&field) {
+            return Cow::Borrowed(fixed);
+        }
         let bytes = self.columns.index.get(&field).and_then(|&i| self.record.get(i)).unwrap_or(b"");
         decode(bytes)
     }
