@@ -24,8 +24,7 @@ trial_end=\"Trial End (UTC)\"";
 #[test]
 fn a_stripe_export_read_through_a_mapping_gives_the_same_history() {
     // basic.csv's ends are all in Ended At and its trial in Trial End, so its own columns, mapped by
-    // hand, say everything the
-    // Stripe reader reads from them.
+    // hand, say everything the Stripe reader reads from them.
     let bytes = fixture_bytes("basic.csv");
     let report =
         subtwin::history_of_export("basic.csv", &bytes, &mapped(STRIPE_AS_MAPPED), &mut |_| {}).expect("imports");
