@@ -209,6 +209,40 @@ impl ColumnMapping {
     }
 }
 
+/// A first guess at a mapping from a header's names, for the page's mapping form to start from: the
+/// person confirms or corrects it before anything is read. Each role takes the first unused column
+/// whose name contains one of its words; roles with no such column stay unmapped.
+pub fn suggest(header: &[String]) -> ColumnMapping {
+    const WORDS: [(Role, &[&str]); 11] = [
+        (Role::TrialEnd, &["trial end", "trial_end", "trialend", "trial ends"]),
+        (Role::Id, &["subscription id", "subscription_id", "subscription external id", "sub id", "id"]),
+        (Role::Customer, &["customer", "user", "account", "email", "client"]),
+        (Role::Start, &["start", "signup", "sign up", "created", "activated", "began", "joined"]),
+        (Role::End, &["ended", "end", "cancel", "churn", "expire", "terminated"]),
+        (Role::Status, &["status", "state"]),
+        (Role::Price, &["mrr", "price", "amount", "monthly", "fee", "charge"]),
+        (Role::Interval, &["interval", "billing period", "frequency", "cycle"]),
+        (Role::Quantity, &["quantity", "seats", "units", "licenses"]),
+        (Role::Segment, &["plan", "product", "tier", "segment", "package"]),
+        (Role::Currency, &["currency"]),
+    ];
+    let names: Vec<String> = header.iter().map(|h| h.trim().to_lowercase().replace('_', " ")).collect();
+    let mut taken = vec![false; names.len()];
+    let mut roles = BTreeMap::new();
+    for (role, words) in WORDS {
+        let found = words.iter().find_map(|word| {
+            let word = word.replace('_', " ");
+            (0..names.len())
+                .find(|&i| !taken[i] && (names[i] == word || (word.len() > 2 && names[i].contains(word.as_str()))))
+        });
+        if let Some(i) = found {
+            taken[i] = true;
+            roles.insert(role, Source::Column(header[i].trim().to_owned()));
+        }
+    }
+    ColumnMapping { roles }
+}
+
 /// Splits at commas outside double quotes.
 fn split_pairs(spec: &str) -> Result<Vec<String>, String> {
     let mut pairs = Vec::new();
@@ -359,4 +393,45 @@ fn status(row: &Row, text: &str) -> Result<Status, Problem> {
             ))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn suggestions_start_from_the_header_names() {
+        let paddle = suggest(&header(&[
+            "subscription_id",
+            "plan_id",
+            "user_id",
+            "user_email",
+            "state",
+            "signup_date",
+            "next_payment",
+        ]));
+        let column = |role| match paddle.roles.get(&role) {
+            Some(Source::Column(name)) => Some(name.as_str()),
+            _ => None,
+        };
+        assert_eq!(column(Role::Id), Some("subscription_id"));
+        assert_eq!(column(Role::Customer), Some("user_id"));
+        assert_eq!(column(Role::Status), Some("state"));
+        assert_eq!(column(Role::Start), Some("signup_date"));
+        assert_eq!(column(Role::Segment), Some("plan_id"));
+        assert_eq!(column(Role::Price), None, "no price column: the person must say");
+    }
+
+    #[test]
+    fn mappings_round_trip_through_the_saved_json() {
+        let mapping = ColumnMapping::parse("id=ID,start=\"Signup, Date\",price=MRR,interval=@month,currency=@usd")
+            .expect("valid");
+        assert_eq!(mapping.roles.get(&Role::Start), Some(&Source::Column("Signup, Date".into())));
+        assert_eq!(mapping.roles.get(&Role::Interval), Some(&Source::Fixed("month".into())));
+        assert_eq!(ColumnMapping::from_json(&mapping.to_json()), Ok(mapping));
+    }
 }

@@ -541,6 +541,33 @@ fn unrecognised(layout: Option<&text::Layout>, candidates: &[&table::FormatSpec]
     )
 }
 
+/// The first rows of a table as a person would see them, for the page's mapping form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preview {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// A first guess at the mapping, from the header's names.
+    pub suggested: mapped::ColumnMapping,
+}
+
+/// The header and up to `rows` rows of a table; `None` when the bytes hold no table.
+pub fn preview(bytes: &[u8], rows: usize) -> Option<Preview> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let layout = text::candidate_layouts(text).into_iter().next()?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .delimiter(layout.delimiter)
+        .from_reader(&text[layout.header_offset..]);
+    let mut record = csv::ByteRecord::new();
+    let mut shown = Vec::new();
+    while shown.len() < rows && matches!(reader.read_byte_record(&mut record), Ok(true)) {
+        shown.push(record.iter().map(|cell| table::decode(cell).chars().take(80).collect()).collect());
+    }
+    let suggested = mapped::suggest(&layout.header);
+    Some(Preview { header: layout.header, rows: shown, suggested })
+}
+
 /// Reads several exports for one analysis (a migration's two billing systems, or yearly files).
 ///
 /// One currency for all: the one asked for, else the one most subscriptions use across the files
