@@ -14,8 +14,7 @@ use subtwin::import::mapped::ColumnMapping;
 use subtwin::import::values::{parse_as_of, parse_instant, DateOrder};
 use subtwin::import::{Format, ImportOptions};
 use subtwin::money::ExchangeRates;
-use subtwin::report::{history_view, render_text, to_json};
-use subtwin::{history, history_of_exports, HistoryRequest};
+use subtwin::{analyse_exports, history, HistoryRequest};
 
 #[derive(Parser)]
 #[command(name = "subtwin", version, about = "A digital twin of a subscription business, from its billing export.")]
@@ -26,7 +25,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Rebuild the history (paid subscribers, MRR and its movements, trials) month by month.
+    /// Rebuild the history (paid subscribers, MRR and its movements, trials) month by month; of a
+    /// snapshot table, actives, MRR and at-risk/churned counts by tenure; of a cohort table, survivors
+    /// by cohort and age.
     History(HistoryArgs),
     /// Write the demo company's subscriptions export to stdout (or --output), as Stripe (the default),
     /// Chargebee, Recurly or Baremetrics would export it.
@@ -52,7 +53,9 @@ enum Command {
 #[derive(clap::Args)]
 struct HistoryArgs {
     /// Subscriptions exports: Stripe, Chargebee (its CSV or its export zip), Recurly or Baremetrics.
-    /// Several files are read as one business (a migration's two systems, or yearly files).
+    /// Several files are read as one business (a migration's two systems, or yearly files). Also a
+    /// snapshot table (tenure, churn flag, monthly price per customer) or a cohort table
+    /// (segment,cohort,age,active), one file alone.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Read the files as this format instead of recognising it: stripe, chargebee, recurly, baremetrics.
@@ -65,9 +68,14 @@ struct HistoryArgs {
     /// the latest event the files record.
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-    /// Analyse this currency (ISO code); by default the one most subscriptions use.
+    /// Analyse this currency (ISO code); by default the one most subscriptions use. For snapshot
+    /// and cohort tables, which do not say: the currency of their prices (unknown without it).
     #[arg(long, value_name = "CODE")]
     currency: Option<String>,
+    /// Snapshot tables: segment by this column instead of the default (Contract, plan or product
+    /// when there is one), such as `--segment InternetService`.
+    #[arg(long, value_name = "COLUMN")]
+    segment: Option<String>,
     /// Exchange rates (CSV `from,to,rate`, such as `eur,usd,1.0825`): convert the other currencies
     /// into `to` instead of setting their rows aside.
     #[arg(long, value_name = "FILE")]
@@ -190,29 +198,37 @@ fn run_history(args: HistoryArgs) -> Outcome {
         }
     }
     let request = HistoryRequest {
-        import: ImportOptions { currency: args.currency, format, date_order, mapping, fx, today: Some(now()) },
+        import: ImportOptions {
+            currency: args.currency,
+            format,
+            date_order,
+            mapping,
+            fx,
+            today: Some(now()),
+            segment: args.segment,
+        },
         history: history::HistoryOptions { as_of },
     };
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
-    let report = match history_of_exports(&borrowed, &request, &mut |_| {}) {
-        Ok(report) => report,
+    let analysis = match analyse_exports(&borrowed, &request, &mut |_| {}) {
+        Ok(analysis) => analysis,
         Err(error) => return Outcome::Unusable(error.to_string()),
     };
     let (json, strict) = (args.json, args.strict);
     let printed = if json {
-        print_stdout(&format!("{}\n", to_json(&report)))
+        print_stdout(&format!("{}\n", analysis.to_json()))
     } else {
         let mut stderr = io::stderr().lock();
-        for p in &report.problems {
+        for p in analysis.problems() {
             let _ = writeln!(stderr, "{}:{}: {} `{}`: {}. {}", p.file, p.line, p.column, p.value, p.reason, p.hint);
         }
-        print_stdout(&render_text(&history_view(&report)))
+        print_stdout(&analysis.to_text())
     };
     if let Err(outcome) = printed {
         return outcome;
     }
-    if strict && !report.problems.is_empty() {
-        let rows = report.summary.rows_set_aside;
+    if strict && !analysis.problems().is_empty() {
+        let rows = analysis.rows_set_aside();
         return Outcome::CheckFailed(format!("--strict: {rows} row(s) were set aside; see the problems listed."));
     }
     Outcome::Done

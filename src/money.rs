@@ -333,6 +333,14 @@ pub fn parse_major_amount(text: &str, currency_minor_digits: u32) -> Result<Mino
     amount.ok_or_else(|| format!("`{trimmed}` is too large"))
 }
 
+/// How many decimals an amount is written with (`49.00` has 2, `1,234` none), read as
+/// [`parse_major_amount`] reads it; `None` when it is not an amount.
+pub fn written_decimals(text: &str) -> Option<u32> {
+    let trimmed = text.trim();
+    let normalised = normalise_separators(trimmed.strip_prefix('+').unwrap_or(trimmed))?;
+    Some(normalised.split_once('.').map_or(0, |(_, fraction)| fraction.len() as u32))
+}
+
 /// Rewrites `1,234.50`, `1.234,50` and `60,00` as `1234.50`, `1234.50` and `60.00`; `None` when the
 /// separators are ambiguous or malformed.
 fn normalise_separators(text: &str) -> Option<String> {

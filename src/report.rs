@@ -14,6 +14,9 @@ use crate::import::values::{format_instant, format_instant_readable, parse_insta
 use crate::import::{Format, Import, Problem};
 use crate::money::{group_thousands, Currency, Minor};
 
+pub mod cohort;
+pub mod snapshot;
+
 /// The conventions behind every number, stated once for the page, the command and the README.
 pub const CONVENTIONS: &str = "Time is UTC and months are calendar months. MRR is list price × quantity per \
 month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12, ÷ the interval count), before discounts; trials count \
@@ -116,7 +119,7 @@ pub struct FiguresReport {
 
 /// Money that overflowed exact arithmetic is NaN in the report, which JSON writes as `null`; reading
 /// the JSON back (the page does) turns `null` into NaN again.
-fn money_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+pub(crate) fn money_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
     Option::<f64>::deserialize(deserializer).map(|value| value.unwrap_or(f64::NAN))
 }
 
@@ -413,24 +416,7 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
             }
         },
     };
-    let problem_columns = ["file", "line", "column", "value", "reason", "hint"];
-    let problems = Table {
-        columns: problem_columns.iter().map(|c| c.to_string()).collect(),
-        rows: report
-            .problems
-            .iter()
-            .map(|p| {
-                vec![
-                    p.file.clone(),
-                    p.line.to_string(),
-                    p.column.clone(),
-                    p.value.clone(),
-                    p.reason.clone(),
-                    p.hint.clone(),
-                ]
-            })
-            .collect(),
-    };
+    let problems = problems_table(&report.problems);
     let problems_csv = problems_csv(&report.problems);
     HistoryView { facts, conventions: CONVENTIONS.to_owned(), months, segments, problems, problems_csv }
 }
@@ -449,12 +435,33 @@ fn describe_inputs(report: &HistoryReport) -> String {
 
 /// JSON money is rounded to the minor unit, so this recovers the exact minor amount; NaN (an
 /// amount too large to add up exactly) stays that.
-fn major_to_minor(major: f64, currency: &Currency) -> Minor {
+pub(crate) fn major_to_minor(major: f64, currency: &Currency) -> Minor {
     if !major.is_finite() {
         return Minor::OVERFLOW;
     }
     let scale = 10f64.powi(currency.minor_digits as i32);
     Minor::from_integer((major * scale).round() as i128)
+}
+
+/// The problems as a table of display strings.
+pub fn problems_table(problems: &[Problem]) -> Table {
+    let problem_columns = ["file", "line", "column", "value", "reason", "hint"];
+    Table {
+        columns: problem_columns.iter().map(|c| c.to_string()).collect(),
+        rows: problems
+            .iter()
+            .map(|p| {
+                vec![
+                    p.file.clone(),
+                    p.line.to_string(),
+                    p.column.clone(),
+                    p.value.clone(),
+                    p.reason.clone(),
+                    p.hint.clone(),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// The problems as CSV with a header, for download.
@@ -486,7 +493,7 @@ pub fn render_text(view: &HistoryView) -> String {
     out
 }
 
-fn render_table(table: &Table) -> String {
+pub(crate) fn render_table(table: &Table) -> String {
     let mut widths: Vec<usize> = table.columns.iter().map(|c| c.chars().count()).collect();
     for row in &table.rows {
         for (i, cell) in row.iter().enumerate() {
@@ -523,4 +530,47 @@ pub fn month_of(label: &str) -> Option<MonthIndex> {
     let year: i32 = year.parse().ok()?;
     let month: i32 = month.parse().ok()?;
     (1..=12).contains(&month).then_some(MonthIndex(year * 12 + month - 1))
+}
+
+/// A table with a title, for the views of snapshot and cohort tables.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitledTable {
+    pub title: String,
+    pub table: Table,
+}
+
+/// Everything shown of a snapshot or a cohort table, formatted here as [`HistoryView`] is, so that
+/// no number is formatted in JavaScript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TablesView {
+    pub facts: Vec<Fact>,
+    pub conventions: String,
+    pub tables: Vec<TitledTable>,
+    pub problems: Table,
+    /// The rows set aside, as a CSV file a person can download and fix.
+    pub problems_csv: String,
+}
+
+/// The view as plain text for a terminal: facts, then each table under its title.
+pub fn render_tables_text(view: &TablesView) -> String {
+    let mut out = String::new();
+    let width = view.facts.iter().map(|f| f.label.chars().count()).max().unwrap_or(0);
+    for fact in &view.facts {
+        out.push_str(&format!("{:<width$}  {}\n", fact.label, fact.value));
+    }
+    for titled in &view.tables {
+        out.push_str(&format!("\n{}\n", titled.title));
+        out.push_str(&render_table(&titled.table));
+    }
+    out
+}
+
+/// How money is shown when its currency is `code` (lower-case ISO) or, without one, a plain number
+/// with `decimals` decimals.
+pub(crate) fn display_currency(code: Option<&str>, decimals: u32) -> Currency {
+    code.and_then(Currency::from_code).unwrap_or(Currency {
+        code: code.unwrap_or_default().to_owned(),
+        minor_digits: decimals,
+        symbol: code.map(str::to_uppercase).unwrap_or_default(),
+    })
 }

@@ -38,3 +38,5 @@ mod problems;
 mod reconcile;
 #[path = "cli/robustness.rs"]
 mod robustness;
+#[path = "cli/tables.rs"]
+mod tables;

@@ -6,13 +6,20 @@
 //! every row it cannot read with a [`Problem`] naming the line, the column, the value and what to do
 //! about it. A file it cannot use at all is an [`ImportError`]. It never panics on input,
 //! and it knows nothing of files on disk, the clock or the browser: callers pass bytes and options in.
+//!
+//! Two other kinds of table are not subscription lists and have readers of their own: [`snapshot`]
+//! tables (one row per customer with a tenure and a churn flag, no dates) and [`cohort`] survival
+//! tables (survivors by segment, cohort and age). [`table_kind`] tells the kinds apart by the header.
 
 mod baremetrics;
 mod chargebee;
+pub mod cohort;
 mod infer;
 pub mod mapped;
 mod record;
 mod recurly;
+mod sheet;
+pub mod snapshot;
 mod stripe;
 mod table;
 mod text;
@@ -273,6 +280,9 @@ pub struct ImportOptions {
     /// Now, as the caller's clock says (the core reads no clock): a subscription that starts after
     /// the end of this day is a problem unless the export says it is scheduled.
     pub today: Option<Instant>,
+    /// Snapshot tables only: the column to segment by, instead of the default (a contract, plan or
+    /// product column when there is one).
+    pub segment: Option<String>,
 }
 
 /// How far the import has got, for a progress bar.
@@ -307,6 +317,51 @@ impl Import {
         lines.dedup();
         lines.len() as u64
     }
+}
+
+/// What a file holds, as its header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    /// A subscriptions export (or a zip, an empty or a binary file, whose errors the subscriptions
+    /// import states), or a table read through a mapping or as a named format.
+    Subscriptions,
+    /// A snapshot table: a tenure and a churn flag per customer ([`snapshot`]).
+    Snapshot,
+    /// A cohort survival table ([`cohort`]).
+    Cohorts,
+    /// Nothing subtwin reads: the subscriptions import says what is missing.
+    Unrecognised,
+}
+
+/// Tells the kinds apart: a header that some subscriptions format reads is a subscriptions export;
+/// otherwise one with `cohort` and `age` columns is a cohort table, and one with a tenure and a
+/// churn flag a snapshot table. A format or a mapping the person gives means subscriptions.
+pub fn table_kind(bytes: &[u8], options: &ImportOptions) -> TableKind {
+    if options.format.is_some()
+        || options.mapping.is_some()
+        || is_zip(bytes)
+        || looks_binary(bytes)
+        || bytes.iter().all(|b| b.is_ascii_whitespace())
+    {
+        return TableKind::Subscriptions;
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let layouts = text::candidate_layouts(text);
+    let readable = |header: &[String]| {
+        specs().into_iter().any(|spec| spec.missing(&table::Columns::find(spec, header)).is_empty())
+    };
+    if layouts.iter().any(|layout| readable(&layout.header)) {
+        return TableKind::Subscriptions;
+    }
+    for layout in &layouts {
+        if cohort::recognise(&layout.header) {
+            return TableKind::Cohorts;
+        }
+        if snapshot::recognise(&layout.header) {
+            return TableKind::Snapshot;
+        }
+    }
+    TableKind::Unrecognised
 }
 
 /// The formats the importer knows, in the order they are tried.

@@ -53,7 +53,7 @@ const NASTY: &[&str] = &[
     " ",
 ];
 
-fn mutate(rng: &mut ChaCha8Rng, input: &[u8]) -> Vec<u8> {
+pub fn mutate(rng: &mut ChaCha8Rng, input: &[u8]) -> Vec<u8> {
     let mut bytes = input.to_vec();
     for _ in 0..rng.random_range(1..6) {
         if bytes.is_empty() {
