@@ -56,15 +56,10 @@ pub fn history_of_exports(
     let imports = import::import_all(inputs, &request.import, on_progress)?;
     let subscriptions: Vec<import::Subscription> =
         imports.iter().flat_map(|i| i.subscriptions.iter().cloned()).collect();
-    let history = history::build(&subscriptions, &request.history).ok_or_else(|| {
-        let names: Vec<&str> = inputs.iter().map(|(name, _)| *name).collect();
-        ImportError {
-            file: names.join(", "),
-            message: "no row is in the analysed currency; they were all set aside.".into(),
-            problems: imports.iter().flat_map(|i| i.problems.iter().cloned()).collect(),
-        }
-    })?;
-    Ok(report::history_report(&imports, &history))
+    match history::build(&subscriptions, &request.history) {
+        Some(history) => Ok(report::history_report(&imports, &history)),
+        None => Err(import::nothing_readable(imports)),
+    }
 }
 
 /// What `subtwin history` makes of a file, by the kind of table it holds.
