@@ -20,7 +20,7 @@
 //            turned into the history there, the JSON posted back;
 //   render   the page's own `subtwin:render` measure: text, tables and both charts on the main thread;
 //   split    for the generated exports, separately: in a fresh page, the file's bytes read with
-//            File.arrayBuffer(), then the core alone, `history_json` of the page's own module called on
+//            File.arrayBuffer(), then the core alone, `analyse_json` of the page's own module called on
 //            the main thread with those bytes (no worker, no copy between threads). These are other
 //            runs on another thread than the import's, so they show the shares, not an exact sum;
 //   memory   for the generated exports, the peak resident set (VmHWM in /proc/PID/status) of the
@@ -255,7 +255,7 @@ async function importFile(page, file, timeout) {
 
 /**
  * In a page that has loaded (the module is initialised): reads `file` through an input of our own and
- * times File.arrayBuffer() and the core (`history_json`) on the main thread.
+ * times File.arrayBuffer() and the core (`analyse_json`, the whole file in memory) on the main thread.
  */
 async function splitImport(page, file, timeout) {
   await page.evaluate(() => {
@@ -269,11 +269,11 @@ async function splitImport(page, file, timeout) {
   page.setDefaultTimeout(timeout);
   return page.evaluate(async () => {
     const chosen = document.getElementById('bench-file').files[0];
-    const { history_json } = await import('./pkg/subtwin.js'); // the page's module, already initialised
+    const { analyse_json } = await import('./pkg/subtwin.js'); // the page's module, already initialised
     const t0 = performance.now();
     const bytes = new Uint8Array(await chosen.arrayBuffer());
     const t1 = performance.now();
-    const json = history_json(chosen.name, bytes, undefined, undefined, () => {});
+    const json = analyse_json(chosen.name, bytes, undefined, () => {});
     const t2 = performance.now();
     return { read: t1 - t0, core: t2 - t1, rows: JSON.parse(json).summary.rows_read };
   });
@@ -380,17 +380,20 @@ async function main() {
       log(`  split: file read and the core alone on the main thread, ${n} runs`);
       for (let run = 1; run <= n; run++) {
         const browser = await launch();
+        const sampler = memorySampler(process.pid);
         try {
           const { context, page } = await openWithDemo(browser, origin, 60_000);
           const split = await splitImport(page, file, timeout);
-          if (split.rows !== count) throw new Error(`history_json read ${split.rows} rows, expected ${count}`);
+          if (split.rows !== count) throw new Error(`analyse_json read ${split.rows} rows, expected ${count}`);
+          split.peak = sampler.stop();
           splits.push(split);
-          log(`  run ${run}: read ${ms(split.read)}, core ${ms(split.core)}`);
+          log(`  run ${run}: read ${ms(split.read)}, core ${ms(split.core)}, renderer peak ${mib(split.peak)}`);
           await context.close().catch(() => {});
         } catch (error) {
-          splits.push({ failed: firstLine(error.message) });
+          splits.push({ failed: firstLine(error.message), peak: sampler.stop() });
           log(`  run ${run}: FAILED: ${firstLine(error.message)}`);
         } finally {
+          sampler.stop();
           await browser.close().catch(() => {});
         }
       }
@@ -452,17 +455,19 @@ async function main() {
       for (const [i, r] of results.entries()) if (!r.ok) console.log(`${count} rows, run ${i + 1}: ${r.what}`);
     }
 
-    console.log('\nWhere the import goes: File.arrayBuffer() and history_json alone on the main thread (fresh browser each run)');
+    console.log('\nWhere the import goes: File.arrayBuffer() and analyse_json alone on the main thread (fresh browser each run)');
     printTable(
-      ['rows', 'runs', 'read median', 'read min', 'core median', 'core min', 'import median (above)'],
+      ['rows', 'runs', 'read median', 'read min', 'core median', 'core min', 'import median (above)', 'peak median'],
       imports.map(({ count, results, splits }) => {
         const done = splits.filter((s) => !s.failed);
         const read = stats(done.map((s) => s.read));
         const core = stats(done.map((s) => s.core));
         const imported = stats(results.filter((r) => r.ok).map((r) => r.import));
-        return [String(count), `${done.length}/${splits.length}`, ms(read.median), ms(read.min), ms(core.median), ms(core.min), ms(imported.median)];
+        const peak = stats(splits.map((s) => s.peak || null));
+        return [String(count), `${done.length}/${splits.length}`, ms(read.median), ms(read.min), ms(core.median), ms(core.min), ms(imported.median), mib(peak.median)];
       }),
     );
+    console.log('the split holds the whole file twice (a JavaScript ArrayBuffer and its copy in the module), as the page did before it read files in slices; peak as above');
     for (const { count, splits } of imports) {
       for (const [i, s] of splits.entries()) if (s.failed) console.log(`${count} rows, split run ${i + 1}: ${s.failed}`);
     }

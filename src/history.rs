@@ -30,11 +30,10 @@
 //! `mrr = previous + new + reactivation + expansion - contraction - churned` in totals, with moves in
 //! and out added in segment views.
 
-use std::collections::HashMap;
-
+use crate::fasthash::{for_each_repeated, FastMap};
 use crate::import::values::{MonthIndex, SECONDS_PER_DAY};
-use crate::import::{Instant, Status, Subscription};
-use crate::money::Minor;
+use crate::import::{BillingInterval, Instant, Status, Subscription};
+use crate::money::{Minor, MinorSum};
 
 /// A new subscription within this long of the same customer's previous one ending is a plan switch.
 pub const SWITCH_WINDOW_SECONDS: i64 = 7 * SECONDS_PER_DAY;
@@ -112,8 +111,7 @@ pub struct History {
 }
 
 /// The part of a subscription during which it was paid-active.
-struct Span<'a> {
-    customer: &'a str,
+struct Span {
     segment: usize,
     /// When the subscription was started (its trial's start, if it had one).
     signup: Instant,
@@ -124,6 +122,8 @@ struct Span<'a> {
     mrr: Minor,
     predecessor: Option<usize>,
     successor: Option<usize>,
+    /// The customer had churned before this span started: a reactivation, unless a switch.
+    returning: bool,
 }
 
 enum TrialOutcome {
@@ -146,17 +146,16 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         Some(as_of) => (as_of, false),
         None => (derive_as_of(subscriptions)?, true),
     };
-    let mut segments: Vec<String> = subscriptions.iter().map(segment_name).collect();
-    segments.sort();
-    segments.dedup();
-    let segment_of: HashMap<&str, usize> = segments.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-
     let mut counts = RecordCounts { subscriptions: subscriptions.len() as u64, ..RecordCounts::default() };
-    let mut spans: Vec<Span> = Vec::new();
+    let mut spans: Vec<Span> = Vec::with_capacity(subscriptions.len());
+    let mut span_customers: Vec<&str> = Vec::with_capacity(subscriptions.len());
     // (instant, segment, outcome): trial starts carry `None`.
     let mut trial_events: Vec<(Instant, usize, Option<TrialOutcome>)> = Vec::new();
+    // Segments are numbered as they come, and renumbered in name order after the loop.
+    let mut segment_keys = SegmentKeys::default();
 
     for subscription in subscriptions {
+        let segment = segment_keys.number(subscription);
         if subscription.start > as_of || subscription.status == Status::Scheduled {
             counts.after_as_of += 1;
             continue;
@@ -174,8 +173,6 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         if subscription.status == Status::Paused {
             counts.paused += 1;
         }
-        let segment = segment_name(subscription);
-        let segment = segment_of.get(segment.as_str()).copied().unwrap_or(0);
         let end = effective_end(subscription).filter(|&end| end <= as_of);
         let trial_end = subscription.trial_end.filter(|&t| t > subscription.start);
         if let Some(trial_end) = trial_end {
@@ -195,8 +192,8 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         if paid_start > as_of || end.is_some_and(|end| end <= paid_start) {
             continue;
         }
+        span_customers.push(&subscription.customer);
         spans.push(Span {
-            customer: &subscription.customer,
             segment,
             signup: subscription.start,
             start: paid_start,
@@ -204,10 +201,19 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
             mrr: subscription.mrr,
             predecessor: None,
             successor: None,
+            returning: false,
         });
     }
+    let (segments, renumbered) = segment_keys.names();
+    for span in &mut spans {
+        span.segment = renumbered[span.segment];
+    }
+    for event in &mut trial_events {
+        event.1 = renumbered[event.1];
+    }
     counts.paid = spans.len() as u64;
-    link_plan_switches(&mut spans);
+    link_plan_switches(&mut spans, &span_customers);
+    drop(span_customers);
     counts.plan_switches = spans.iter().filter(|s| s.successor.is_some()).count() as u64;
 
     let first_instant = spans.iter().map(|s| s.start).chain(trial_events.iter().map(|e| e.0)).min();
@@ -232,43 +238,43 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         })
         .collect();
 
-    // Active counts and MRR accumulate from per-month deltas.
+    // Active counts and MRR accumulate from per-month deltas. Money is summed per month and segment
+    // with `MinorSum` (a million exact additions), and read once per month and segment below.
     let mut active_delta = vec![vec![0i64; segment_count]; month_count];
-    let mut mrr_delta = vec![vec![Minor::ZERO; segment_count]; month_count];
-    let churned_before = earliest_churn_by_customer(&spans);
+    let mut sums = vec![MonthSums::new(segment_count); month_count];
 
     for span in &spans {
         let start_slot = slot(span.start);
         active_delta[start_slot][span.segment] += 1;
-        mrr_delta[start_slot][span.segment] += span.mrr;
+        sums[start_slot].by_segment[span.segment].mrr_delta.add(span.mrr);
         match span.successor {
             Some(next) => {
                 let next = &spans[next];
                 let switch_slot = slot(next.start);
                 active_delta[switch_slot][span.segment] -= 1;
-                mrr_delta[switch_slot][span.segment] -= span.mrr;
-                record_switch(&mut months[switch_slot], span, next);
+                sums[switch_slot].by_segment[span.segment].mrr_delta.sub(span.mrr);
+                record_switch(&mut months[switch_slot], &mut sums[switch_slot], span, next);
             }
             None => {
                 if let Some(end) = span.end {
                     let end_slot = slot(end);
                     active_delta[end_slot][span.segment] -= 1;
-                    mrr_delta[end_slot][span.segment] -= span.mrr;
-                    let figures = &mut months[end_slot].by_segment[span.segment];
-                    figures.churned += 1;
-                    figures.churned_mrr += span.mrr;
+                    let money = &mut sums[end_slot].by_segment[span.segment];
+                    money.mrr_delta.sub(span.mrr);
+                    money.churned.add(span.mrr);
+                    months[end_slot].by_segment[span.segment].churned += 1;
                 }
             }
         }
         if span.predecessor.is_none() {
             let figures = &mut months[start_slot].by_segment[span.segment];
-            let returning = churned_before.get(span.customer).is_some_and(|&churn| churn <= span.start);
-            if returning {
+            let money = &mut sums[start_slot].by_segment[span.segment];
+            if span.returning {
                 figures.reactivated += 1;
-                figures.reactivation_mrr += span.mrr;
+                money.reactivation.add(span.mrr);
             } else {
                 figures.new += 1;
-                figures.new_mrr += span.mrr;
+                money.new.add(span.mrr);
             }
         }
     }
@@ -284,13 +290,24 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
     let mut active = vec![0i64; segment_count];
     let mut mrr = vec![Minor::ZERO; segment_count];
     for (index, month) in months.iter_mut().enumerate() {
+        let month_sums = &sums[index];
         for segment in 0..segment_count {
+            let money = &month_sums.by_segment[segment];
             active[segment] += active_delta[index][segment];
-            mrr[segment] += mrr_delta[index][segment];
+            mrr[segment] += money.mrr_delta.total();
             let figures = &mut month.by_segment[segment];
             figures.active = active[segment].max(0) as u64;
             figures.mrr = mrr[segment];
+            figures.new_mrr = money.new.total();
+            figures.reactivation_mrr = money.reactivation.total();
+            figures.expansion_mrr = money.expansion.total();
+            figures.contraction_mrr = money.contraction.total();
+            figures.churned_mrr = money.churned.total();
+            figures.moved_in_mrr = money.moved_in.total();
+            figures.moved_out_mrr = money.moved_out.total();
         }
+        month.total.expansion_mrr = month_sums.total_expansion.total();
+        month.total.contraction_mrr = month_sums.total_contraction.total();
         let total = &mut month.total;
         for figures in &month.by_segment {
             total.active += figures.active;
@@ -307,6 +324,63 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         }
     }
     Some(History { as_of, as_of_derived, segments, months, counts })
+}
+
+/// Segments as subscriptions name them (product and interval), numbered in order of appearance: a
+/// name is made once per segment, not once per subscription.
+#[derive(Default)]
+struct SegmentKeys<'a> {
+    numbers: FastMap<(&'a str, BillingInterval), usize>,
+}
+
+impl<'a> SegmentKeys<'a> {
+    fn number(&mut self, subscription: &'a Subscription) -> usize {
+        let next = self.numbers.len();
+        *self.numbers.entry((subscription.product.as_str(), subscription.interval)).or_insert(next)
+    }
+
+    /// The names, sorted (as [`segment_name`] writes them), and for each number its name's index.
+    fn names(self) -> (Vec<String>, Vec<usize>) {
+        let mut by_number = vec![String::new(); self.numbers.len()];
+        for ((product, interval), number) in self.numbers {
+            by_number[number] = format!("{product} ({})", interval.label());
+        }
+        let mut names = by_number.clone();
+        names.sort();
+        names.dedup();
+        let renumbered = by_number.iter().map(|name| names.binary_search(name).unwrap_or(0)).collect();
+        (names, renumbered)
+    }
+}
+
+/// The money of one month and segment, summed exactly as spans are visited.
+#[derive(Clone, Default)]
+struct MoneySums {
+    mrr_delta: MinorSum,
+    new: MinorSum,
+    reactivation: MinorSum,
+    expansion: MinorSum,
+    contraction: MinorSum,
+    churned: MinorSum,
+    moved_in: MinorSum,
+    moved_out: MinorSum,
+}
+
+#[derive(Clone)]
+struct MonthSums {
+    by_segment: Vec<MoneySums>,
+    total_expansion: MinorSum,
+    total_contraction: MinorSum,
+}
+
+impl MonthSums {
+    fn new(segment_count: usize) -> MonthSums {
+        MonthSums {
+            by_segment: vec![MoneySums::default(); segment_count],
+            total_expansion: MinorSum::default(),
+            total_contraction: MinorSum::default(),
+        }
+    }
 }
 
 /// When a subscription ends (or is scheduled to), by the export's own rules: its recorded end, or
@@ -328,78 +402,75 @@ fn effective_end(subscription: &Subscription) -> Option<Instant> {
 
 /// Links each span to the same customer's span it switched from: the one that ended closest to the
 /// new subscription's start (its signup: a switch onto a plan with a trial is still a switch), within
-/// the switch window, that started before it and has no other successor yet.
-fn link_plan_switches(spans: &mut [Span]) {
-    let mut by_customer: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (index, span) in spans.iter().enumerate() {
-        by_customer.entry(span.customer).or_default().push(index);
-    }
-    let mut groups: Vec<Vec<usize>> = by_customer.into_values().filter(|g| g.len() > 1).collect();
-    // Deterministic whatever the hash order: groups are independent, but keep the work ordered.
-    groups.sort_unstable_by_key(|g| g[0]);
-    for mut group in groups {
-        group.sort_by_key(|&i| (spans[i].signup, i));
-        // Ended spans by end time, for a window search.
-        let mut ended: Vec<(Instant, usize)> = group.iter().filter_map(|&i| spans[i].end.map(|e| (e, i))).collect();
-        ended.sort_unstable();
-        for &next in &group {
-            let (signup, start) = (spans[next].signup, spans[next].start);
-            let from = ended.partition_point(|&(end, _)| end < signup - SWITCH_WINDOW_SECONDS);
-            let best = ended[from..]
-                .iter()
-                .take_while(|&&(end, _)| end <= signup + SWITCH_WINDOW_SECONDS)
-                .filter(|&&(_, previous)| {
-                    let earlier = &spans[previous];
-                    previous != next && earlier.signup < signup && earlier.start < start && earlier.successor.is_none()
-                })
-                .min_by_key(|&&(end, previous)| ((end - signup).abs(), previous))
-                .map(|&(_, previous)| previous);
-            if let Some(previous) = best {
-                spans[previous].successor = Some(next);
-                spans[next].predecessor = Some(previous);
+/// the switch window, that started before it and has no other successor yet. Then marks the spans
+/// that return after one of the customer's subscriptions churned (ended with no switch to another).
+/// `customers[i]` is the customer of `spans[i]`. Each customer's spans are handled on their own:
+/// nothing links across customers, and a customer with one span has neither switch nor return.
+fn link_plan_switches(spans: &mut [Span], customers: &[&str]) {
+    for_each_repeated(
+        spans.len(),
+        |i| customers[i].as_bytes(),
+        |members| {
+            let mut group: Vec<usize> = members.iter().map(|&i| i as usize).collect();
+            group.sort_by_key(|&i| (spans[i].signup, i));
+            // Ended spans by end time, for a window search.
+            let mut ended: Vec<(Instant, usize)> = group.iter().filter_map(|&i| spans[i].end.map(|e| (e, i))).collect();
+            ended.sort_unstable();
+            for &next in &group {
+                let (signup, start) = (spans[next].signup, spans[next].start);
+                let from = ended.partition_point(|&(end, _)| end < signup - SWITCH_WINDOW_SECONDS);
+                let best = ended[from..]
+                    .iter()
+                    .take_while(|&&(end, _)| end <= signup + SWITCH_WINDOW_SECONDS)
+                    .filter(|&&(_, previous)| {
+                        let earlier = &spans[previous];
+                        previous != next
+                            && earlier.signup < signup
+                            && earlier.start < start
+                            && earlier.successor.is_none()
+                    })
+                    .min_by_key(|&&(end, previous)| ((end - signup).abs(), previous))
+                    .map(|&(_, previous)| previous);
+                if let Some(previous) = best {
+                    spans[previous].successor = Some(next);
+                    spans[next].predecessor = Some(previous);
+                }
             }
-        }
-    }
+            // The customer's earliest churn; a span that starts at or after it is a reactivation.
+            let churned = group.iter().filter(|&&i| spans[i].successor.is_none()).filter_map(|&i| spans[i].end).min();
+            if let Some(churned) = churned {
+                for &i in &group {
+                    spans[i].returning = churned <= spans[i].start;
+                }
+            }
+        },
+    );
 }
 
-/// For each customer, the earliest instant at which one of their subscriptions churned (ended with no
-/// switch to another).
-fn earliest_churn_by_customer<'a>(spans: &[Span<'a>]) -> HashMap<&'a str, Instant> {
-    let mut earliest: HashMap<&str, Instant> = HashMap::new();
-    for span in spans.iter().filter(|s| s.successor.is_none()) {
-        if let Some(end) = span.end {
-            let entry = earliest.entry(span.customer).or_insert(end);
-            *entry = (*entry).min(end);
-        }
-    }
-    earliest
-}
-
-fn record_switch(month: &mut MonthHistory, from: &Span, to: &Span) {
+fn record_switch(month: &mut MonthHistory, sums: &mut MonthSums, from: &Span, to: &Span) {
     let difference = to.mrr - from.mrr;
     let total = &mut month.total;
     if difference.is_negative() {
         total.contracted += 1;
-        total.contraction_mrr += -difference;
+        sums.total_contraction.sub(difference);
     } else if !difference.is_zero() {
         total.expanded += 1;
-        total.expansion_mrr += difference;
+        sums.total_expansion.add(difference);
     }
     if from.segment == to.segment {
         let figures = &mut month.by_segment[from.segment];
+        let money = &mut sums.by_segment[from.segment];
         if difference.is_negative() {
             figures.contracted += 1;
-            figures.contraction_mrr += -difference;
+            money.contraction.sub(difference);
         } else if !difference.is_zero() {
             figures.expanded += 1;
-            figures.expansion_mrr += difference;
+            money.expansion.add(difference);
         }
     } else {
-        let out = &mut month.by_segment[from.segment];
-        out.moved_out += 1;
-        out.moved_out_mrr += from.mrr;
-        let into = &mut month.by_segment[to.segment];
-        into.moved_in += 1;
-        into.moved_in_mrr += to.mrr;
+        month.by_segment[from.segment].moved_out += 1;
+        sums.by_segment[from.segment].moved_out.add(from.mrr);
+        month.by_segment[to.segment].moved_in += 1;
+        sums.by_segment[to.segment].moved_in.add(to.mrr);
     }
 }

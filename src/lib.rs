@@ -16,6 +16,7 @@
 
 pub mod chart;
 pub mod demo;
+mod fasthash;
 pub mod history;
 pub mod import;
 pub mod money;
@@ -23,6 +24,8 @@ pub mod report;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+use std::io::Read;
 
 use import::{ImportError, ImportOptions, Problem, Progress, TableKind};
 use report::cohort::CohortReport;
@@ -44,7 +47,21 @@ pub fn history_of_export(
     request: &HistoryRequest,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<HistoryReport, ImportError> {
-    history_of_exports(&[(file, bytes)], request, on_progress)
+    history_of_reader(file, bytes, Some(bytes.len() as u64), request, on_progress)
+}
+
+/// [`history_of_export`] reading the export from a reader, a chunk at a time (a file on disk, a file
+/// in the page): its text is never held whole, only its records. `len_hint` is its size when known,
+/// for progress reports.
+pub fn history_of_reader(
+    file: &str,
+    reader: impl Read,
+    len_hint: Option<u64>,
+    request: &HistoryRequest,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<HistoryReport, ImportError> {
+    let imported = import::import_reader(file, reader, len_hint, &request.import, on_progress)?;
+    history_of_imports(vec![imported], request)
 }
 
 /// Imports several exports as one business (see [`import::import_all`]) and rebuilds its history.
@@ -53,13 +70,62 @@ pub fn history_of_exports(
     request: &HistoryRequest,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<HistoryReport, ImportError> {
+    if let [(file, bytes)] = inputs {
+        return history_of_export(file, bytes, request, on_progress);
+    }
     let imports = import::import_all(inputs, &request.import, on_progress)?;
-    let subscriptions: Vec<import::Subscription> =
-        imports.iter().flat_map(|i| i.subscriptions.iter().cloned()).collect();
-    match history::build(&subscriptions, &request.history) {
+    history_of_imports(imports, request)
+}
+
+/// The history of what one or more files imported.
+fn history_of_imports(imports: Vec<import::Import>, request: &HistoryRequest) -> Result<HistoryReport, ImportError> {
+    // One file's subscriptions are used where they lie; several files' are gathered into one list.
+    let gathered: Vec<import::Subscription>;
+    let subscriptions = match imports.as_slice() {
+        [one] => &one.subscriptions,
+        _ => {
+            gathered = imports.iter().flat_map(|i| i.subscriptions.iter().cloned()).collect();
+            &gathered
+        }
+    };
+    match history::build(subscriptions, &request.history) {
         Some(history) => Ok(report::history_report(&imports, &history)),
         None => Err(import::nothing_readable(imports)),
     }
+}
+
+/// How much of a file [`analyse_reader`] reads to tell its kind (the kind is told from the header).
+const KIND_HEAD_BYTES: u64 = 1 << 20;
+
+/// [`analyse_export`] reading the file from a reader: a subscriptions export is streamed through the
+/// importer ([`history_of_reader`]), so a file of any size is read with only its records held; a
+/// snapshot or cohort table (an aggregate, small by nature) is read whole. `len_hint` is the file's
+/// size when known, for progress reports.
+pub fn analyse_reader(
+    file: &str,
+    mut reader: impl Read,
+    len_hint: Option<u64>,
+    request: &HistoryRequest,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<Analysis, ImportError> {
+    let unreadable = |error: std::io::Error| ImportError::new(file, format!("the file could not be read ({error})."));
+    let mut head = Vec::new();
+    (&mut reader).take(KIND_HEAD_BYTES).read_to_end(&mut head).map_err(unreadable)?;
+    let kind = import::table_kind(&head, &request.import);
+    if matches!(kind, TableKind::Snapshot | TableKind::Cohorts) {
+        reader.read_to_end(&mut head).map_err(unreadable)?;
+        return analyse_export(file, &head, request, on_progress);
+    }
+    if request.import.segment.is_some() {
+        return Err(ImportError::new(file, SEGMENT_ONLY_FOR_SNAPSHOTS.into()));
+    }
+    let reader = std::io::Cursor::new(head).chain(reader);
+    history_of_reader(file, reader, len_hint, request, on_progress).map(Analysis::History).map_err(|mut error| {
+        if kind == TableKind::Unrecognised && error.file == file {
+            error.message = format!("{} {OTHER_KINDS}", error.message);
+        }
+        error
+    })
 }
 
 /// What `subtwin history` makes of a file, by the kind of table it holds.
@@ -97,6 +163,28 @@ impl Analysis {
     }
 
     /// The rows set aside, with their line, column, value, reason and hint.
+    /// Reads back what [`Analysis::to_json`] wrote (the page's main thread does, from the worker's
+    /// JSON): a report with a `kind` is a snapshot or cohort table, one without a history.
+    pub fn from_json(text: &str) -> Result<Analysis, String> {
+        let unreadable = |e: serde_json::Error| format!("unreadable report: {e}");
+        let value: serde_json::Value = serde_json::from_str(text).map_err(unreadable)?;
+        Ok(match value.get("kind").and_then(|k| k.as_str()) {
+            None => Analysis::History(serde_json::from_value(value).map_err(unreadable)?),
+            Some("snapshot") => Analysis::Snapshot(serde_json::from_value(value).map_err(unreadable)?),
+            Some("cohorts") => Analysis::Cohorts(serde_json::from_value(value).map_err(unreadable)?),
+            Some(other) => return Err(format!("unknown report kind `{other}`")),
+        })
+    }
+
+    /// Everything the page shows, as display strings.
+    pub fn page_view(&self) -> report::PageView {
+        match self {
+            Analysis::History(r) => report::PageView::of_history(report::history_view(r)),
+            Analysis::Snapshot(r) => report::PageView::of_tables("snapshot", report::snapshot::snapshot_view(r)),
+            Analysis::Cohorts(r) => report::PageView::of_tables("cohorts", report::cohort::cohort_view(r)),
+        }
+    }
+
     pub fn problems(&self) -> &[Problem] {
         match self {
             Analysis::History(report) => &report.problems,
@@ -127,6 +215,9 @@ pub fn analyse_export(
 }
 
 /// What subtwin also reads, for the message about a file it does not recognise.
+const SEGMENT_ONLY_FOR_SNAPSHOTS: &str =
+    "--segment applies to snapshot tables; a subscriptions export is segmented by product and billing interval.";
+
 const OTHER_KINDS: &str = "subtwin also reads snapshot tables (one row per customer with a tenure, a churn flag \
 and a monthly price, such as the telco churn data set) and cohort tables (segment,cohort,age,active).";
 
@@ -165,12 +256,7 @@ pub fn analyse_exports(
     }
     if request.import.segment.is_some() {
         let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
-        return Err(ImportError::new(
-            file,
-            "--segment applies to snapshot tables; a subscriptions export is segmented by product and billing \
-             interval."
-                .into(),
-        ));
+        return Err(ImportError::new(file, SEGMENT_ONLY_FOR_SNAPSHOTS.into()));
     }
     history_of_exports(inputs, request, on_progress).map(Analysis::History).map_err(|mut error| {
         let unrecognised =

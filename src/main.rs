@@ -14,7 +14,7 @@ use subtwin::import::mapped::ColumnMapping;
 use subtwin::import::values::{parse_as_of, parse_instant, DateOrder};
 use subtwin::import::{Format, ImportOptions};
 use subtwin::money::ExchangeRates;
-use subtwin::{analyse_exports, history, HistoryRequest};
+use subtwin::{analyse_exports, analyse_reader, history, HistoryRequest};
 
 #[derive(Parser)]
 #[command(name = "subtwin", version, about = "A digital twin of a subscription business, from its billing export.")]
@@ -184,19 +184,6 @@ fn run_history(args: HistoryArgs) -> Outcome {
         }
         (None, None) => None,
     };
-    let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(args.files.len());
-    for path in &args.files {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| path.display().to_string());
-                inputs.push((name, bytes));
-            }
-            Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display())),
-        }
-    }
     let request = HistoryRequest {
         import: ImportOptions {
             currency: args.currency,
@@ -209,8 +196,33 @@ fn run_history(args: HistoryArgs) -> Outcome {
         },
         history: history::HistoryOptions { as_of },
     };
-    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
-    let analysis = match analyse_exports(&borrowed, &request, &mut |_| {}) {
+    let file_name = |path: &PathBuf| {
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+    };
+    let analysis = if let [path] = args.files.as_slice() {
+        // One file is streamed through the importer: only its records are held, never its whole text.
+        let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
+        let (reader, size) = match opened {
+            Ok((_, metadata)) if metadata.is_dir() => {
+                return Outcome::Unusable(format!("{}: cannot read the file (it is a folder).", path.display()))
+            }
+            Ok((reader, metadata)) => (reader, metadata.len()),
+            Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display())),
+        };
+        analyse_reader(&file_name(path), ReadAhead::new(reader), Some(size), &request, &mut |_| {})
+    } else {
+        let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(args.files.len());
+        for path in &args.files {
+            match std::fs::read(path) {
+                Ok(bytes) => inputs.push((file_name(path), bytes)),
+                Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display())),
+            }
+        }
+        let borrowed: Vec<(&str, &[u8])> =
+            inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
+        analyse_exports(&borrowed, &request, &mut |_| {})
+    };
+    let analysis = match analysis {
         Ok(analysis) => analysis,
         Err(error) => return Outcome::Unusable(error.to_string()),
     };
@@ -276,6 +288,57 @@ fn run_demo(
 /// The system clock, read here at the edge and passed into the core.
 fn now() -> subtwin::import::Instant {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|since| since.as_secs() as i64).unwrap_or(0)
+}
+
+/// A reader that reads ahead on a thread of its own: the file's next chunks come off the disk (or out
+/// of the page cache) while the importer parses the previous ones.
+struct ReadAhead {
+    chunks: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    position: usize,
+}
+
+impl ReadAhead {
+    const CHUNK_BYTES: usize = 4 << 20;
+
+    fn new(mut source: impl io::Read + Send + 'static) -> ReadAhead {
+        let (sender, chunks) = std::sync::mpsc::sync_channel(4);
+        std::thread::spawn(move || loop {
+            let mut chunk = Vec::with_capacity(Self::CHUNK_BYTES);
+            match io::Read::read_to_end(&mut io::Read::take(&mut source, Self::CHUNK_BYTES as u64), &mut chunk) {
+                Ok(0) => break,
+                Ok(_) => {
+                    if sender.send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    let _ = sender.send(Err(error));
+                    break;
+                }
+            }
+        });
+        ReadAhead { chunks, chunk: Vec::new(), position: 0 }
+    }
+}
+
+impl io::Read for ReadAhead {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        if self.position == self.chunk.len() {
+            match self.chunks.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk?;
+                    self.position = 0;
+                }
+                // The reading thread has finished: the end of the file.
+                Err(_) => return Ok(0),
+            }
+        }
+        let read = buffer.len().min(self.chunk.len() - self.position);
+        buffer[..read].copy_from_slice(&self.chunk[self.position..self.position + read]);
+        self.position += read;
+        Ok(read)
+    }
 }
 
 /// Writes to stdout; a closed pipe (`subtwin history x | head`) ends the command quietly.

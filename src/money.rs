@@ -5,6 +5,8 @@
 //! Rounding to the minor unit happens only when a number leaves the core: for display and for JSON.
 //! The number of minor-unit digits of each currency comes from ISO 4217 (the `iso_currency` crate).
 
+use std::cell::RefCell;
+
 use num_rational::Ratio;
 use num_traits::{CheckedAdd, CheckedMul, CheckedSub, Signed, ToPrimitive, Zero};
 
@@ -51,6 +53,9 @@ impl Minor {
             return None;
         }
         let value = self.0?;
+        if let Some(scaled) = small::scale(&value, numerator, denominator) {
+            return Some(Minor(Some(scaled)));
+        }
         let factor = Ratio::new(numerator, denominator);
         value.checked_mul(&factor).map(|r| Minor(Some(r)))
     }
@@ -89,7 +94,7 @@ impl Default for Minor {
 impl std::ops::Add for Minor {
     type Output = Minor;
     fn add(self, other: Minor) -> Minor {
-        self.combine(other, |a, b| a.checked_add(b))
+        self.combine(other, |a, b| small::add(a, b, false).or_else(|| a.checked_add(b)))
     }
 }
 
@@ -102,7 +107,7 @@ impl std::ops::AddAssign for Minor {
 impl std::ops::Sub for Minor {
     type Output = Minor;
     fn sub(self, other: Minor) -> Minor {
-        self.combine(other, |a, b| a.checked_sub(b))
+        self.combine(other, |a, b| small::add(a, b, true).or_else(|| a.checked_sub(b)))
     }
 }
 
@@ -125,6 +130,170 @@ impl std::iter::Sum for Minor {
     }
 }
 
+/// Exact arithmetic on rationals whose parts fit in 62 bits, the case of every real amount: the
+/// products cannot overflow an `i128`, and the greatest common divisors are taken on `u64`s, far
+/// cheaper than on `i128`s. Each function gives exactly the reduced rational `num-rational` gives (the
+/// tests compare them), or `None` to leave the case to it.
+mod small {
+    use num_rational::Ratio;
+
+    const LIMIT: u128 = 1 << 62;
+
+    fn fits(value: i128) -> bool {
+        value.unsigned_abs() < LIMIT
+    }
+
+    /// Binary GCD; `gcd(0, n) = n`.
+    pub(super) fn gcd(mut a: u64, mut b: u64) -> u64 {
+        if a == 0 || b == 0 {
+            return a | b;
+        }
+        if a == 1 || b == 1 {
+            return 1;
+        }
+        let shift = (a | b).trailing_zeros();
+        a >>= a.trailing_zeros();
+        loop {
+            b >>= b.trailing_zeros();
+            if a > b {
+                std::mem::swap(&mut a, &mut b);
+            }
+            b -= a;
+            if b == 0 {
+                return a << shift;
+            }
+        }
+    }
+
+    fn gcd128(mut a: u128, mut b: u128) -> u128 {
+        if a <= u128::from(u64::MAX) && b <= u128::from(u64::MAX) {
+            return u128::from(gcd(a as u64, b as u64));
+        }
+        if a == 0 || b == 0 {
+            return a | b;
+        }
+        let shift = (a | b).trailing_zeros();
+        a >>= a.trailing_zeros();
+        loop {
+            b >>= b.trailing_zeros();
+            if a > b {
+                std::mem::swap(&mut a, &mut b);
+            }
+            b -= a;
+            if b == 0 {
+                return a << shift;
+            }
+        }
+    }
+
+    /// `numerator / denominator` in lowest terms with a positive denominator (`denominator > 0`).
+    fn reduced(numerator: i128, denominator: i128) -> Ratio<i128> {
+        if numerator == 0 {
+            return Ratio::new_raw(0, 1);
+        }
+        let g = gcd128(numerator.unsigned_abs(), denominator as u128);
+        if g == 1 {
+            return Ratio::new_raw(numerator, denominator);
+        }
+        let g = g as i128;
+        Ratio::new_raw(numerator / g, denominator / g)
+    }
+
+    /// `a + b`, or `a - b` when `negate`.
+    pub(super) fn add(a: &Ratio<i128>, b: &Ratio<i128>, negate: bool) -> Option<Ratio<i128>> {
+        let (an, ad, bd) = (*a.numer(), *a.denom(), *b.denom());
+        let bn = if negate { b.numer().checked_neg()? } else { *b.numer() };
+        if ad == bd {
+            let sum = an.checked_add(bn)?;
+            return Some(if ad == 1 { Ratio::new_raw(sum, 1) } else { reduced(sum, ad) });
+        }
+        if !(fits(an) && fits(ad) && fits(bn) && fits(bd)) {
+            return None;
+        }
+        // All four fit in 62 bits: divide as i64, multiply as i128.
+        let (an, ad, bn, bd) = (an as i64, ad as i64, bn as i64, bd as i64);
+        let g = gcd(ad as u64, bd as u64) as i64;
+        let lcm = i128::from(ad / g) * i128::from(bd);
+        Some(reduced(i128::from(an) * i128::from(bd / g) + i128::from(bn) * i128::from(ad / g), lcm))
+    }
+
+    /// `value * numerator / denominator` (`denominator != 0`).
+    pub(super) fn scale(value: &Ratio<i128>, numerator: i128, denominator: i128) -> Option<Ratio<i128>> {
+        let (a, b) = (*value.numer(), *value.denom());
+        if !(fits(a) && fits(b) && fits(numerator) && fits(denominator)) {
+            return None;
+        }
+        // All four fit in 62 bits: divide as i64, multiply as i128.
+        let (a, b, numerator, denominator) = (a as i64, b as i64, numerator as i64, denominator as i64);
+        // The factor in lowest terms, its sign on the numerator.
+        let g = gcd(numerator.unsigned_abs(), denominator.unsigned_abs()) as i64;
+        let (mut c, mut d) = (numerator / g, denominator / g);
+        if d < 0 {
+            (c, d) = (-c, -d);
+        }
+        // a/b and c/d are in lowest terms: cancelling across leaves the product in lowest terms.
+        let g1 = gcd(a.unsigned_abs(), d as u64) as i64;
+        let g2 = gcd(b as u64, c.unsigned_abs()) as i64;
+        let numerator = i128::from(a / g1) * i128::from(c / g2);
+        Some(Ratio::new_raw(numerator, i128::from(b / g2) * i128::from(d / g1)))
+    }
+}
+
+/// A sum of many exact amounts, kept per denominator: adding is an integer addition into the
+/// denominator's bucket, and the fractions are brought together once, when the sum is read. Its
+/// [`MinorSum::total`] equals adding the amounts one by one with `+`, whatever their order; only the
+/// point at which an absurd sum overflows may differ (it shows as [`Minor::OVERFLOW`] either way).
+#[derive(Clone, Debug, Default)]
+pub struct MinorSum {
+    /// (denominator, numerator): a handful of denominators cover real prices (1, and the divisors
+    /// of 12 that yearly, weekly and daily prices bring).
+    buckets: Vec<(i128, i128)>,
+    /// Everything that did not fit a bucket, added up the ordinary way.
+    rest: Minor,
+}
+
+/// More distinct denominators than this go to [`MinorSum::rest`].
+const SUM_BUCKETS: usize = 8;
+
+impl MinorSum {
+    pub fn add(&mut self, amount: Minor) {
+        self.add_signed(amount, false);
+    }
+
+    pub fn sub(&mut self, amount: Minor) {
+        self.add_signed(amount, true);
+    }
+
+    fn add_signed(&mut self, amount: Minor, negate: bool) {
+        let Some(value) = amount.0 else {
+            self.rest = Minor::OVERFLOW;
+            return;
+        };
+        let (numerator, denominator) = (*value.numer(), *value.denom());
+        let numerator = if negate { numerator.checked_neg() } else { Some(numerator) };
+        let bucket = self.buckets.iter().position(|(d, _)| *d == denominator);
+        match (numerator, bucket) {
+            (Some(n), Some(i)) => match self.buckets[i].1.checked_add(n) {
+                Some(sum) => self.buckets[i].1 = sum,
+                None => {
+                    let full = std::mem::replace(&mut self.buckets[i].1, n);
+                    self.rest += Minor::from_fraction(full, denominator).unwrap_or(Minor::OVERFLOW);
+                }
+            },
+            (Some(n), None) if self.buckets.len() < SUM_BUCKETS => self.buckets.push((denominator, n)),
+            _ if negate => self.rest -= amount,
+            _ => self.rest += amount,
+        }
+    }
+
+    /// The exact sum.
+    pub fn total(&self) -> Minor {
+        self.buckets.iter().fold(self.rest, |sum, &(denominator, numerator)| {
+            sum + Minor::from_fraction(numerator, denominator).unwrap_or(Minor::OVERFLOW)
+        })
+    }
+}
+
 /// An ISO 4217 currency as the analysis uses it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Currency {
@@ -139,6 +308,25 @@ pub struct Currency {
 impl Currency {
     /// Looks a code up in ISO 4217, case-insensitively. `None` for an unknown code.
     pub fn from_code(code: &str) -> Option<Currency> {
+        // The importer asks once per row, and a file's rows nearly all name the same currency: the
+        // last answer is kept.
+        thread_local! {
+            static LAST: RefCell<Option<(String, Option<Currency>)>> = const { RefCell::new(None) };
+        }
+        LAST.with(|last| {
+            let mut last = last.borrow_mut();
+            match &*last {
+                Some((asked, answer)) if asked == code => answer.clone(),
+                _ => {
+                    let answer = Currency::look_up(code);
+                    *last = Some((code.to_owned(), answer.clone()));
+                    answer
+                }
+            }
+        })
+    }
+
+    fn look_up(code: &str) -> Option<Currency> {
         let upper = code.trim().to_ascii_uppercase();
         let iso = iso_currency::Currency::from_code(&upper)?;
         // Funds and precious metals have no minor unit in ISO 4217; whole units are the honest choice.
@@ -306,11 +494,17 @@ pub fn parse_major_amount(text: &str, currency_minor_digits: u32) -> Result<Mino
         return Err("the amount is negative".into());
     }
     let unsigned = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    let normalised = normalise_separators(unsigned)
-        .ok_or_else(|| format!("`{trimmed}` is not a number this importer can read unambiguously"))?;
-    let (whole, fraction) = match normalised.split_once('.') {
-        Some((whole, fraction)) => (whole, fraction),
-        None => (normalised.as_str(), ""),
+    let normalised;
+    let (whole, fraction) = match plain_decimal(unsigned) {
+        Some(parts) => parts,
+        None => {
+            normalised = normalise_separators(unsigned)
+                .ok_or_else(|| format!("`{trimmed}` is not a number this importer can read unambiguously"))?;
+            match normalised.split_once('.') {
+                Some((whole, fraction)) => (whole, fraction),
+                None => (normalised.as_str(), ""),
+            }
+        }
     };
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
@@ -321,9 +515,8 @@ pub fn parse_major_amount(text: &str, currency_minor_digits: u32) -> Result<Mino
             "`{trimmed}` has more digits than any real price (at most 12 before the decimal point and 9 after)"
         ));
     }
-    let digits: String = format!("{whole}{fraction}");
-    let numerator: i128 =
-        if digits.is_empty() { 0 } else { digits.parse().map_err(|_| format!("`{trimmed}` is not a number"))? };
+    // At most 12 significant digits and 9 decimals: the number fits an i128 with room to spare.
+    let numerator = whole.bytes().chain(fraction.bytes()).fold(0i128, |n, digit| n * 10 + i128::from(digit - b'0'));
     let exponent = currency_minor_digits as i32 - fraction.len() as i32;
     let amount = if exponent >= 0 {
         Minor::from_integer(numerator).scale(10i128.pow(exponent as u32), 1)
@@ -339,6 +532,23 @@ pub fn written_decimals(text: &str) -> Option<u32> {
     let trimmed = text.trim();
     let normalised = normalise_separators(trimmed.strip_prefix('+').unwrap_or(trimmed))?;
     Some(normalised.split_once('.').map_or(0, |(_, fraction)| fraction.len() as u32))
+}
+
+/// Digits with at most one `.`, the way nearly every amount is written, split at the point (what
+/// [`normalise_separators`] would make of them, without building a string); `None` otherwise.
+fn plain_decimal(text: &str) -> Option<(&str, &str)> {
+    let mut point = None;
+    for (position, byte) in text.bytes().enumerate() {
+        match byte {
+            b'0'..=b'9' => {}
+            b'.' if point.is_none() => point = Some(position),
+            _ => return None,
+        }
+    }
+    Some(match point {
+        Some(position) => (&text[..position], &text[position + 1..]),
+        None => (text, ""),
+    })
 }
 
 /// Rewrites `1,234.50`, `1.234,50` and `60,00` as `1234.50`, `1234.50` and `60.00`; `None` when the
@@ -509,6 +719,72 @@ mod tests {
         let coprime = Minor::from_fraction(1, i128::MAX - 1).expect("nonzero")
             + Minor::from_fraction(1, i128::MAX).expect("nonzero");
         assert!(coprime.is_overflow());
+    }
+
+    /// A small deterministic generator for the comparisons below.
+    fn lcg(state: &mut u64) -> u64 {
+        *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        *state >> 11
+    }
+
+    fn some_ratio(state: &mut u64) -> Ratio<i128> {
+        let pick = lcg(state) % 6;
+        let magnitude: i128 = match pick {
+            0 => 1,
+            1 => 1000,
+            2 => 1 << 40,
+            3 => 1 << 61,
+            4 => 1 << 70,
+            _ => i128::MAX / 3,
+        };
+        let numerator = ((lcg(state) as i128) << (lcg(state) % 80)) % magnitude;
+        let numerator = if lcg(state).is_multiple_of(2) { numerator } else { -numerator };
+        let denominator = [1, 2, 3, 12, 36, 365, 1000, 1 << 62, i128::MAX / 5][lcg(state) as usize % 9];
+        Ratio::new(numerator, denominator)
+    }
+
+    #[test]
+    fn fast_paths_give_what_num_rational_gives() {
+        let mut state = 7;
+        for _ in 0..200_000 {
+            let (a, b) = (some_ratio(&mut state), some_ratio(&mut state));
+            assert_eq!((Minor(Some(a)) + Minor(Some(b))).0, a.checked_add(&b), "{a} + {b}");
+            assert_eq!((Minor(Some(a)) - Minor(Some(b))).0, a.checked_sub(&b), "{a} - {b}");
+            let (n, d) = (*b.numer(), *b.denom() * if lcg(&mut state).is_multiple_of(2) { 1 } else { -1 });
+            let expected = a.checked_mul(&Ratio::new(n, d)).map(|r| Minor(Some(r)));
+            assert_eq!(Minor(Some(a)).scale(n, d), expected, "{a} * {n}/{d}");
+        }
+    }
+
+    #[test]
+    fn sums_by_denominator_equal_sums_one_by_one() {
+        let mut state = 11;
+        for round in 0..200 {
+            let mut one_by_one = Minor::ZERO;
+            let mut sum = MinorSum::default();
+            for _ in 0..(round % 50) {
+                let value = Minor::from_integer(i128::from(lcg(&mut state) % 100_000))
+                    .scale(1, [1, 3, 12, 36, 365, 7, 11, 13, 17, 19][lcg(&mut state) as usize % 10])
+                    .expect("fits");
+                if lcg(&mut state).is_multiple_of(3) {
+                    one_by_one -= value;
+                    sum.sub(value);
+                } else {
+                    one_by_one += value;
+                    sum.add(value);
+                }
+            }
+            assert_eq!(sum.total(), one_by_one);
+        }
+        let mut overflowed = MinorSum::default();
+        overflowed.add(Minor::OVERFLOW);
+        overflowed.add(Minor::from_integer(5));
+        assert!(overflowed.total().is_overflow());
+        let mut huge = MinorSum::default();
+        for _ in 0..3 {
+            huge.add(Minor::from_integer(i128::MAX / 2));
+        }
+        assert!(huge.total().is_overflow());
     }
 
     #[test]

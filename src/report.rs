@@ -551,6 +551,63 @@ pub struct TablesView {
     pub problems_csv: String,
 }
 
+/// One table of the page, with the id the page gives its element.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageTable {
+    pub id: String,
+    pub title: String,
+    pub table: Table,
+}
+
+/// Everything the page shows of any analysis: one shape for subscription histories, snapshot tables
+/// and cohort tables, so that the page has one way to show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageView {
+    /// `history`, `snapshot` or `cohorts`.
+    pub kind: String,
+    pub facts: Vec<Fact>,
+    pub conventions: String,
+    pub tables: Vec<PageTable>,
+    pub problems: Table,
+    pub problems_csv: String,
+    /// The charts this analysis has (`mrr`, `subscribers`), in the order the page shows them.
+    pub charts: Vec<String>,
+}
+
+impl PageView {
+    pub fn of_history(view: HistoryView) -> PageView {
+        PageView {
+            kind: "history".into(),
+            facts: view.facts,
+            conventions: view.conventions,
+            tables: vec![
+                PageTable { id: "segments".into(), title: "Segments at the as-of".into(), table: view.segments },
+                PageTable { id: "months".into(), title: "Month by month (newest first)".into(), table: view.months },
+            ],
+            problems: view.problems,
+            problems_csv: view.problems_csv,
+            charts: vec!["mrr".into(), "subscribers".into()],
+        }
+    }
+
+    pub fn of_tables(kind: &str, view: TablesView) -> PageView {
+        PageView {
+            kind: kind.into(),
+            facts: view.facts,
+            conventions: view.conventions,
+            tables: view
+                .tables
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| PageTable { id: format!("{kind}-{}", i + 1), title: t.title, table: t.table })
+                .collect(),
+            problems: view.problems,
+            problems_csv: view.problems_csv,
+            charts: Vec::new(),
+        }
+    }
+}
+
 /// The view as plain text for a terminal: facts, then each table under its title.
 pub fn render_tables_text(view: &TablesView) -> String {
     let mut out = String::new();

@@ -1,44 +1,90 @@
 //! The browser boundary: the only module that knows wasm-bindgen, js-sys or web-sys.
 //!
 //! It converts once at the edge: bytes and strings in, the report's JSON or plain display values
-//! out, errors as `JsError` with the message a person reads. The worker calls [`history_json`]; the
-//! page keeps a [`HistoryHandle`] made from that JSON to format text and draw charts on the main
-//! thread (plotters needs `window` to lay out text, which a worker lacks).
+//! out, errors as `JsError` with the message a person reads. The worker calls [`analyse_file_json`]
+//! for a file the person chose (read a slice at a time, never whole) and [`analyse_json`] for bytes
+//! it holds (the demo); the page keeps an [`AnalysisHandle`] made from that JSON to format text and
+//! draw charts on the main thread (plotters needs `window` to lay out text, which a worker lacks),
+//! and asks [`needs_mapping`], [`preview_table`] and [`mapping_json`] for its mapping form.
 
 use plotters::prelude::*;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use web_sys::{Blob, CanvasRenderingContext2d, File, FileReaderSync, HtmlCanvasElement};
 
 use crate::chart::{draw_history, HistoryMetric};
-use crate::import::values::parse_as_of;
-use crate::import::{ImportOptions, Progress};
-use crate::report::{self, HistoryReport};
-use crate::{history, history_of_export, HistoryRequest};
+use crate::import::mapped::{ColumnMapping, Role, Source};
+use crate::import::values::{parse_as_of, DateOrder};
+use crate::import::{table_kind, ImportOptions, Progress, TableKind};
+use crate::report;
+use crate::{analyse_export, analyse_reader, history, Analysis, HistoryRequest};
 
-/// Imports an export and returns the history report as JSON: byte for byte what
-/// `subtwin history FILE --json` prints (without its final newline). `on_progress(bytes_read,
-/// bytes_total)` is called as rows are read.
+/// What the page asks of an analysis, beyond the file: the options form's values.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PageOptions {
+    /// `YYYY-MM-DD` (the end of that day, UTC) or empty.
+    as_of: String,
+    /// An ISO code or empty.
+    currency: String,
+    /// `dmy`, `mdy` or empty (read from the dates).
+    date_order: String,
+    /// A column mapping as the JSON the page saves, or empty.
+    mapping: String,
+    /// Now, from the browser's clock (`Date.now()`), in milliseconds.
+    today_ms: Option<f64>,
+}
+
+impl PageOptions {
+    fn request(&self) -> Result<HistoryRequest, String> {
+        let blank = |text: &str| text.trim().is_empty();
+        let as_of = if blank(&self.as_of) {
+            None
+        } else {
+            Some(parse_as_of(&self.as_of).ok_or_else(|| {
+                format!("`{}` is not a date; write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC).", self.as_of)
+            })?)
+        };
+        let date_order = if blank(&self.date_order) {
+            None
+        } else {
+            Some(
+                DateOrder::parse(&self.date_order)
+                    .ok_or_else(|| format!("unknown date order `{}`", self.date_order))?,
+            )
+        };
+        let mapping = if blank(&self.mapping) { None } else { Some(ColumnMapping::from_json(&self.mapping)?) };
+        Ok(HistoryRequest {
+            import: ImportOptions {
+                currency: (!blank(&self.currency)).then(|| self.currency.trim().to_owned()),
+                date_order,
+                mapping,
+                today: self.today_ms.filter(|ms| ms.is_finite()).map(|ms| (ms / 1000.0).floor() as i64),
+                ..ImportOptions::default()
+            },
+            history: history::HistoryOptions { as_of },
+        })
+    }
+}
+
+/// Reads a file and returns its analysis as JSON: for a subscriptions export, byte for byte what
+/// `subtwin history FILE --json` prints (without its final newline). `options` is the page's
+/// options form ([`PageOptions`]); `on_progress(bytes_read, bytes_total)` is called as rows are read.
 #[wasm_bindgen]
-pub fn history_json(
+pub fn analyse_json(
     file_name: &str,
     bytes: &[u8],
-    as_of: Option<String>,
-    currency: Option<String>,
+    options: JsValue,
     on_progress: &js_sys::Function,
 ) -> Result<String, JsError> {
-    let as_of = match as_of.as_deref().filter(|t| !t.trim().is_empty()) {
-        None => None,
-        Some(text) => Some(parse_as_of(text).ok_or_else(|| {
-            JsError::new(&format!("`{text}` is not a date; write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC)."))
-        })?),
+    let options: PageOptions = if options.is_undefined() || options.is_null() {
+        PageOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
     };
-    let request = HistoryRequest {
-        import: ImportOptions { currency: currency.filter(|c| !c.trim().is_empty()), ..ImportOptions::default() },
-        history: history::HistoryOptions { as_of },
-    };
+    let request = options.request().map_err(|e| JsError::new(&e))?;
     let mut progress = |p: Progress| {
         // A failing progress callback must not stop the import.
         let _ = on_progress.call2(
@@ -47,9 +93,155 @@ pub fn history_json(
             &JsValue::from_f64(p.bytes_total as f64),
         );
     };
-    let report =
-        history_of_export(file_name, bytes, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
-    Ok(report::to_json(&report))
+    let analysis =
+        analyse_export(file_name, bytes, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(analysis.to_json())
+}
+
+/// The largest file the page reads. Its records take two to three times the file's size in the
+/// module's memory, which WebAssembly caps at 4 GiB (a 1.38 GB export of 5,000,000 rows took the tab
+/// to 3.5 GiB): beyond this the tab would run out of memory part way (BENCHMARKS.md has the figures).
+pub const MAX_FILE_BYTES: f64 = 1.4e9;
+
+/// [`analyse_json`] for a file the person chose, read in slices with `FileReaderSync` (so only in a
+/// worker): the page never holds the file's text whole, only its records. A file larger than
+/// [`MAX_FILE_BYTES`] is refused with what to do instead.
+#[wasm_bindgen]
+pub fn analyse_file_json(file: &File, options: JsValue, on_progress: &js_sys::Function) -> Result<String, JsError> {
+    let name = file.name();
+    let size = file.size();
+    if size > MAX_FILE_BYTES {
+        return Err(JsError::new(&format!(
+            "{name}: this file is {:.2} GB, more than this page can hold in memory (up to {:.1} GB). Run the \
+             command instead (`subtwin history {name}`), which has no such limit, or aggregate it into a cohort \
+             survival table: one row per segment, cohort and age (the README shows a query that does it), and \
+             drop that table here.",
+            size / 1e9,
+            MAX_FILE_BYTES / 1e9
+        )));
+    }
+    let options: PageOptions = if options.is_undefined() || options.is_null() {
+        PageOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
+    };
+    let request = options.request().map_err(|e| JsError::new(&e))?;
+    let mut progress = |p: Progress| {
+        // A failing progress callback must not stop the import.
+        let _ = on_progress.call2(
+            &JsValue::NULL,
+            &JsValue::from_f64(p.bytes_read as f64),
+            &JsValue::from_f64(p.bytes_total as f64),
+        );
+    };
+    let reader = BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let analysis = analyse_reader(&name, reader, Some(size as u64), &request, &mut progress)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(analysis.to_json())
+}
+
+/// A `Blob` as a `std::io::Read`: the next slice is read with `FileReaderSync` (which a worker may
+/// call synchronously) into the module's memory, and handed out from there. Each such read costs a
+/// round trip to the browser's file machinery, so slices are large.
+struct BlobReader {
+    blob: Blob,
+    reader: FileReaderSync,
+    offset: f64,
+    size: f64,
+    slice: Vec<u8>,
+    position: usize,
+}
+
+/// How much of the file each `FileReaderSync` read takes.
+const SLICE_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
+
+impl BlobReader {
+    fn new(blob: &Blob) -> std::io::Result<BlobReader> {
+        let reader = FileReaderSync::new().map_err(|e| io_error("cannot read files here (not in a worker)", &e))?;
+        Ok(BlobReader { blob: blob.clone(), reader, offset: 0.0, size: blob.size(), slice: Vec::new(), position: 0 })
+    }
+
+    /// Reads the next slice; an empty one at the end of the file.
+    fn next_slice(&mut self) -> std::io::Result<()> {
+        self.position = 0;
+        self.slice.clear();
+        if self.offset >= self.size {
+            return Ok(());
+        }
+        let end = (self.offset + SLICE_BYTES).min(self.size);
+        let slice = self.blob.slice_with_f64_and_f64(self.offset, end).map_err(|e| io_error("slice", &e))?;
+        let array = self.reader.read_as_array_buffer(&slice).map_err(|e| io_error("read", &e))?;
+        let bytes = js_sys::Uint8Array::new(&array);
+        self.slice.resize(bytes.length() as usize, 0);
+        bytes.copy_to(&mut self.slice);
+        // A file that shrank while it was read ends here rather than looping.
+        self.offset = if self.slice.is_empty() { self.size } else { self.offset + self.slice.len() as f64 };
+        Ok(())
+    }
+}
+
+impl std::io::Read for BlobReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.position == self.slice.len() {
+            self.next_slice()?;
+        }
+        let read = buffer.len().min(self.slice.len() - self.position);
+        buffer[..read].copy_from_slice(&self.slice[self.position..self.position + read]);
+        self.position += read;
+        Ok(read)
+    }
+}
+
+fn io_error(what: &str, error: &JsValue) -> std::io::Error {
+    let message = js_sys::Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"));
+    std::io::Error::other(format!("{what}: {message}"))
+}
+
+/// Whether the page should ask for a column mapping: `true` when no format, snapshot or cohort
+/// reader recognises the file's header.
+#[wasm_bindgen]
+pub fn needs_mapping(bytes: &[u8]) -> bool {
+    table_kind(bytes, &ImportOptions::default()) == TableKind::Unrecognised
+}
+
+/// The file's header, its first rows and a suggested mapping, for the mapping form; `null` when the
+/// bytes hold no table.
+#[wasm_bindgen]
+pub fn preview_table(bytes: &[u8], rows: usize) -> Result<JsValue, JsError> {
+    let preview = crate::import::preview(bytes, rows.min(50));
+    let preview = preview.map(|p| {
+        let suggested = p.suggested.to_json();
+        (p.header, p.rows, suggested)
+    });
+    serde_wasm_bindgen::to_value(&preview).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The mapping roles in form order: `[name, description, required]`.
+#[wasm_bindgen]
+pub fn mapping_roles() -> Result<JsValue, JsError> {
+    let roles: Vec<(&str, &str, bool)> =
+        Role::ALL.iter().map(|r| (r.name(), r.description(), Role::REQUIRED.contains(r))).collect();
+    serde_wasm_bindgen::to_value(&roles).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Builds a mapping's JSON from the form: `[[role, "column" | "fixed", value], ...]`. The error says
+/// what the mapping lacks.
+#[wasm_bindgen]
+pub fn mapping_json(entries: JsValue) -> Result<String, JsError> {
+    let entries: Vec<(String, String, String)> =
+        serde_wasm_bindgen::from_value(entries).map_err(|e| JsError::new(&e.to_string()))?;
+    let mut roles = std::collections::BTreeMap::new();
+    for (role, kind, value) in entries {
+        let role = Role::from_name(&role).ok_or_else(|| JsError::new(&format!("unknown role `{role}`")))?;
+        let source = if kind == "fixed" { Source::Fixed(value) } else { Source::Column(value) };
+        roles.insert(role, source);
+    }
+    let mapping = ColumnMapping::from_json(&ColumnMapping { roles }.to_json()).map_err(|e| JsError::new(&e))?;
+    Ok(mapping.to_json())
 }
 
 /// The page's statement of its conventions.
@@ -58,42 +250,34 @@ pub fn conventions() -> String {
     report::CONVENTIONS.to_owned()
 }
 
-/// A history report held on the page's side, for text and charts.
+/// An analysis held on the page's side, for its text and charts.
 #[wasm_bindgen]
-pub struct HistoryHandle {
-    report: HistoryReport,
+pub struct AnalysisHandle {
+    analysis: Analysis,
 }
 
 #[wasm_bindgen]
-impl HistoryHandle {
-    /// Reads the JSON that [`history_json`] produced.
+impl AnalysisHandle {
+    /// Reads the JSON that [`analyse_json`] produced.
     #[wasm_bindgen(constructor)]
-    pub fn new(report_json: &str) -> Result<HistoryHandle, JsError> {
-        let report =
-            serde_json::from_str(report_json).map_err(|e| JsError::new(&format!("unreadable history report: {e}")))?;
-        Ok(HistoryHandle { report })
+    pub fn new(json: &str) -> Result<AnalysisHandle, JsError> {
+        Ok(AnalysisHandle { analysis: Analysis::from_json(json).map_err(|e| JsError::new(&e))? })
     }
 
-    /// Every text the page shows: facts, tables and the problems as CSV.
+    /// Every text the page shows: facts, tables, charts to draw and the problems as CSV.
     pub fn view(&self) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&report::history_view(&self.report)).map_err(|e| JsError::new(&e.to_string()))
+        serde_wasm_bindgen::to_value(&self.analysis.page_view()).map_err(|e| JsError::new(&e.to_string()))
     }
 
-    /// The segments in chart order with their colours (`#rrggbb`), for a legend outside the chart.
-    pub fn segment_colours(&self) -> Result<JsValue, JsError> {
-        let colours: Vec<(String, String)> = crate::chart::segment_order(&self.report)
-            .into_iter()
-            .map(|(name, c)| (name, format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)))
-            .collect();
-        serde_wasm_bindgen::to_value(&colours).map_err(|e| JsError::new(&e.to_string()))
-    }
-
-    /// Draws `metric` (`mrr` or `subscribers`) on the canvas.
+    /// Draws `metric` (`mrr` or `subscribers`) of a subscription history on the canvas.
     pub fn draw(&self, canvas: HtmlCanvasElement, metric: &str) -> Result<(), JsError> {
+        let Analysis::History(report) = &self.analysis else {
+            return Err(JsError::new("only a subscription history has charts"));
+        };
         let metric = HistoryMetric::parse(metric).ok_or_else(|| JsError::new(&format!("unknown chart `{metric}`")))?;
         let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         let area = backend.into_drawing_area();
-        draw_history(&area, &self.report, metric).map_err(|e| JsError::new(&e))
+        draw_history(&area, report, metric).map_err(|e| JsError::new(&e))
     }
 }
 

@@ -19,7 +19,7 @@ fn ignore_progress() -> js_sys::Function {
 
 #[wasm_bindgen_test]
 fn wasm_history_json_is_byte_identical_to_the_native_command() {
-    let json = subtwin::web::history_json("demo-stripe.csv", DEMO, None, None, &ignore_progress())
+    let json = subtwin::web::analyse_json("demo-stripe.csv", DEMO, JsValue::UNDEFINED, &ignore_progress())
         .map_err(JsValue::from)
         .expect("the demo imports");
     assert_eq!(format!("{json}\n"), NATIVE_JSON);
@@ -35,7 +35,7 @@ fn progress_is_reported_up_to_the_whole_file() {
         }
     });
     let function: &js_sys::Function = record.as_ref().unchecked_ref();
-    subtwin::web::history_json("demo-stripe.csv", DEMO, None, None, function)
+    subtwin::web::analyse_json("demo-stripe.csv", DEMO, JsValue::UNDEFINED, function)
         .map_err(JsValue::from)
         .expect("the demo imports");
     assert!(seen.length() >= 2, "progress was reported {} times", seen.length());
@@ -49,7 +49,7 @@ fn unusable_input_becomes_an_error_not_a_panic() {
         ("other.csv", &b"name,email\nA,a@example.com\n"[..]),
         ("bin.csv", &[0u8, 159, 146, 150][..]),
     ] {
-        let error = subtwin::web::history_json(name, bytes, None, None, &ignore_progress())
+        let error = subtwin::web::analyse_json(name, bytes, JsValue::UNDEFINED, &ignore_progress())
             .err()
             .map(JsValue::from)
             .expect("refused");
@@ -57,9 +57,45 @@ fn unusable_input_becomes_an_error_not_a_panic() {
             js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
         assert!(message.starts_with(name), "the message names the file: {message}");
     }
+    let options = |key: &str, value: &str| {
+        let object = js_sys::Object::new();
+        js_sys::Reflect::set(&object, &key.into(), &value.into()).expect("settable");
+        JsValue::from(object)
+    };
     let bad_date =
-        subtwin::web::history_json("demo-stripe.csv", DEMO, Some("31/12/2025".into()), None, &ignore_progress());
-    assert!(bad_date.is_err());
+        subtwin::web::analyse_json("demo-stripe.csv", DEMO, options("asOf", "31/12/2025"), &ignore_progress());
+    assert!(bad_date.is_err(), "an as-of that is not a date");
+    let bad_mapping = subtwin::web::analyse_json("demo-stripe.csv", DEMO, options("mapping", "{}"), &ignore_progress());
+    assert!(bad_mapping.is_err(), "a mapping without its required roles");
+}
+
+#[wasm_bindgen_test]
+fn the_browser_passes_today_and_a_mapping_into_the_core() {
+    // Today is 2025-03-10: a start on the 11th is set aside. The table is read through a mapping.
+    let table = b"ID,Signup,Price\nA,2025-03-01,10.00\nB,2025-03-11,10.00\n";
+    assert!(subtwin::web::needs_mapping(table));
+    assert!(!subtwin::web::needs_mapping(DEMO));
+    let entries = js_sys::Array::new();
+    for (role, kind, value) in [
+        ("id", "column", "ID"),
+        ("start", "column", "Signup"),
+        ("price", "column", "Price"),
+        ("interval", "fixed", "month"),
+        ("currency", "fixed", "usd"),
+    ] {
+        entries.push(&js_sys::Array::of3(&role.into(), &kind.into(), &value.into()));
+    }
+    let mapping = subtwin::web::mapping_json(entries.into()).map_err(JsValue::from).expect("a complete mapping");
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"mapping".into(), &mapping.into()).expect("settable");
+    js_sys::Reflect::set(&options, &"todayMs".into(), &JsValue::from_f64(1_741_600_800_000.0)).expect("settable");
+    let json = subtwin::web::analyse_json("signups.csv", table, options.into(), &ignore_progress())
+        .map_err(JsValue::from)
+        .expect("the mapped table reads");
+    let report: subtwin::report::HistoryReport = serde_json::from_str(&json).expect("a history");
+    assert_eq!(report.format, "mapped");
+    let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [3], "the start after today is set aside");
 }
 
 #[wasm_bindgen_test]
@@ -71,7 +107,7 @@ fn charts_draw_on_a_canvas() {
     canvas.set_height(300);
     document.body().expect("body").append_child(&canvas).expect("attached");
     let handle =
-        subtwin::web::HistoryHandle::new(NATIVE_JSON.trim_end()).map_err(JsValue::from).expect("report parses");
+        subtwin::web::AnalysisHandle::new(NATIVE_JSON.trim_end()).map_err(JsValue::from).expect("report parses");
     for metric in ["mrr", "subscribers"] {
         handle.draw(canvas.clone(), metric).map_err(JsValue::from).expect("drawn");
         let context: web_sys::CanvasRenderingContext2d =

@@ -1,13 +1,25 @@
 // The page: files in, the worker's report out, text and charts drawn by the WebAssembly core.
-// This script handles the DOM, files and the worker; every number and every formatted figure comes
-// from Rust (HistoryHandle), never from JavaScript.
-import init, { HistoryHandle, conventions } from './pkg/subtwin.js';
+// This script handles the DOM, files, the worker and the browser's storage; every number and every
+// formatted figure comes from Rust (AnalysisHandle), never from JavaScript.
+import init, {
+  AnalysisHandle,
+  conventions,
+  mapping_json,
+  mapping_roles,
+  needs_mapping,
+  preview_table,
+} from './pkg/subtwin.js';
 
 const $ = (id) => document.getElementById(id);
 const DEMO = { name: 'demo-stripe.csv', load: () => fetch('demo-stripe.csv').then(expectOk).then((r) => r.arrayBuffer()) };
+/// The header is read from this much of a file, on the main thread, before it goes to the worker.
+const HEAD_BYTES = 64 * 1024;
+const MAPPING_KEY = 'subtwin.mapping:';
 
 let worker = null;
 let busy = false; // a request is in flight in the worker
+let shown = null; // the source whose results are on the page
+let settle = null; // ends the request in flight (Cancel)
 let latest = 0; // the id of the newest request: replies to older ones are ignored
 let current = null; // { name, load } of the file shown, for "Apply"
 let handle = null;
@@ -22,6 +34,7 @@ function setState(state, text) {
   document.body.dataset.state = state;
   $('status-text').textContent = text;
   $('progress').hidden = state !== 'working';
+  $('cancel').hidden = state !== 'working';
 }
 
 // An error replaces the results: numbers from an earlier file under a failed one would mislead.
@@ -39,19 +52,132 @@ function showError(message) {
 function startWorker() {
   worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onerror = (event) => {
-    busy = false;
-    fail('The worker stopped.', `The computation stopped unexpectedly (${event.message || 'worker error'}). Reload the page to try again.`);
+    const message = `The computation stopped unexpectedly (${event.message || 'worker error'}).`;
+    if (settle) {
+      settle({ type: 'error', message, fatal: true });
+    } else {
+      busy = false;
+      fail('The worker stopped.', `${message} Reload the page to try again.`);
+    }
   };
 }
 
-async function analyse(source) {
-  const id = ++latest;
-  if (busy) {
-    // A newer file replaces the one being read: stop the old computation outright.
-    worker.terminate();
-    startWorker();
-    busy = false;
+// Stops the computation in flight outright (its worker ends, its memory with it) and starts a fresh
+// worker for the next request.
+function stopWorker() {
+  worker.terminate();
+  startWorker();
+  busy = false;
+  if (settle) settle({ type: 'stopped' });
+}
+
+// The Cancel button: the file being read is dropped, and what the page showed before stays.
+function cancel() {
+  if (document.body.dataset.state !== 'working') return;
+  const name = current ? current.name : 'the file';
+  latest++; // a request still loading stops when it sees this
+  if (busy) stopWorker();
+  current = shown;
+  setState('ready', shown ? `Stopped reading ${name}. Showing ${shown.name}.` : `Stopped reading ${name}.`);
+}
+
+// --- Column mappings, remembered per header in this browser's storage --------------------------------
+
+function headerKey(header) {
+  return MAPPING_KEY + header.map((h) => h.trim()).join('\u001f');
+}
+
+function savedMapping(header) {
+  try {
+    return localStorage.getItem(headerKey(header));
+  } catch {
+    return null; // storage disabled: the person maps again
   }
+}
+
+function saveMapping(header, mapping) {
+  try {
+    localStorage.setItem(headerKey(header), mapping);
+  } catch {
+    // Storage full or disabled: the mapping still applies to this file.
+  }
+}
+
+function headOf(bytes) {
+  return new Uint8Array(bytes, 0, Math.min(HEAD_BYTES, bytes.byteLength));
+}
+
+/// Shows the mapping form for a file no reader recognises, starting from `start` (a mapping's JSON).
+function askForMapping(source, preview, start) {
+  const [header, rows] = preview;
+  $('mapping-file').textContent = source.name;
+  fillTable($('mapping-preview'), { columns: header, rows });
+  const roles = JSON.parse(start || '{"roles":{}}').roles || {};
+  const form = $('mapping-form');
+  form.replaceChildren();
+  for (const [role, description, required] of mapping_roles()) {
+    const label = document.createElement('label');
+    label.className = required ? 'role required' : 'role';
+    label.textContent = role;
+    label.htmlFor = `map-${role}`;
+    const select = document.createElement('select');
+    select.id = `map-${role}`;
+    select.dataset.role = role;
+    select.append(new Option(required ? '(choose)' : '(not in this file)', ''));
+    for (const column of header) select.append(new Option(column, `column:${column}`));
+    select.append(new Option('a fixed value…', 'fixed'));
+    const fixed = document.createElement('input');
+    fixed.type = 'text';
+    fixed.size = 10;
+    fixed.placeholder = 'value';
+    fixed.id = `map-${role}-fixed`;
+    fixed.hidden = true;
+    const chosen = roles[role];
+    if (chosen && chosen.column !== undefined) select.value = `column:${chosen.column}`;
+    if (chosen && chosen.fixed !== undefined) {
+      select.value = 'fixed';
+      fixed.value = chosen.fixed;
+      fixed.hidden = false;
+    }
+    select.addEventListener('change', () => {
+      fixed.hidden = select.value !== 'fixed';
+    });
+    const help = document.createElement('span');
+    help.className = 'hint';
+    help.textContent = description;
+    const cell = document.createElement('span');
+    cell.append(select, ' ', fixed);
+    form.append(label, cell, help);
+  }
+  $('mapping-error').hidden = true;
+  $('mapping').hidden = false;
+  $('mapping-apply').onclick = () => {
+    const entries = [];
+    for (const select of form.querySelectorAll('select')) {
+      if (select.value === 'fixed') entries.push([select.dataset.role, 'fixed', $(`${select.id}-fixed`).value.trim()]);
+      else if (select.value) entries.push([select.dataset.role, 'column', select.value.slice('column:'.length)]);
+    }
+    let mapping;
+    try {
+      mapping = mapping_json(entries);
+    } catch (error) {
+      $('mapping-error').textContent = error.message;
+      $('mapping-error').hidden = false;
+      return;
+    }
+    saveMapping(header, mapping);
+    analyse(source, mapping, () => askForMapping(source, preview, mapping));
+  };
+}
+
+// --- Reading a file -----------------------------------------------------------------------------------
+
+/// Reads `source` in the worker. Without `mapping`, a file no reader recognises is read with the
+/// mapping saved for its header, or the person is asked for one.
+async function analyse(source, mapping = null, changeMapping = null) {
+  const id = ++latest;
+  // A newer file replaces the one being read: stop the old computation outright.
+  if (busy) stopWorker();
   current = source;
   // Timings for benchmarks (scripts/bench-browser.mjs reads them): import = read + parse + history
   // in the worker, render = text and charts on the main thread.
@@ -69,9 +195,30 @@ async function analyse(source) {
     return;
   }
   if (id !== latest) return;
-  const request = { id, name: source.name, bytes, asOf: $('as-of').value, currency: $('currency').value.trim() };
+  if (!mapping && needs_mapping(headOf(bytes))) {
+    const preview = preview_table(headOf(bytes), 8);
+    const saved = preview && savedMapping(preview[0]);
+    if (!saved) {
+      $('results').hidden = true;
+      setState('mapping', `Say which column of ${source.name} is which.`);
+      if (preview) askForMapping(source, preview, preview[2]);
+      else fail(`Could not use ${source.name}.`, `${source.name}: the file holds no table.`);
+      return;
+    }
+    mapping = saved;
+    changeMapping = () => askForMapping(source, preview, saved);
+  }
+  $('mapping').hidden = true;
+  const options = {
+    asOf: $('as-of').value,
+    currency: $('currency').value.trim(),
+    dateOrder: $('date-order').value,
+    mapping: mapping || '',
+    todayMs: Date.now(),
+  };
   busy = true;
   const result = await new Promise((resolve) => {
+    settle = resolve;
     worker.onmessage = (event) => {
       const message = event.data;
       if (message.id !== id) return;
@@ -81,16 +228,27 @@ async function analyse(source) {
         resolve(message);
       }
     };
-    worker.postMessage(request, [bytes]);
+    // A chosen file goes to the worker as it is (it reads it in slices); the demo's bytes are handed over.
+    if (source.file) worker.postMessage({ id, name: source.name, file: source.file, options });
+    else worker.postMessage({ id, name: source.name, bytes, options }, [bytes]);
   });
-  busy = false;
   if (id !== latest) return;
+  settle = null;
+  busy = false;
+  // A trap in the module (such as running out of memory) leaves it unusable: start afresh.
+  if (result.fatal) stopWorker();
   if (result.type === 'error') {
     fail(`Could not use ${source.name}.`, result.message);
     return;
   }
   const imported = performance.now();
   show(result.json);
+  shown = source;
+  $('mapping-used').hidden = !mapping;
+  if (mapping) {
+    setDownloadOnce($('mapping-save'), mapping, 'application/json');
+    $('mapping-change').onclick = changeMapping;
+  }
   performance.measure('subtwin:import', { start: started, end: imported, detail: source.name });
   performance.measure('subtwin:render', { start: imported, end: performance.now(), detail: source.name });
   setState('ready', `Showing ${source.name}.`);
@@ -98,7 +256,7 @@ async function analyse(source) {
 
 function show(json) {
   if (handle) handle.free();
-  handle = new HistoryHandle(json);
+  handle = new AnalysisHandle(json);
   const view = handle.view();
   const facts = $('facts');
   facts.replaceChildren();
@@ -110,8 +268,19 @@ function show(json) {
     dd.dataset.fact = fact.label;
     facts.append(dt, dd);
   }
-  fillTable($('segments'), view.segments);
-  fillTable($('months'), view.months);
+  const tables = $('tables');
+  tables.replaceChildren();
+  for (const { id, title, table } of view.tables) {
+    const heading = document.createElement('h2');
+    heading.textContent = title;
+    const wrap = document.createElement('div');
+    wrap.className = table.rows.length > 14 ? 'table-wrap tall' : 'table-wrap';
+    const element = document.createElement('table');
+    element.id = id;
+    fillTable(element, table);
+    wrap.append(element);
+    tables.append(heading, wrap);
+  }
   fillTable($('problems'), view.problems);
   $('problems-section').hidden = view.problems.rows.length === 0;
   for (const url of objectUrls) URL.revokeObjectURL(url);
@@ -119,15 +288,21 @@ function show(json) {
     setDownload($('download-json'), json, 'application/json'),
     setDownload($('download-problems'), view.problems_csv, 'text/csv'),
   ];
+  $('conventions').textContent = `Conventions: ${view.conventions}`;
   $('results').hidden = false;
-  handle.draw($('chart-mrr'), 'mrr');
-  handle.draw($('chart-subscribers'), 'subscribers');
+  $('charts').hidden = view.charts.length === 0;
+  for (const chart of view.charts) handle.draw($(`chart-${chart}`), chart);
 }
 
 function setDownload(link, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type }));
   link.href = url;
   return url;
+}
+
+function setDownloadOnce(link, text, type) {
+  if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+  setDownload(link, text, type);
 }
 
 function fillTable(table, { columns, rows }) {
@@ -146,8 +321,9 @@ function fillTable(table, { columns, rows }) {
   table.replaceChildren(head, body);
 }
 
+// Only the head of a chosen file is read here (for its header); the worker reads the whole file.
 function fromFile(file) {
-  return { name: file.name, load: () => file.arrayBuffer() };
+  return { name: file.name, file, load: () => file.slice(0, HEAD_BYTES).arrayBuffer() };
 }
 
 function wireInputs() {
@@ -170,6 +346,7 @@ function wireInputs() {
   });
   $('demo').addEventListener('click', () => analyse(DEMO));
   $('apply').addEventListener('click', () => current && analyse(current));
+  $('cancel').addEventListener('click', cancel);
 }
 
 async function main() {

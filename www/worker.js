@@ -1,11 +1,13 @@
-// The worker: reads an export with the WebAssembly core, off the main thread, and posts back the
-// history report's JSON. It loads its own module and fetches nothing else.
-import init, { history_json } from './pkg/subtwin.js';
+// The worker: reads a file with the WebAssembly core, off the main thread, and posts back the
+// analysis as JSON. A file the person chose arrives as a File and is read here a slice at a time
+// (analyse_file_json), so neither thread ever holds its whole text; the demo arrives as bytes.
+// It loads its own module and fetches nothing else.
+import init, { analyse_file_json, analyse_json } from './pkg/subtwin.js';
 
 const ready = init();
 
 self.onmessage = async (event) => {
-  const { id, name, bytes, asOf, currency } = event.data;
+  const { id, name, file, bytes, options } = event.data;
   try {
     await ready;
     let lastPost = 0;
@@ -16,9 +18,18 @@ self.onmessage = async (event) => {
         self.postMessage({ id, type: 'progress', read, total });
       }
     };
-    const json = history_json(name, new Uint8Array(bytes), asOf || undefined, currency || undefined, onProgress);
+    const json = file
+      ? analyse_file_json(file, options, onProgress)
+      : analyse_json(name, new Uint8Array(bytes), options, onProgress);
     self.postMessage({ id, type: 'done', json });
   } catch (error) {
-    self.postMessage({ id, type: 'error', message: String(error && error.message ? error.message : error) });
+    // The core reports every problem with a file as an Error with its message. A WebAssembly trap
+    // (the module ran out of memory, or a bug) is another matter: the module is unusable now.
+    const fatal = error instanceof WebAssembly.RuntimeError || error instanceof RangeError;
+    const message = fatal
+      ? `${name}: the computation stopped (${error.message}). The file is probably too large for this page; ` +
+        'run the command `subtwin history` on it instead.'
+      : String(error && error.message ? error.message : error);
+    self.postMessage({ id, type: 'error', message, fatal });
   }
 };

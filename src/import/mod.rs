@@ -16,6 +16,7 @@ mod chargebee;
 pub mod cohort;
 mod infer;
 pub mod mapped;
+mod reader;
 mod record;
 mod recurly;
 mod sheet;
@@ -400,11 +401,38 @@ fn import_any(
     options: &ImportOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<Import, ImportError> {
-    if is_zip(bytes) {
-        let (inner, table) = subscriptions_from_zip(file, bytes)?;
-        return import_table(&format!("{file}/{inner}"), &table, options, on_progress);
+    import_reader(file, bytes, Some(bytes.len() as u64), options, on_progress)
+}
+
+/// How much of a file is read before anything is decided: enough for the layout's sample and for
+/// the date order's (up to [`table::DATE_ORDER_SAMPLE_ROWS`] rows, of ordinary length).
+const HEAD_BYTES: usize = 16 << 20;
+
+/// Reads one export from a reader, as [`import`] reads bytes (an import with no subscriptions is not
+/// an error here), a chunk at a time: a table's text is never held whole, only its records (and its
+/// first [`HEAD_BYTES`]). A zip is read whole, as unpacking needs. `len_hint` is the file's size when
+/// known, for progress reports and to size the records' vector.
+pub fn import_reader(
+    file: &str,
+    mut reader: impl Read,
+    len_hint: Option<u64>,
+    options: &ImportOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<Import, ImportError> {
+    let unreadable = |error: std::io::Error| {
+        ImportError::new(file, format!("the file could not be read ({error}). Choose it again."))
+    };
+    let mut head = Vec::with_capacity(len_hint.map_or(1 << 16, |n| n.min(HEAD_BYTES as u64) as usize));
+    (&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(unreadable)?;
+    if is_zip(&head) {
+        reader.read_to_end(&mut head).map_err(unreadable)?;
+        let (inner, table) = subscriptions_from_zip(file, &head)?;
+        drop(head);
+        let size = table.len() as u64;
+        return import_table(&format!("{file}/{inner}"), table, std::io::empty(), Some(size), options, on_progress);
     }
-    import_table(file, bytes, options, on_progress)
+    let size = len_hint.or_else(|| (head.len() < HEAD_BYTES).then_some(head.len() as u64));
+    import_table(file, head, reader, size, options, on_progress)
 }
 
 /// The `Subscriptions.csv` inside a zip (in any folder, any case), with its name in the archive.
@@ -447,24 +475,32 @@ fn subscriptions_from_zip(file: &str, bytes: &[u8]) -> Result<(String, Vec<u8>),
     Ok((base(&name), table))
 }
 
+/// Reads a table: `head` is its first bytes (all of them when shorter than [`HEAD_BYTES`]), `rest`
+/// the others.
 fn import_table(
     file: &str,
-    bytes: &[u8],
+    head: Vec<u8>,
+    rest: impl Read,
+    len_hint: Option<u64>,
     options: &ImportOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<Import, ImportError> {
     let fail = |message: String| ImportError::new(file, message);
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    let whole = head.len() < HEAD_BYTES;
+    if whole && head.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(fail("the file is empty. Export the subscriptions again and choose that file.".into()));
     }
-    if looks_binary(bytes) {
+    if looks_binary(&head) {
         return Err(fail(
             "this is not a CSV file (it holds binary data). Choose the CSV export of your billing system; \
              if it came as a zip, unpack it first."
                 .into(),
         ));
     }
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let text = &head[bom..];
+    // What the date order is decided from: the head, without a last line it may cut short.
+    let sample = if whole { text } else { &text[..text.iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1)] };
     let layouts = text::candidate_layouts(text);
     // The formats to consider: the one asked for, or all of them.
     let candidates: Vec<&table::FormatSpec> =
@@ -493,9 +529,12 @@ fn import_table(
     columns.today = options.today.map(values::end_of_day);
     columns.date_order = match options.date_order {
         Some(order) => order,
-        None => table::detect_date_order(text, layout, &columns).map_err(fail)?,
+        None => table::detect_date_order(sample, layout, &columns).map_err(fail)?,
     };
-    let mut import = table::read(file, text, layout, spec, &columns, options, on_progress)?;
+    let offset = bom + layout.header_offset;
+    let body = (&head[offset..]).chain(rest);
+    let total = len_hint.unwrap_or(0);
+    let mut import = table::read(file, body, offset as u64, total, layout, spec, &columns, options, on_progress)?;
     let plan_column =
         columns.name(table::Field::Plan).or_else(|| columns.name(table::Field::Product)).unwrap_or("plan").to_owned();
     infer::resolve_unknown_intervals(&mut import, &plan_column);
@@ -520,7 +559,15 @@ pub fn nothing_readable(imports: Vec<Import>) -> ImportError {
 
 /// What the import inferred or assumed, for the summary.
 fn notes(import: &Import, columns: &table::Columns) -> Vec<String> {
-    let count = |source: IntervalSource| import.subscriptions.iter().filter(|s| s.interval_source == source).count();
+    // One pass over the subscriptions (there may be millions) counts every source.
+    let mut by_source: Vec<(IntervalSource, usize)> = Vec::new();
+    for subscription in &import.subscriptions {
+        match by_source.iter_mut().find(|(source, _)| *source == subscription.interval_source) {
+            Some((_, n)) => *n += 1,
+            None => by_source.push((subscription.interval_source, 1)),
+        }
+    }
+    let count = |source: IntervalSource| by_source.iter().find(|(s, _)| *s == source).map_or(0, |(_, n)| *n);
     let subscriptions = |n: usize| if n == 1 { "1 subscription".to_owned() } else { format!("{n} subscriptions") };
     let dates = if import.format == Format::Chargebee { "term dates" } else { "current period dates" };
     let mut notes = Vec::new();

@@ -5,8 +5,11 @@
 //! on). Stripe's own rules are applied here: a trial's end is the paid start, `incomplete`
 //! subscriptions never paid, a subscription set to cancel at period end is live until then.
 
+use std::borrow::Cow;
+
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
+use super::values::lower_ascii;
 use super::{BillingInterval, Format, IntervalSource, IntervalUnit, Problem, Status};
 use crate::money::Currency;
 
@@ -135,8 +138,10 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
 
 #[allow(clippy::result_large_err)]
 fn status(row: &Row) -> Result<Status, Problem> {
-    let text = row.raw(Field::Status).trim().to_ascii_lowercase().replace([' ', '-'], "_");
-    Ok(match text.as_str() {
+    let raw = row.raw(Field::Status);
+    let lower = lower_ascii(raw.trim());
+    let text = if lower.contains([' ', '-']) { Cow::Owned(lower.replace([' ', '-'], "_")) } else { lower };
+    Ok(match &*text {
         "active" => Status::Active,
         "past_due" => Status::PastDue,
         "unpaid" => Status::Unpaid,
@@ -157,7 +162,7 @@ fn status(row: &Row) -> Result<Status, Problem> {
 
 #[allow(clippy::result_large_err)]
 fn interval(row: &Row) -> Result<BillingInterval, Problem> {
-    let unit = match row.raw(Field::Interval).trim().to_ascii_lowercase().as_str() {
+    let unit = match &*lower_ascii(row.raw(Field::Interval).trim()) {
         "day" | "daily" => IntervalUnit::Day,
         "week" | "weekly" => IntervalUnit::Week,
         "month" | "monthly" => IntervalUnit::Month,

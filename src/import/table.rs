@@ -8,10 +8,15 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 
+use super::reader::{Record, RecordReader};
 use super::text::Layout;
-use super::values::{order_evidence, parse_bool, parse_instant_in, to_datetime, DateOrder, Instant, OrderEvidence};
+use super::values::{
+    order_evidence, parse_bool, parse_instant_in, parse_plain_instant, to_datetime, DateOrder, Instant, OrderEvidence,
+};
 use super::{normalise_header, Format, Import, ImportError, ImportOptions, Problem, Progress, Subscription};
+use crate::fasthash::{for_each_repeated, FastMap};
 use crate::money::{parse_major_amount, Currency, Minor};
 
 /// Every column any format reads, by meaning.
@@ -101,12 +106,10 @@ pub(crate) const MAX_FIELD_BYTES: usize = 1024;
 const EARLIEST_PLAUSIBLE: Instant = 0;
 const LATEST_PLAUSIBLE: Instant = 7_258_118_400;
 
-/// How often the progress callback runs, in rows.
-const PROGRESS_EVERY_ROWS: u64 = 1024;
-
 /// Where each field sits in one file's header, and how the file writes its dates.
 pub(crate) struct Columns {
-    index: HashMap<Field, usize>,
+    /// The column of each field, indexed by `Field as usize` (a lookup per cell, so not a map).
+    index: Vec<Option<usize>>,
     names: Vec<String>,
     /// Values a person fixed for fields the file has no column for (a mapping's `interval=@month`).
     fixed: HashMap<Field, String>,
@@ -133,8 +136,16 @@ impl Columns {
 
     /// Columns placed by a person's mapping rather than found by name.
     pub fn from_parts(index: HashMap<Field, usize>, header: &[String], fixed: HashMap<Field, String>) -> Columns {
+        let mut by_field: Vec<Option<usize>> = Vec::new();
+        for (field, position) in index {
+            let slot = field as usize;
+            if by_field.len() <= slot {
+                by_field.resize(slot + 1, None);
+            }
+            by_field[slot] = Some(position);
+        }
         Columns {
-            index,
+            index: by_field,
             names: header.iter().map(|h| h.trim().to_owned()).collect(),
             fixed,
             date_order: DateOrder::IsoOnly,
@@ -142,18 +153,28 @@ impl Columns {
         }
     }
 
+    /// The field's column, if the header has it.
+    fn position(&self, field: Field) -> Option<usize> {
+        self.index.get(field as usize).copied().flatten()
+    }
+
+    /// The columns the format knows, in the order of their fields.
+    fn positions(&self) -> impl Iterator<Item = usize> + '_ {
+        self.index.iter().flatten().copied()
+    }
+
     pub fn has(&self, field: Field) -> bool {
-        self.index.contains_key(&field) || self.fixed.contains_key(&field)
+        self.position(field).is_some() || self.fixed.contains_key(&field)
     }
 
     /// How many of the header's columns the format knows.
     pub fn matched(&self) -> usize {
-        self.index.len()
+        self.positions().count()
     }
 
     /// The column's name as this file writes it.
     pub fn name(&self, field: Field) -> Option<&str> {
-        self.index.get(&field).and_then(|&i| self.names.get(i)).map(String::as_str)
+        self.position(field).and_then(|i| self.names.get(i)).map(String::as_str)
     }
 }
 
@@ -161,7 +182,7 @@ impl Columns {
 pub(crate) struct Row<'a> {
     file: &'a str,
     line: u64,
-    record: &'a csv::ByteRecord,
+    record: Record<'a>,
     columns: &'a Columns,
     spec: &'a FormatSpec,
 }
@@ -182,11 +203,17 @@ impl Row<'_> {
     /// The cell's text: UTF-8, or Windows-1252 when the bytes are not valid UTF-8. Blank when the
     /// file has no such column.
     pub fn raw(&self, field: Field) -> Cow<'_, str> {
-        if let Some(fixed) = self.columns.fixed.get(&field) {
-            return Cow::Borrowed(fixed);
+        if !self.columns.fixed.is_empty() {
+            if let Some(fixed) = self.columns.fixed.get(&field) {
+                return Cow::Borrowed(fixed);
+            }
         }
-        let bytes = self.columns.index.get(&field).and_then(|&i| self.record.get(i)).unwrap_or(b"");
-        decode(bytes)
+        decode(self.bytes(field))
+    }
+
+    /// The cell's bytes, as the file has them; empty when the file has no such column.
+    fn bytes(&self, field: Field) -> &[u8] {
+        self.columns.position(field).and_then(|i| self.record.get(i)).unwrap_or(b"")
     }
 
     /// The trimmed cell, `None` when blank or absent.
@@ -209,6 +236,14 @@ impl Row<'_> {
 
     /// An optional instant. Blank is `None`; an unreadable or implausible date is a problem.
     pub fn instant(&self, field: Field, hint: &str) -> Result<Option<Instant>, Problem> {
+        // The shapes nearly every cell has, read from the bytes without decoding them first.
+        if self.columns.fixed.is_empty() {
+            if let Some(instant) = parse_plain_instant(self.bytes(field).trim_ascii()) {
+                if (EARLIEST_PLAUSIBLE..LATEST_PLAUSIBLE).contains(&instant) {
+                    return Ok(Some(instant));
+                }
+            }
+        }
         let raw = self.raw(field);
         let text = raw.trim();
         if text.is_empty() {
@@ -278,6 +313,9 @@ impl Row<'_> {
                     .into(),
             });
         }
+        if self.record.byte_len() <= MAX_FIELD_BYTES {
+            return None;
+        }
         let (position, field) = self.record.iter().enumerate().find(|(_, v)| v.len() > MAX_FIELD_BYTES)?;
         let value: String = decode(field).chars().take(40).collect();
         Some(Problem {
@@ -293,7 +331,7 @@ impl Row<'_> {
 }
 
 /// How many rows the date order is decided from.
-const DATE_ORDER_SAMPLE_ROWS: usize = 50_000;
+pub(crate) const DATE_ORDER_SAMPLE_ROWS: usize = 50_000;
 
 /// Decides how the file writes slashed dates from the cells themselves: a first number above 12
 /// means day/month, a second one above 12 month/day. When its dates are slashed but none settles
@@ -305,7 +343,7 @@ pub(crate) fn detect_date_order(text: &[u8], layout: &Layout, columns: &Columns)
     let mut record = csv::ByteRecord::new();
     let mut lines = LineCounter::new();
     lines.line_of(body, 0);
-    let positions: Vec<usize> = columns.index.values().copied().collect();
+    let positions: Vec<usize> = columns.positions().collect();
     // The first cell of each kind, with its line, for the message.
     let mut day_first: Option<(u64, String)> = None;
     let mut month_first: Option<(u64, String)> = None;
@@ -387,10 +425,15 @@ pub(crate) fn decode(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// Reads every row of a table whose format is known.
+/// Reads every row of a table whose format is known. `body` is the text from the header line on;
+/// `offset` bytes of the file come before it, and `bytes_total` is the file's size when known (else
+/// 0), both for the progress reports.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn read(
     file: &str,
-    bytes: &[u8],
+    body: impl Read,
+    offset: u64,
+    bytes_total: u64,
     layout: &Layout,
     spec: &FormatSpec,
     columns: &Columns,
@@ -404,73 +447,76 @@ pub(crate) fn read(
         })?),
         None => None,
     };
-    let body = &bytes[layout.header_offset..];
-    let mut reader =
-        csv::ReaderBuilder::new().flexible(true).has_headers(true).delimiter(layout.delimiter).from_reader(body);
-    let bytes_total = bytes.len() as u64;
+    let unreadable = |error: std::io::Error| {
+        fail(format!(
+            "the file could not be read to its end ({error}). Choose it again, or copy it to a local disk first."
+        ))
+    };
+    let mut reader = RecordReader::new(body, layout.delimiter);
+    // The header: its cells were read with the layout; here it only moves the reader past it.
+    reader.next_record().map_err(unreadable)?;
     let mut rows_read = 0u64;
     let mut problems = Vec::new();
-    let mut rows: Vec<Parsed> = Vec::new();
-    let mut seen_ids: HashMap<String, u64> = HashMap::new();
-    let mut record = csv::ByteRecord::new();
-    let mut lines = LineCounter::new();
-    // The header's line, so that data rows count from it.
-    lines.line_of(body, 0);
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                rows_read += 1;
-                problems.push(Problem {
-                    file: file.to_owned(),
-                    line: lines.line_of(body, error.position().map(|p| p.byte() as usize).unwrap_or(0))
-                        + layout.lines_before_header,
-                    column: String::new(),
-                    value: String::new(),
-                    reason: format!("the rest of the file cannot be read as CSV ({error})"),
-                    hint: "Export the file again from the billing system, or save it from the spreadsheet as CSV."
-                        .into(),
-                });
-                break;
-            }
-        }
-        rows_read += 1;
-        if rows_read.is_multiple_of(PROGRESS_EVERY_ROWS) {
-            let bytes_read = layout.header_offset as u64 + record.position().map(|p| p.byte()).unwrap_or(0);
-            on_progress(Progress { bytes_read, bytes_total });
-        }
-        let byte = record.position().map(|p| p.byte() as usize).unwrap_or(0);
-        let line = lines.line_of(body, byte) + layout.lines_before_header;
-        let row = Row { file, line, record: &record, columns, spec };
-        if let Some(problem) = row.shape_problem() {
-            problems.push(problem);
-            continue;
-        }
-        match (spec.parse_row)(&row) {
-            Ok(parsed) => {
-                if let Some(first_line) = seen_ids.get(&parsed.subscription.id) {
-                    problems.push(row.problem(
-                        Field::Id,
-                        format!("this subscription id already appeared on line {first_line}"),
-                        "Each subscription should appear once; remove the repeated row or export again.",
-                    ));
-                    continue;
+    // The rows read, and the currency of each (an index into `currencies`).
+    let mut subscriptions: Vec<Subscription> = Vec::new();
+    let mut currency_of: Vec<u32> = Vec::new();
+    let mut currencies: Vec<String> = Vec::new();
+    // The id cells of rows whose id is not the cell as written (spaces around it), by row: a
+    // duplicate's problem shows the cell.
+    let mut id_cells: FastMap<usize, String> = FastMap::default();
+    // How many records the whole file holds, estimated from the first batch's bytes per record.
+    let expected_rows = std::cell::Cell::new(None);
+    let mut consume = |outcomes: Vec<Outcome>| {
+        for outcome in outcomes {
+            rows_read += 1;
+            match outcome {
+                Ok((parsed, id_cell)) => {
+                    let currency = match currencies.iter().position(|c| *c == parsed.currency) {
+                        Some(index) => index,
+                        None => {
+                            currencies.push(parsed.currency);
+                            currencies.len() - 1
+                        }
+                    };
+                    if let Some(cell) = id_cell {
+                        id_cells.insert(subscriptions.len(), cell);
+                    }
+                    subscriptions.push(parsed.subscription);
+                    currency_of.push(currency as u32);
                 }
-                seen_ids.insert(parsed.subscription.id.clone(), line);
-                rows.push(parsed);
+                Err(mut row_problems) => problems.append(&mut row_problems),
             }
-            Err(mut row_problems) => problems.append(&mut row_problems),
         }
-    }
-    on_progress(Progress { bytes_read: bytes_total, bytes_total });
+        if let Some(expected) = expected_rows.take() {
+            // Room for the whole file at once: growing a vector of a million records by doubling
+            // would hold two copies at the end.
+            subscriptions.reserve(expected);
+            currency_of.reserve(expected);
+        }
+    };
+    let parse = |batch: &Batch| parse_batch(batch, file, columns, spec);
+    let mut first = true;
+    let mut next_batch = |batch: &mut Batch| -> Result<bool, ImportError> {
+        let more = batch.fill(&mut reader, layout.lines_before_header).map_err(unreadable)?;
+        if std::mem::take(&mut first) && more {
+            let per_row = (reader.consumed() / batch.records.len() as u64).max(1);
+            let remaining = bytes_total.saturating_sub(offset + reader.consumed()) / per_row;
+            expected_rows.set(Some((remaining + remaining / 16 + 2 * BATCH_ROWS as u64) as usize));
+        }
+        let bytes_read = offset + reader.consumed();
+        on_progress(Progress { bytes_read, bytes_total: bytes_total.max(bytes_read) });
+        Ok(more)
+    };
+    parse_batches(&mut next_batch, &parse, &mut consume)?;
+    let id_column = columns.name(Field::Id).unwrap_or_else(|| spec.canonical(Field::Id));
+    set_aside_repeated_ids(file, id_column, &mut subscriptions, &mut currency_of, id_cells, &mut problems);
     if rows_read == 0 {
         return Err(fail(format!(
             "the file has a header but no rows. Export the subscriptions again, with data ({}).",
             spec.how_to_export
         )));
     }
-    if rows.is_empty() {
+    if subscriptions.is_empty() {
         return Err(ImportError {
             file: file.to_owned(),
             message: format!(
@@ -490,25 +536,43 @@ pub(crate) fn read(
         (Some(fx), _) => Some(fx.to.clone()),
         (None, wanted) => wanted,
     };
-    let (currency, other_currencies) =
-        choose_currency(&rows, wanted_currency, options.fx.as_ref(), &currency_column, file, &mut problems)
-            .map_err(fail)?;
+    let (currency, other_currencies) = choose_currency(
+        &subscriptions,
+        &currency_of,
+        &currencies,
+        wanted_currency,
+        options.fx.as_ref(),
+        &currency_column,
+        file,
+        &mut problems,
+    )
+    .map_err(fail)?;
+    // Rows in another currency are converted with a given rate, or left out (choose_currency has
+    // set them aside): never added as they are. A file in one currency needs none of this.
     let mut converted: BTreeMap<String, u64> = BTreeMap::new();
-    let subscriptions = rows
-        .into_iter()
-        .filter_map(|parsed| {
-            if parsed.currency == currency.code {
-                return Some(parsed.subscription);
+    if currencies.len() > 1 || currencies.first() != Some(&currency.code) {
+        let mut codes = currency_of.iter();
+        subscriptions.retain_mut(|subscription| {
+            let Some(code) = codes.next().map(|&c| &currencies[c as usize]) else {
+                return false;
+            };
+            if *code == currency.code {
+                return true;
             }
-            let rates = options.fx.as_ref()?;
-            let from = Currency::from_code(&parsed.currency)?;
-            let mut subscription = parsed.subscription;
-            subscription.mrr = rates.convert(subscription.mrr, &from)?;
-            subscription.price_per_interval = rates.convert(subscription.price_per_interval, &from)?;
-            *converted.entry(parsed.currency).or_default() += 1;
-            Some(subscription)
-        })
-        .collect();
+            let (Some(rates), Some(from)) = (options.fx.as_ref(), Currency::from_code(code)) else {
+                return false;
+            };
+            let mrr = rates.convert(subscription.mrr, &from);
+            let price = rates.convert(subscription.price_per_interval, &from);
+            let (Some(mrr), Some(price)) = (mrr, price) else {
+                return false;
+            };
+            subscription.mrr = mrr;
+            subscription.price_per_interval = price;
+            *converted.entry(code.clone()).or_default() += 1;
+            true
+        });
+    }
     let notes = converted
         .iter()
         .map(|(code, n)| {
@@ -534,20 +598,190 @@ pub(crate) fn read(
     })
 }
 
+/// Rows are parsed in batches of this many (and progress is reported once a batch).
+const BATCH_ROWS: usize = 1024;
+
+/// What parsing one row gives: a subscription (with its id cell as written, when that is not the id
+/// itself), or the row's problems.
+type Outcome = Result<(Parsed, Option<String>), Vec<Problem>>;
+
+/// Records copied out of the reader's buffer, so that they can be parsed elsewhere (natively, on a
+/// second thread) while the reader goes on.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Per record: its bytes, its field ends, the gap between its fields, its line.
+    records: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, usize, u64)>,
+}
+
+impl Batch {
+    /// Reads up to [`BATCH_ROWS`] records; `false` when the text has ended (the batch may still hold
+    /// some).
+    fn fill<R: Read>(&mut self, reader: &mut RecordReader<R>, lines_before_header: u64) -> std::io::Result<bool> {
+        self.clear();
+        while self.records.len() < BATCH_ROWS {
+            let Some((record, line)) = reader.next_record()? else {
+                return Ok(false);
+            };
+            let (bytes, ends, gap) = record.parts();
+            let (at, from) = (self.bytes.len(), self.ends.len());
+            self.bytes.extend_from_slice(bytes);
+            self.ends.extend_from_slice(ends);
+            self.records.push((at..self.bytes.len(), from..self.ends.len(), gap, line + lines_before_header));
+        }
+        Ok(true)
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.records.clear();
+    }
+}
+
+fn parse_batch(batch: &Batch, file: &str, columns: &Columns, spec: &FormatSpec) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(batch.records.len());
+    for (bytes, ends, gap, line) in &batch.records {
+        let record = Record::from_parts(&batch.bytes[bytes.clone()], &batch.ends[ends.clone()], *gap);
+        let row = Row { file, line: *line, record, columns, spec };
+        let parsed = match row.shape_problem() {
+            Some(problem) => Err(vec![problem]),
+            None => (spec.parse_row)(&row),
+        };
+        outcomes.push(parsed.map(|parsed| {
+            let cell = row.raw(Field::Id);
+            let cell = (*cell != parsed.subscription.id).then(|| cell.into_owned());
+            (parsed, cell)
+        }));
+    }
+    outcomes
+}
+
+/// Reads batches with `next` and hands each one's outcomes to `consume`, in the file's order. Natively
+/// a second thread parses every other batch (a computer has two cores or more); in WebAssembly, one
+/// thread does everything.
+fn parse_batches(
+    next: &mut dyn FnMut(&mut Batch) -> Result<bool, ImportError>,
+    parse: &(dyn Fn(&Batch) -> Vec<Outcome> + Sync),
+    consume: &mut dyn FnMut(Vec<Outcome>),
+) -> Result<(), ImportError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::scope(|scope| {
+            let (to_helper, work) = std::sync::mpsc::sync_channel::<Batch>(1);
+            let (done, parsed) = std::sync::mpsc::sync_channel::<(Batch, Vec<Outcome>)>(1);
+            scope.spawn(move || {
+                for batch in work {
+                    let outcomes = parse(&batch);
+                    if done.send((batch, outcomes)).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (mut first, mut second) = (Batch::default(), Batch::default());
+            loop {
+                let more = next(&mut first)?;
+                if first.records.is_empty() {
+                    return Ok(());
+                }
+                // The helper parses the first batch while this thread reads and parses the second.
+                let sent = to_helper.send(std::mem::take(&mut first)).is_ok();
+                let more = if more {
+                    next(&mut second)?
+                } else {
+                    second.clear();
+                    false
+                };
+                let own = parse(&second);
+                // The helper only stops early by panicking, which the scope then passes on.
+                let Some((batch, outcomes)) = sent.then(|| parsed.recv().ok()).flatten() else {
+                    return Ok(());
+                };
+                first = batch;
+                consume(outcomes);
+                consume(own);
+                if !more {
+                    return Ok(());
+                }
+            }
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut batch = Batch::default();
+        loop {
+            let more = next(&mut batch)?;
+            consume(parse(&batch));
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Each subscription id is kept once, on the first row that has it: later rows with the same id are
+/// set aside (with `id_cells[i]`, the cell as written, when it is not the id itself).
+fn set_aside_repeated_ids(
+    file: &str,
+    id_column: &str,
+    subscriptions: &mut Vec<Subscription>,
+    currency_of: &mut Vec<u32>,
+    mut id_cells: FastMap<usize, String>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut keep: Vec<bool> = Vec::new();
+    let rows: &[Subscription] = subscriptions;
+    for_each_repeated(
+        rows.len(),
+        |i| rows[i].id.as_bytes(),
+        |members| {
+            if keep.is_empty() {
+                keep = vec![true; rows.len()];
+            }
+            let first = &rows[members[0] as usize];
+            for &index in &members[1..] {
+                let index = index as usize;
+                keep[index] = false;
+                problems.push(Problem {
+                    file: file.to_owned(),
+                    line: rows[index].line,
+                    column: id_column.to_owned(),
+                    value: id_cells.remove(&index).unwrap_or_else(|| rows[index].id.clone()),
+                    reason: format!("this subscription id already appeared on line {}", first.line),
+                    hint: "Each subscription should appear once; remove the repeated row or export again.".into(),
+                });
+            }
+        },
+    );
+    if keep.is_empty() {
+        return;
+    }
+    let mut kept = keep.iter();
+    subscriptions.retain(|_| kept.next().copied().unwrap_or(true));
+    let mut kept = keep.iter();
+    currency_of.retain(|_| kept.next().copied().unwrap_or(true));
+}
+
 /// One currency per analysis: the one asked for, else the one most subscriptions use (ties go to
-/// the alphabetically first code). Rows in other currencies are set aside, never added in.
+/// the alphabetically first code). Rows in other currencies are converted when `fx` has their rate,
+/// else set aside, never added in. `currency_of[i]` indexes `codes` for `rows[i]`.
+#[allow(clippy::too_many_arguments)]
 fn choose_currency(
-    rows: &[Parsed],
+    rows: &[Subscription],
+    currency_of: &[u32],
+    codes: &[String],
     wanted: Option<Currency>,
     fx: Option<&crate::money::ExchangeRates>,
     currency_column: &str,
     file: &str,
     problems: &mut Vec<Problem>,
 ) -> Result<(Currency, Vec<(String, u64)>), String> {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for parsed in rows {
-        *counts.entry(parsed.currency.as_str()).or_default() += 1;
+    let mut per_code = vec![0u64; codes.len()];
+    for &code in currency_of {
+        per_code[code as usize] += 1;
     }
+    let counts: BTreeMap<&str, u64> = codes.iter().map(String::as_str).zip(per_code).collect();
     let chosen = match wanted {
         Some(currency) => currency,
         None => {
@@ -563,8 +797,11 @@ fn choose_currency(
         .filter(|(code, _)| **code != chosen.code && !convertible(code))
         .map(|(code, n)| (code.to_string(), *n))
         .collect();
-    for parsed in rows.iter().filter(|parsed| parsed.currency != chosen.code && !convertible(&parsed.currency)) {
-        let code = &parsed.currency;
+    for (subscription, &code) in rows.iter().zip(currency_of) {
+        let code = &codes[code as usize];
+        if *code == chosen.code || convertible(code) {
+            continue;
+        }
         let hint = if fx.is_some() {
             format!(
                 "The exchange rates have no rate for {code}; add a line `{code},{},RATE` to convert it.",
@@ -578,7 +815,7 @@ fn choose_currency(
         };
         problems.push(Problem {
             file: file.to_owned(),
-            line: parsed.subscription.line,
+            line: subscription.line,
             column: currency_column.to_owned(),
             value: code.clone(),
             reason: format!("this subscription is billed in {code}, and this analysis is in {}", chosen.code),

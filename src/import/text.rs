@@ -19,7 +19,7 @@ pub(crate) struct Layout {
 
 const CANDIDATE_DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// How much of the file the layout is decided from.
-const SAMPLE_BYTES: usize = 64 * 1024;
+pub(crate) const SAMPLE_BYTES: usize = 64 * 1024;
 /// How many records of the sample are looked at.
 const SAMPLE_RECORDS: usize = 30;
 /// How far down a header may sit below title lines.

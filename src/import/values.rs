@@ -16,6 +16,9 @@ pub const SECONDS_PER_DAY: i64 = 86_400;
 /// UTC. An abbreviation that names different zones in different places (`IST`, see
 /// [`ambiguous_zone`]) or that is not in the table is refused (`None`), never guessed.
 pub fn parse_instant(text: &str) -> Option<Instant> {
+    if let Some(instant) = parse_plain_instant(text.as_bytes()) {
+        return Some(instant);
+    }
     let text = text.trim();
     if !text.is_ascii() {
         return None;
@@ -255,6 +258,85 @@ fn split_zone(text: &str) -> Option<(&str, i64)> {
     Some((text, 0))
 }
 
+/// The shapes almost every cell has, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` and `YYYY-MM-DD HH:MM:SS` (or
+/// with a `T`), read without the general parser: a million-row export holds millions of dates. `None`
+/// for anything else, which the general parser then reads (or refuses).
+pub(crate) fn parse_plain_instant(b: &[u8]) -> Option<Instant> {
+    let two = |i: usize| -> Option<u32> {
+        let (hi, lo) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+        (hi < 10 && lo < 10).then_some(u32::from(hi) * 10 + u32::from(lo))
+    };
+    if !matches!(b.len(), 10 | 16 | 19) || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = two(0)? * 100 + two(2)?;
+    let (month, day) = (two(5)?, two(8)?);
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year as i64, month) {
+        return None;
+    }
+    let mut seconds = days_from_civil(i64::from(year), month, day) * SECONDS_PER_DAY;
+    if b.len() > 10 {
+        if !(b[10] == b' ' || b[10] == b'T') || b[13] != b':' {
+            return None;
+        }
+        let (hour, minute) = (two(11)?, two(14)?);
+        let second = if b.len() == 19 {
+            if b[16] != b':' {
+                return None;
+            }
+            two(17)?
+        } else {
+            0
+        };
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        seconds += i64::from(hour * 3600 + minute * 60 + second);
+    }
+    Some(seconds)
+}
+
+fn is_leap_year(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i64::from(month);
+    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The year and month (1 to 12) of a day counted from 1970-01-01 (Hinnant's `civil_from_days`).
+fn year_month_of_day(days: i64) -> (i64, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month)
+}
+
+/// The instants `time` can represent (the years -9999 to 9999); others are read as the epoch.
+const TIME_RANGE: std::ops::RangeInclusive<Instant> = -377_705_116_800..=253_402_300_799;
+
 fn parse_date(text: &str) -> Option<Date> {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -308,6 +390,10 @@ pub struct MonthIndex(pub i32);
 
 impl MonthIndex {
     pub fn of(instant: Instant) -> MonthIndex {
+        if TIME_RANGE.contains(&instant) {
+            let (year, month) = year_month_of_day(instant.div_euclid(SECONDS_PER_DAY));
+            return MonthIndex(year as i32 * 12 + month as i32 - 1);
+        }
         let date = to_datetime(instant).date();
         MonthIndex(date.year() * 12 + i32::from(u8::from(date.month())) - 1)
     }
@@ -371,9 +457,18 @@ pub fn format_instant_readable(instant: Instant) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
 }
 
+/// The text in ASCII lower case, borrowed when it already is (as cells nearly always are).
+pub fn lower_ascii(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// `true`/`false` in any case, also `yes`/`no` and `1`/`0`.
 pub fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
+    match &*lower_ascii(text.trim()) {
         "true" | "yes" | "1" | "y" => Some(true),
         "false" | "no" | "0" | "n" | "" => Some(false),
         _ => None,
@@ -466,6 +561,40 @@ mod tests {
         assert!(zone_problem("2025-12-31 18:04:00 XYZ").is_some_and(|r| r.contains("not a time-zone")));
         assert_eq!(zone_problem("2025-12-31 18:04:00 PDT"), None);
         assert_eq!(zone_problem("2025-12-31 18:04:00"), None);
+    }
+
+    #[test]
+    fn the_plain_shapes_read_as_the_general_parser_reads_them() {
+        let general = |text: &str| {
+            let date = parse_date(&text[..10])?;
+            let time = if text.len() == 10 { Time::MIDNIGHT } else { parse_time(&text[11..])? };
+            Some(PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
+        };
+        let mut state = 3u64;
+        let mut next = |n: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        for _ in 0..100_000 {
+            let text = format!(
+                "{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}",
+                next(10_000),
+                next(14),
+                next(33),
+                if next(2) == 0 { ' ' } else { 'T' },
+                next(26),
+                next(61),
+                next(62)
+            );
+            for shape in [&text[..10], &text[..16], &text[..]] {
+                assert_eq!(parse_plain_instant(shape.as_bytes()), general(shape), "{shape}");
+            }
+        }
+        for instant in (-377_705_116_800i64..=253_402_300_799).step_by(7_777_777).chain([-1, 0, 1, 951_782_400]) {
+            let date = to_datetime(instant).date();
+            assert_eq!(MonthIndex::of(instant), MonthIndex(date.year() * 12 + i32::from(u8::from(date.month())) - 1));
+        }
+        assert_eq!(MonthIndex::of(i64::MAX), MonthIndex(1970 * 12));
     }
 
     #[test]
