@@ -482,6 +482,9 @@ test('opens with the demo charted', { timeout: 120_000 }, async () => {
     const response = await page.goto(`${origin}/`, { timeout: WAIT });
     assert.equal(response.status(), 200, 'the page itself did not load');
     await waitForState(page, 'ready', 'opening the page');
+    for (const idle of ['#cancel', '#progress', '#mapping', '#error']) {
+      assert.equal(await page.isVisible(idle), false, `${idle} shows although nothing is being read`);
+    }
     const shown = await readPage(page);
     const format = Object.fromEntries(shown.facts).Format ?? '(no Format fact)';
     assert.match(format, /demo-stripe\.csv/, `the Format fact should name the demo file, it says "${format}"`);
