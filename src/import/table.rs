@@ -509,7 +509,11 @@ pub(crate) fn read(
     };
     parse_batches(&mut next_batch, &parse, &mut consume)?;
     let id_column = columns.name(Field::Id).unwrap_or_else(|| spec.canonical(Field::Id));
-    set_aside_repeated_ids(file, id_column, &mut subscriptions, &mut currency_of, id_cells, &mut problems);
+    if spec.format == Format::Mapped {
+        set_aside_repeated_periods(file, id_column, &mut subscriptions, &mut currency_of, &mut problems);
+    } else {
+        set_aside_repeated_ids(file, id_column, &mut subscriptions, &mut currency_of, id_cells, &mut problems);
+    }
     if rows_read == 0 {
         return Err(fail(format!(
             "the file has a header but no rows. Export the subscriptions again, with data ({}).",
@@ -718,6 +722,60 @@ fn parse_batches(
             }
         }
     }
+}
+
+/// In a mapped table, rows that share an id (transactions, invoice lines, service periods) are
+/// successive periods of one subscription: the history links each to the one before it as it links
+/// a plan switch (the same customer, within seven days), so consecutive periods continue the
+/// subscription and a price change between them is an expansion or a contraction; a longer gap is a
+/// churn and a return. Only a row that repeats an earlier row's id and start is set aside.
+fn set_aside_repeated_periods(
+    file: &str,
+    id_column: &str,
+    subscriptions: &mut Vec<Subscription>,
+    currency_of: &mut Vec<u32>,
+    problems: &mut Vec<Problem>,
+) {
+    let keys: Vec<Vec<u8>> = subscriptions
+        .iter()
+        .map(|s| {
+            let mut key = s.id.as_bytes().to_vec();
+            key.push(0x1f);
+            key.extend_from_slice(&s.start.to_le_bytes());
+            key
+        })
+        .collect();
+    let mut keep: Vec<bool> = Vec::new();
+    let rows: &[Subscription] = subscriptions;
+    for_each_repeated(
+        rows.len(),
+        |i| keys[i].as_slice(),
+        |members| {
+            if keep.is_empty() {
+                keep = vec![true; rows.len()];
+            }
+            let first = &rows[members[0] as usize];
+            for &index in &members[1..] {
+                let index = index as usize;
+                keep[index] = false;
+                problems.push(Problem {
+                    file: file.to_owned(),
+                    line: rows[index].line,
+                    column: id_column.to_owned(),
+                    value: rows[index].id.clone(),
+                    reason: format!("line {} already gives this subscription a period with the same start", first.line),
+                    hint: "Each period of a subscription should appear once; remove the repeated row.".into(),
+                });
+            }
+        },
+    );
+    if keep.is_empty() {
+        return;
+    }
+    let mut kept = keep.iter();
+    subscriptions.retain(|_| kept.next().copied().unwrap_or(true));
+    let mut kept = keep.iter();
+    currency_of.retain(|_| kept.next().copied().unwrap_or(true));
 }
 
 /// Each subscription id is kept once, on the first row that has it: later rows with the same id are

@@ -96,3 +96,39 @@ fn mistakes_in_a_mapping_are_named() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("`Signup` (start)") && stderr.contains("Start Date (UTC)"), "{stderr}");
 }
+
+#[test]
+fn rows_sharing_an_id_are_successive_periods_of_one_subscription() {
+    // Invoice lines, one per service period. X is billed for January, February and March (its last
+    // period ends on 1 April, after the as-of of 15 March: still live), at 10.00 then 12.00 from
+    // March; Y only for January (ended 1 February: churned in February). A repeated line of X is set
+    // aside, not counted twice.
+    // January: X and Y, 20.00, 2 new. February: Y churned at 00:00 on the 1st: 1 paid, 10.00.
+    // March (partial): X continues at 12.00: an expansion of 2.00, no churn, nothing new.
+    let lines = "Subscription external ID,Service period start,Service period end,Amount,Plan\n\
+                 X,2025-01-01,2025-02-01,10.00,Pro\n\
+                 Y,2025-01-01,2025-02-01,10.00,Pro\n\
+                 X,2025-02-01,2025-03-01,10.00,Pro\n\
+                 X,2025-03-01,2025-04-01,12.00,Pro\n\
+                 X,2025-03-01,2025-04-01,12.00,Pro\n";
+    let mut request = mapped(
+        "id=\"Subscription external ID\",start=\"Service period start\",end=\"Service period end\",price=Amount,\
+         segment=Plan,interval=@month,currency=@usd",
+    );
+    request.history.as_of = subtwin::import::values::parse_as_of("2025-03-15");
+    let report = subtwin::history_of_export("lines.csv", lines.as_bytes(), &request, &mut |_| {}).expect("imports");
+    let set_aside: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
+    assert_eq!(set_aside, [6], "the repeated March line of X");
+    let figures: Vec<(&str, u64, f64, u64, u64, f64)> = report
+        .months
+        .iter()
+        .map(|m| {
+            let f = &m.figures;
+            (m.month.as_str(), f.active, f.mrr, f.new, f.churned, f.expansion_mrr)
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        [("2025-01", 2, 20.0, 2, 0, 0.0), ("2025-02", 1, 10.0, 0, 1, 0.0), ("2025-03", 1, 12.0, 0, 0, 2.0)]
+    );
+}
