@@ -687,3 +687,30 @@ test('a file the page cannot use shows the command\'s message and leaves the pag
     await context.close();
   }
 });
+
+test('snapshot and cohort tables are shown with the command\'s figures and no charts', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+    for (const [fixture, kind] of [['telco_snapshot.csv', 'snapshot'], ['cohorts.csv', 'cohorts']]) {
+      const file = path.join(FIXTURES, fixture);
+      await page.setInputFiles('#file', file);
+      await waitForFile(page, fixture);
+      const report = await assertJsonLikeCommand(page, file);
+      assert.equal(report.kind, kind, `${fixture}: the report's kind`);
+      assert.equal(await page.isVisible('#charts'), false, `${fixture}: a ${kind} table has no history charts`);
+      const tables = await page.$$eval('#tables table', (all) => all.map((t) => t.id));
+      assert.ok(tables.length >= 1 && tables.every((id) => id.startsWith(`${kind}-`)), `${fixture}: tables ${tables}`);
+      // The command's text shows the same facts, each on its own line.
+      const text = subtwin(['history', file]).stdout;
+      const facts = await page.$$eval('#facts dd[data-fact]', (all) => all.map((dd) => [dd.dataset.fact, dd.textContent]));
+      for (const [label, value] of facts) {
+        assert.ok(text.includes(value), `${fixture}: the page's ${label} "${value}" is not in the command's text`);
+      }
+    }
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
