@@ -736,46 +736,25 @@ fn set_aside_repeated_periods(
     currency_of: &mut Vec<u32>,
     problems: &mut Vec<Problem>,
 ) {
-    let keys: Vec<Vec<u8>> = subscriptions
-        .iter()
-        .map(|s| {
-            let mut key = s.id.as_bytes().to_vec();
-            key.push(0x1f);
-            key.extend_from_slice(&s.start.to_le_bytes());
-            key
-        })
-        .collect();
-    let mut keep: Vec<bool> = Vec::new();
-    let rows: &[Subscription] = subscriptions;
-    for_each_repeated(
-        rows.len(),
-        |i| keys[i].as_slice(),
-        |members| {
-            if keep.is_empty() {
-                keep = vec![true; rows.len()];
-            }
-            let first = &rows[members[0] as usize];
-            for &index in &members[1..] {
-                let index = index as usize;
-                keep[index] = false;
-                problems.push(Problem {
-                    file: file.to_owned(),
-                    line: rows[index].line,
-                    column: id_column.to_owned(),
-                    value: rows[index].id.clone(),
-                    reason: format!("line {} already gives this subscription a period with the same start", first.line),
-                    hint: "Each period of a subscription should appear once; remove the repeated row.".into(),
-                });
-            }
-        },
-    );
-    if keep.is_empty() {
-        return;
+    let key = |s: &Subscription| {
+        let mut key = s.id.as_bytes().to_vec();
+        key.push(0x1f);
+        key.extend_from_slice(&s.start.to_le_bytes());
+        Cow::Owned(key)
+    };
+    let repeats = repeated_rows(subscriptions, key);
+    for &(first, repeat) in &repeats {
+        let rows: &[Subscription] = subscriptions;
+        problems.push(Problem {
+            file: file.to_owned(),
+            line: rows[repeat].line,
+            column: id_column.to_owned(),
+            value: rows[repeat].id.clone(),
+            reason: format!("line {} already gives this subscription a period with the same start", rows[first].line),
+            hint: "Each period of a subscription should appear once; remove the repeated row.".into(),
+        });
     }
-    let mut kept = keep.iter();
-    subscriptions.retain(|_| kept.next().copied().unwrap_or(true));
-    let mut kept = keep.iter();
-    currency_of.retain(|_| kept.next().copied().unwrap_or(true));
+    remove_rows(subscriptions, currency_of, &repeats);
 }
 
 /// Each subscription id is kept once, on the first row that has it: later rows with the same id are
@@ -788,32 +767,44 @@ fn set_aside_repeated_ids(
     mut id_cells: FastMap<usize, String>,
     problems: &mut Vec<Problem>,
 ) {
-    let mut keep: Vec<bool> = Vec::new();
-    let rows: &[Subscription] = subscriptions;
+    let repeats = repeated_rows(subscriptions, |s| Cow::Borrowed(s.id.as_bytes()));
+    for &(first, repeat) in &repeats {
+        let rows: &[Subscription] = subscriptions;
+        problems.push(Problem {
+            file: file.to_owned(),
+            line: rows[repeat].line,
+            column: id_column.to_owned(),
+            value: id_cells.remove(&repeat).unwrap_or_else(|| rows[repeat].id.clone()),
+            reason: format!("this subscription id already appeared on line {}", rows[first].line),
+            hint: "Each subscription should appear once; remove the repeated row or export again.".into(),
+        });
+    }
+    remove_rows(subscriptions, currency_of, &repeats);
+}
+
+/// Pairs (first, repeat) of rows whose keys are equal: every row after the first of its group.
+fn repeated_rows<'a>(rows: &'a [Subscription], key: impl Fn(&'a Subscription) -> Cow<'a, [u8]>) -> Vec<(usize, usize)> {
+    let keys: Vec<Cow<'a, [u8]>> = rows.iter().map(key).collect();
+    let mut repeats = Vec::new();
     for_each_repeated(
         rows.len(),
-        |i| rows[i].id.as_bytes(),
+        |i| &*keys[i],
         |members| {
-            if keep.is_empty() {
-                keep = vec![true; rows.len()];
-            }
-            let first = &rows[members[0] as usize];
-            for &index in &members[1..] {
-                let index = index as usize;
-                keep[index] = false;
-                problems.push(Problem {
-                    file: file.to_owned(),
-                    line: rows[index].line,
-                    column: id_column.to_owned(),
-                    value: id_cells.remove(&index).unwrap_or_else(|| rows[index].id.clone()),
-                    reason: format!("this subscription id already appeared on line {}", first.line),
-                    hint: "Each subscription should appear once; remove the repeated row or export again.".into(),
-                });
-            }
+            let first = members[0] as usize;
+            repeats.extend(members[1..].iter().map(|&m| (first, m as usize)));
         },
     );
-    if keep.is_empty() {
+    repeats
+}
+
+/// Removes the repeats of [`repeated_rows`] from the rows and their currencies, keeping the order.
+fn remove_rows(subscriptions: &mut Vec<Subscription>, currency_of: &mut Vec<u32>, repeats: &[(usize, usize)]) {
+    if repeats.is_empty() {
         return;
+    }
+    let mut keep = vec![true; subscriptions.len()];
+    for &(_, repeat) in repeats {
+        keep[repeat] = false;
     }
     let mut kept = keep.iter();
     subscriptions.retain(|_| kept.next().copied().unwrap_or(true));
