@@ -179,7 +179,7 @@ impl Analysis {
     /// Everything the page shows, as display strings.
     pub fn page_view(&self) -> report::PageView {
         match self {
-            Analysis::History(r) => report::PageView::of_history(report::history_view(r)),
+            Analysis::History(r) => report::PageView::of_history(r, report::history_view(r)),
             Analysis::Snapshot(r) => report::PageView::of_tables("snapshot", report::snapshot::snapshot_view(r)),
             Analysis::Cohorts(r) => report::PageView::of_tables("cohorts", report::cohort::cohort_view(r)),
         }

@@ -572,10 +572,12 @@ pub struct PageView {
     pub problems_csv: String,
     /// The charts this analysis has (`mrr`, `subscribers`), in the order the page shows them.
     pub charts: Vec<String>,
+    /// The file's other currencies (upper-case codes), each of which can be analysed instead.
+    pub other_currencies: Vec<String>,
 }
 
 impl PageView {
-    pub fn of_history(view: HistoryView) -> PageView {
+    pub fn of_history(report: &HistoryReport, view: HistoryView) -> PageView {
         PageView {
             kind: "history".into(),
             facts: view.facts,
@@ -587,6 +589,7 @@ impl PageView {
             problems: view.problems,
             problems_csv: view.problems_csv,
             charts: vec!["mrr".into(), "subscribers".into()],
+            other_currencies: report.summary.other_currencies.iter().map(|c| c.currency.to_uppercase()).collect(),
         }
     }
 
@@ -604,6 +607,7 @@ impl PageView {
             problems: view.problems,
             problems_csv: view.problems_csv,
             charts: Vec::new(),
+            other_currencies: Vec::new(),
         }
     }
 }

@@ -288,6 +288,22 @@ function show(json) {
     setDownload($('download-json'), json, 'application/json'),
     setDownload($('download-problems'), view.problems_csv, 'text/csv'),
   ];
+  const choices = $('currency-choices');
+  choices.replaceChildren();
+  for (const code of view.other_currencies) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = `Analyse ${code} instead`;
+    button.dataset.currency = code;
+    button.addEventListener('click', () => {
+      // Chosen for this file only: a new file starts from its own main currency again.
+      $('currency').value = code;
+      $('currency').dataset.forFile = '1';
+      if (current) analyse(current);
+    });
+    choices.append(button, ' ');
+  }
+  $('currencies').hidden = view.other_currencies.length === 0;
   $('conventions').textContent = `Conventions: ${view.conventions}`;
   $('results').hidden = false;
   $('charts').hidden = view.charts.length === 0;
@@ -322,6 +338,15 @@ function fillTable(table, { columns, rows }) {
 }
 
 // Only the head of a chosen file is read here (for its header); the worker reads the whole file.
+/// A new file: a currency picked for the previous one no longer applies.
+function newFile(source) {
+  if ($('currency').dataset.forFile) {
+    $('currency').value = '';
+    delete $('currency').dataset.forFile;
+  }
+  analyse(source);
+}
+
 function fromFile(file) {
   return { name: file.name, file, load: () => file.slice(0, HEAD_BYTES).arrayBuffer() };
 }
@@ -337,14 +362,14 @@ function wireInputs() {
     event.preventDefault();
     drop.classList.remove('over');
     const file = event.dataTransfer && event.dataTransfer.files[0];
-    if (file) analyse(fromFile(file));
+    if (file) newFile(fromFile(file));
   });
   $('file').addEventListener('change', (event) => {
     const file = event.target.files[0];
-    if (file) analyse(fromFile(file));
+    if (file) newFile(fromFile(file));
     event.target.value = '';
   });
-  $('demo').addEventListener('click', () => analyse(DEMO));
+  $('demo').addEventListener('click', () => newFile(DEMO));
   $('apply').addEventListener('click', () => current && analyse(current));
   $('cancel').addEventListener('click', cancel);
 }

@@ -714,3 +714,33 @@ test('snapshot and cohort tables are shown with the command\'s figures and no ch
     await context.close();
   }
 });
+
+test('a file in several currencies offers to analyse each of the others instead', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+    assert.equal(await page.isVisible('#currencies'), false, 'the demo has one currency');
+    const file = path.join(FIXTURES, 'currencies.csv');
+    await page.setInputFiles('#file', file);
+    await waitForFile(page, 'currencies.csv');
+    assert.equal(await page.textContent('#facts dd[data-fact="Currency"]'), 'USD');
+    assert.equal(await page.isVisible('button[data-currency="EUR"]'), true, 'no way to analyse the euros');
+    await page.click('button[data-currency="EUR"]');
+    await page.waitForFunction(
+      () => document.body.dataset.state === 'ready' &&
+        document.querySelector('#facts dd[data-fact="Currency"]')?.textContent === 'EUR',
+      null,
+      { timeout: WAIT },
+    );
+    assertSameAsCommand(await readPage(page), history(file, ['--currency', 'eur']), file);
+    assert.equal(await page.isVisible('button[data-currency="USD"]'), true, 'no way back to the dollars');
+    // The euro choice was for that file: the demo opens in its own currency again.
+    await page.click('#demo');
+    await waitForFile(page, 'demo-stripe.csv');
+    assertSameAsCommand(await readPage(page), history(DEMO_CSV), DEMO_CSV);
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
