@@ -19,7 +19,7 @@ use crate::import::mapped::{ColumnMapping, Role, Source};
 use crate::import::values::{parse_as_of, DateOrder};
 use crate::import::{table_kind, ImportOptions, Progress, TableKind};
 use crate::report;
-use crate::{analyse_export, analyse_reader, history, Analysis, HistoryRequest};
+use crate::{analyse_export, analyse_exports, analyse_reader, history, Analysis, HistoryRequest};
 
 /// What the page asks of an analysis, beyond the file: the options form's values.
 #[derive(serde::Deserialize, Default)]
@@ -137,6 +137,53 @@ pub fn analyse_file_json(file: &File, options: JsValue, on_progress: &js_sys::Fu
     let reader = BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
     let analysis = analyse_reader(&name, reader, Some(size as u64), &request, &mut progress)
         .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(analysis.to_json())
+}
+
+/// [`analyse_file_json`] for several files read as one business (`subtwin history A B`): each is
+/// read whole, so together they must stay under [`MAX_FILE_BYTES`].
+#[wasm_bindgen]
+pub fn analyse_files_json(
+    files: js_sys::Array,
+    options: JsValue,
+    on_progress: &js_sys::Function,
+) -> Result<String, JsError> {
+    let files: Vec<File> = files.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect();
+    let total: f64 = files.iter().map(|f| f.size()).sum();
+    if total > MAX_FILE_BYTES {
+        return Err(JsError::new(&format!(
+            "these files are {:.2} GB together, more than this page can hold in memory (up to {:.1} GB). Run the \
+             command instead (`subtwin history FILE...`), which has no such limit.",
+            total / 1e9,
+            MAX_FILE_BYTES / 1e9
+        )));
+    }
+    let options: PageOptions = if options.is_undefined() || options.is_null() {
+        PageOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
+    };
+    let request = options.request().map_err(|e| JsError::new(&e))?;
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.len());
+    for file in &files {
+        let name = file.name();
+        let mut bytes = Vec::with_capacity(file.size() as usize);
+        std::io::Read::read_to_end(
+            &mut BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?,
+            &mut bytes,
+        )
+        .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+        inputs.push((name, bytes));
+    }
+    let mut progress = |p: Progress| {
+        let _ = on_progress.call2(
+            &JsValue::NULL,
+            &JsValue::from_f64(p.bytes_read as f64),
+            &JsValue::from_f64(p.bytes_total as f64),
+        );
+    };
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let analysis = analyse_exports(&borrowed, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(analysis.to_json())
 }
 

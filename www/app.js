@@ -229,7 +229,8 @@ async function analyse(source, mapping = null, changeMapping = null) {
       }
     };
     // A chosen file goes to the worker as it is (it reads it in slices); the demo's bytes are handed over.
-    if (source.file) worker.postMessage({ id, name: source.name, file: source.file, options });
+    if (source.files) worker.postMessage({ id, name: source.name, files: source.files, options });
+    else if (source.file) worker.postMessage({ id, name: source.name, file: source.file, options });
     else worker.postMessage({ id, name: source.name, bytes, options }, [bytes]);
   });
   if (id !== latest) return;
@@ -351,6 +352,18 @@ function fromFile(file) {
   return { name: file.name, file, load: () => file.slice(0, HEAD_BYTES).arrayBuffer() };
 }
 
+/// Several files read as one business; the first one's head decides whether to ask for a mapping
+/// (the same mapping then applies to all, as `--map` does).
+function fromFiles(files) {
+  if (files.length === 1) return fromFile(files[0]);
+  const list = [...files];
+  return {
+    name: list.map((f) => f.name).join(' + '),
+    files: list,
+    load: () => list[0].slice(0, HEAD_BYTES).arrayBuffer(),
+  };
+}
+
 function wireInputs() {
   const drop = $('drop');
   drop.addEventListener('dragover', (event) => {
@@ -361,12 +374,12 @@ function wireInputs() {
   drop.addEventListener('drop', (event) => {
     event.preventDefault();
     drop.classList.remove('over');
-    const file = event.dataTransfer && event.dataTransfer.files[0];
-    if (file) newFile(fromFile(file));
+    const files = event.dataTransfer ? event.dataTransfer.files : [];
+    if (files.length > 0) newFile(fromFiles(files));
   });
   $('file').addEventListener('change', (event) => {
-    const file = event.target.files[0];
-    if (file) newFile(fromFile(file));
+    const files = event.target.files;
+    if (files.length > 0) newFile(fromFiles(files));
     event.target.value = '';
   });
   $('demo').addEventListener('click', () => newFile(DEMO));

@@ -2,12 +2,12 @@
 // analysis as JSON. A file the person chose arrives as a File and is read here a slice at a time
 // (analyse_file_json), so neither thread ever holds its whole text; the demo arrives as bytes.
 // It loads its own module and fetches nothing else.
-import init, { analyse_file_json, analyse_json } from './pkg/subtwin.js';
+import init, { analyse_file_json, analyse_files_json, analyse_json } from './pkg/subtwin.js';
 
 const ready = init();
 
 self.onmessage = async (event) => {
-  const { id, name, file, bytes, options } = event.data;
+  const { id, name, file, files, bytes, options } = event.data;
   try {
     await ready;
     let lastPost = 0;
@@ -18,9 +18,11 @@ self.onmessage = async (event) => {
         self.postMessage({ id, type: 'progress', read, total });
       }
     };
-    const json = file
-      ? analyse_file_json(file, options, onProgress)
-      : analyse_json(name, new Uint8Array(bytes), options, onProgress);
+    const json = files
+      ? analyse_files_json(files, options, onProgress)
+      : file
+        ? analyse_file_json(file, options, onProgress)
+        : analyse_json(name, new Uint8Array(bytes), options, onProgress);
     self.postMessage({ id, type: 'done', json });
   } catch (error) {
     // The core reports every problem with a file as an Error with its message. A WebAssembly trap

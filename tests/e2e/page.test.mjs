@@ -744,3 +744,26 @@ test('a file in several currencies offers to analyse each of the others instead'
     await context.close();
   }
 });
+
+test('several files chosen together are read as one business, as the command reads them', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+    // basic.csv cut in two after its fourth subscription, both halves with the header.
+    const lines = fs.readFileSync(path.join(FIXTURES, 'basic.csv'), 'utf8').trimEnd().split('\n');
+    const first = path.join(tmp, 'first-half.csv');
+    const second = path.join(tmp, 'second-half.csv');
+    fs.writeFileSync(first, `${lines.slice(0, 5).join('\n')}\n`);
+    fs.writeFileSync(second, `${[lines[0], ...lines.slice(5)].join('\n')}\n`);
+    await page.setInputFiles('#file', [first, second]);
+    await waitForFile(page, 'first-half.csv');
+    const shown = await readPage(page);
+    assertSameAsCommand(shown, history(second, [first]), second);
+    const format = Object.fromEntries(shown.facts).Format;
+    assert.match(format, /first-half\.csv .*second-half\.csv/, `both files are named: "${format}"`);
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
