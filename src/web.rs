@@ -18,6 +18,7 @@ use crate::chart::{draw_history, HistoryMetric};
 use crate::import::mapped::{ColumnMapping, Role, Source};
 use crate::import::values::{parse_as_of, DateOrder};
 use crate::import::{table_kind, ImportOptions, Progress, TableKind};
+use crate::money::ExchangeRates;
 use crate::report;
 use crate::{analyse_export, analyse_exports, analyse_reader, history, Analysis, HistoryRequest};
 
@@ -33,6 +34,10 @@ struct PageOptions {
     date_order: String,
     /// A column mapping as the JSON the page saves, or empty.
     mapping: String,
+    /// Exchange rates as the text of a `from,to,rate` CSV, or empty.
+    fx: String,
+    /// The rates file's name, for messages.
+    fx_name: String,
     /// Now, from the browser's clock (`Date.now()`), in milliseconds.
     today_ms: Option<f64>,
 }
@@ -56,11 +61,18 @@ impl PageOptions {
             )
         };
         let mapping = if blank(&self.mapping) { None } else { Some(ColumnMapping::from_json(&self.mapping)?) };
+        let fx = if blank(&self.fx) {
+            None
+        } else {
+            let name = if blank(&self.fx_name) { "the exchange rates" } else { self.fx_name.as_str() };
+            Some(ExchangeRates::parse(name, &self.fx)?)
+        };
         Ok(HistoryRequest {
             import: ImportOptions {
                 currency: (!blank(&self.currency)).then(|| self.currency.trim().to_owned()),
                 date_order,
                 mapping,
+                fx,
                 today: self.today_ms.filter(|ms| ms.is_finite()).map(|ms| (ms / 1000.0).floor() as i64),
                 ..ImportOptions::default()
             },

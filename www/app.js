@@ -24,6 +24,7 @@ let latest = 0; // the id of the newest request: replies to older ones are ignor
 let current = null; // { name, load } of the file shown, for "Apply"
 let handle = null;
 let objectUrls = [];
+let rates = null; // { name, text } of the exchange rates file, when one was chosen
 
 function expectOk(response) {
   if (!response.ok) throw new Error(`could not load ${response.url} (HTTP ${response.status})`);
@@ -214,6 +215,8 @@ async function analyse(source, mapping = null, changeMapping = null) {
     currency: $('currency').value.trim(),
     dateOrder: $('date-order').value,
     mapping: mapping || '',
+    fx: rates ? rates.text : '',
+    fxName: rates ? rates.name : '',
     todayMs: Date.now(),
   };
   busy = true;
@@ -384,6 +387,18 @@ function wireInputs() {
   });
   $('demo').addEventListener('click', () => newFile(DEMO));
   $('apply').addEventListener('click', () => current && analyse(current));
+  $('fx').addEventListener('change', async (event) => {
+    const file = event.target.files[0];
+    rates = file ? { name: file.name, text: await file.text() } : null;
+    $('fx-clear').hidden = !rates;
+    if (current) analyse(current);
+  });
+  $('fx-clear').addEventListener('click', () => {
+    rates = null;
+    $('fx').value = '';
+    $('fx-clear').hidden = true;
+    if (current) analyse(current);
+  });
   $('cancel').addEventListener('click', cancel);
 }
 

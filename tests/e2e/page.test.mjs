@@ -767,3 +767,36 @@ test('several files chosen together are read as one business, as the command rea
     await context.close();
   }
 });
+
+test('exchange rates convert the other currencies in the page as --fx does', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+    const file = path.join(FIXTURES, 'currencies.csv');
+    const rates = path.join(tmp, 'rates.csv');
+    fs.writeFileSync(rates, 'from,to,rate\neur,usd,1.1\n');
+    await page.setInputFiles('#file', file);
+    await waitForFile(page, 'currencies.csv');
+    await page.setInputFiles('#fx', rates);
+    await page.waitForFunction(
+      () => document.body.dataset.state === 'ready' && document.querySelector('#facts dd[data-fact="Inferred"]') !== null,
+      null,
+      { timeout: WAIT },
+    );
+    assertSameAsCommand(await readPage(page), history(file, ['--fx', rates]), file);
+    assert.equal(await page.isVisible('#currencies'), false, 'nothing is set aside any more');
+    const broken = path.join(tmp, 'broken-rates.csv');
+    fs.writeFileSync(broken, 'eur,usd,1.1\n');
+    await page.setInputFiles('#fx', broken);
+    await waitForState(page, 'error', 'rates without their header');
+    assert.match(await page.textContent('#error'), /broken-rates\.csv: the first line must be the header `from,to,rate`/);
+    await page.click('#drop details summary');
+    await page.click('#fx-clear');
+    await waitForFile(page, 'currencies.csv');
+    assertSameAsCommand(await readPage(page), history(file), file);
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
