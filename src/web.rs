@@ -81,6 +81,28 @@ impl PageOptions {
     }
 }
 
+/// The page's options object (`undefined` for none) as a checked request.
+fn request_of(options: JsValue) -> Result<HistoryRequest, JsError> {
+    let options: PageOptions = if options.is_undefined() || options.is_null() {
+        PageOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
+    };
+    options.request().map_err(|e| JsError::new(&e))
+}
+
+/// Reports progress to the page's `on_progress(bytes_read, bytes_total)`.
+fn progress_to(on_progress: &js_sys::Function) -> impl FnMut(Progress) + '_ {
+    move |p: Progress| {
+        // A failing progress callback must not stop the import.
+        let _ = on_progress.call2(
+            &JsValue::NULL,
+            &JsValue::from_f64(p.bytes_read as f64),
+            &JsValue::from_f64(p.bytes_total as f64),
+        );
+    }
+}
+
 /// Reads a file and returns its analysis as JSON: for a subscriptions export, byte for byte what
 /// `subtwin history FILE --json` prints (without its final newline). `options` is the page's
 /// options form ([`PageOptions`]); `on_progress(bytes_read, bytes_total)` is called as rows are read.
@@ -91,20 +113,8 @@ pub fn analyse_json(
     options: JsValue,
     on_progress: &js_sys::Function,
 ) -> Result<String, JsError> {
-    let options: PageOptions = if options.is_undefined() || options.is_null() {
-        PageOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
-    };
-    let request = options.request().map_err(|e| JsError::new(&e))?;
-    let mut progress = |p: Progress| {
-        // A failing progress callback must not stop the import.
-        let _ = on_progress.call2(
-            &JsValue::NULL,
-            &JsValue::from_f64(p.bytes_read as f64),
-            &JsValue::from_f64(p.bytes_total as f64),
-        );
-    };
+    let request = request_of(options)?;
+    let mut progress = progress_to(on_progress);
     let analysis =
         analyse_export(file_name, bytes, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(analysis.to_json())
@@ -132,20 +142,8 @@ pub fn analyse_file_json(file: &File, options: JsValue, on_progress: &js_sys::Fu
             MAX_FILE_BYTES / 1e9
         )));
     }
-    let options: PageOptions = if options.is_undefined() || options.is_null() {
-        PageOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
-    };
-    let request = options.request().map_err(|e| JsError::new(&e))?;
-    let mut progress = |p: Progress| {
-        // A failing progress callback must not stop the import.
-        let _ = on_progress.call2(
-            &JsValue::NULL,
-            &JsValue::from_f64(p.bytes_read as f64),
-            &JsValue::from_f64(p.bytes_total as f64),
-        );
-    };
+    let request = request_of(options)?;
+    let mut progress = progress_to(on_progress);
     let reader = BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
     let analysis = analyse_reader(&name, reader, Some(size as u64), &request, &mut progress)
         .map_err(|e| JsError::new(&e.to_string()))?;
@@ -170,12 +168,7 @@ pub fn analyse_files_json(
             MAX_FILE_BYTES / 1e9
         )));
     }
-    let options: PageOptions = if options.is_undefined() || options.is_null() {
-        PageOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
-    };
-    let request = options.request().map_err(|e| JsError::new(&e))?;
+    let request = request_of(options)?;
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.len());
     for file in &files {
         let name = file.name();
@@ -187,13 +180,7 @@ pub fn analyse_files_json(
         .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
         inputs.push((name, bytes));
     }
-    let mut progress = |p: Progress| {
-        let _ = on_progress.call2(
-            &JsValue::NULL,
-            &JsValue::from_f64(p.bytes_read as f64),
-            &JsValue::from_f64(p.bytes_total as f64),
-        );
-    };
+    let mut progress = progress_to(on_progress);
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     let analysis = analyse_exports(&borrowed, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(analysis.to_json())

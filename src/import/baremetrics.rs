@@ -11,7 +11,6 @@ use super::infer::{instant, minor_amount};
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
 use super::{BillingInterval, Format, IntervalSource, IntervalUnit, Problem, Status};
-use crate::money::Currency;
 
 pub(crate) static SPEC: FormatSpec = FormatSpec {
     format: Format::Baremetrics,
@@ -59,14 +58,7 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
         ));
     }
     let ended_at = problems.keep(instant(row, Field::EndedAt, DATE_HINT)).flatten();
-    let currency = Currency::from_code(&row.raw(Field::Currency));
-    if currency.is_none() {
-        problems.push(row.problem(
-            Field::Currency,
-            "not an ISO 4217 currency code".into(),
-            "plan_currency is an ISO code such as USD or EUR.",
-        ));
-    }
+    let currency = problems.keep(row.currency("plan_currency is an ISO code such as USD or EUR."));
     let price_per_interval = problems.keep(minor_amount(
         row,
         Field::Amount,

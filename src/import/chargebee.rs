@@ -24,7 +24,6 @@ use super::infer::{infer_interval, instant, minor_amount};
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
 use super::{BillingInterval, Format, IntervalSource, IntervalUnit, Problem, Status};
-use crate::money::Currency;
 
 pub(crate) static SPEC: FormatSpec = FormatSpec {
     format: Format::Chargebee,
@@ -197,14 +196,7 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
         _ => {}
     }
 
-    let currency = Currency::from_code(&row.raw(Field::Currency));
-    if currency.is_none() {
-        problems.push(row.problem(
-            Field::Currency,
-            "not an ISO 4217 currency code".into(),
-            "Chargebee writes ISO codes such as USD or EUR.",
-        ));
-    }
+    let currency = problems.keep(row.currency("Chargebee writes ISO codes such as USD or EUR."));
     let price_per_interval = currency.as_ref().and_then(|currency| {
         if row.text(Field::Amount).is_some() || row.text(Field::AmountMinor).is_none() {
             problems.keep(row.major_amount(

@@ -20,7 +20,6 @@ use super::infer::{instant, interval_from_name};
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Columns, Field, FormatSpec, Parsed, Row};
 use super::{Format, IntervalSource, Problem, Status};
-use crate::money::Currency;
 
 /// What a mapped column means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -334,14 +333,9 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
             None
         }
     };
-    let currency = Currency::from_code(&row.raw(Field::Currency));
-    if currency.is_none() {
-        problems.push(row.problem(
-            Field::Currency,
-            "not an ISO 4217 currency code".into(),
-            "Map the currency to a column of codes such as usd, or give a fixed one such as currency=@usd.",
-        ));
-    }
+    let currency = problems.keep(
+        row.currency("Map the currency to a column of codes such as usd, or give a fixed one such as currency=@usd."),
+    );
     let price_per_interval = currency.as_ref().and_then(|c| {
         problems.keep(row.major_amount(Field::Amount, c, "The price is per billing interval, such as 19.00."))
     });

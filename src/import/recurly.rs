@@ -21,7 +21,6 @@ use super::infer::{infer_interval, instant, minor_amount};
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
 use super::{Format, Problem, Status};
-use crate::money::Currency;
 
 pub(crate) static SPEC: FormatSpec = FormatSpec {
     format: Format::Recurly,
@@ -126,14 +125,7 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
         _ => {}
     }
 
-    let currency = Currency::from_code(&row.raw(Field::Currency));
-    if currency.is_none() {
-        problems.push(row.problem(
-            Field::Currency,
-            "not an ISO 4217 currency code".into(),
-            "Recurly writes ISO codes such as USD or EUR.",
-        ));
-    }
+    let currency = problems.keep(row.currency("Recurly writes ISO codes such as USD or EUR."));
     let price_per_interval = currency.as_ref().and_then(|currency| {
         if row.text(Field::Amount).is_some() || row.text(Field::AmountMinor).is_none() {
             problems.keep(row.major_amount(

@@ -11,7 +11,6 @@ use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
 use super::values::lower_ascii;
 use super::{BillingInterval, Format, IntervalSource, IntervalUnit, Problem, Status};
-use crate::money::Currency;
 
 pub(crate) static SPEC: FormatSpec = FormatSpec {
     format: Format::Stripe,
@@ -89,14 +88,7 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
     let status = problems.keep(status(row));
     let cancel_at_period_end = problems.keep(row.flag(Field::CancelAtPeriodEnd, "Stripe writes true or false here."));
     let interval = problems.keep(interval(row));
-    let currency = Currency::from_code(&row.raw(Field::Currency));
-    if currency.is_none() {
-        problems.push(row.problem(
-            Field::Currency,
-            "not an ISO 4217 currency code".into(),
-            "Stripe writes lower-case ISO codes such as usd or eur.",
-        ));
-    }
+    let currency = problems.keep(row.currency("Stripe writes lower-case ISO codes such as usd or eur."));
     let price_per_interval = currency.as_ref().and_then(|currency| {
         problems.keep(row.major_amount(
             Field::Amount,

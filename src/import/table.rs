@@ -278,6 +278,12 @@ impl Row<'_> {
         parse_bool(&self.raw(field)).ok_or_else(|| self.problem(field, "expected true or false".into(), hint))
     }
 
+    /// The row's currency, an ISO 4217 code in any case.
+    pub fn currency(&self, hint: &str) -> Result<Currency, Problem> {
+        Currency::from_code(&self.raw(Field::Currency))
+            .ok_or_else(|| self.problem(Field::Currency, "not an ISO 4217 currency code".into(), hint))
+    }
+
     /// A non-negative amount in major units (`19.00`), exact in the currency's minor units.
     pub fn major_amount(&self, field: Field, currency: &Currency, hint: &str) -> Result<Minor, Problem> {
         parse_major_amount(&self.raw(field), currency.minor_digits).map_err(|reason| self.problem(field, reason, hint))
