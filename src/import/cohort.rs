@@ -99,10 +99,7 @@ pub struct CohortImport {
 impl CohortImport {
     /// Rows set aside: distinct lines with at least one problem.
     pub fn rows_set_aside(&self) -> u64 {
-        let mut lines: Vec<u64> = self.problems.iter().map(|p| p.line).collect();
-        lines.sort_unstable();
-        lines.dedup();
-        lines.len() as u64
+        super::lines_with_problems(&self.problems)
     }
 }
 

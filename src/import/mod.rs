@@ -230,6 +230,14 @@ pub struct Problem {
     pub hint: String,
 }
 
+/// How many distinct lines the problems name: the rows set aside.
+pub(crate) fn lines_with_problems(problems: &[Problem]) -> u64 {
+    let mut lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines.len() as u64
+}
+
 /// A file that cannot be used at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportError {
@@ -313,10 +321,7 @@ pub struct Import {
 impl Import {
     /// Rows set aside: distinct lines with at least one problem.
     pub fn rows_set_aside(&self) -> u64 {
-        let mut lines: Vec<u64> = self.problems.iter().map(|p| p.line).collect();
-        lines.sort_unstable();
-        lines.dedup();
-        lines.len() as u64
+        lines_with_problems(&self.problems)
     }
 }
 

@@ -73,10 +73,7 @@ pub struct SnapshotImport {
 impl SnapshotImport {
     /// Rows set aside: distinct lines with at least one problem.
     pub fn rows_set_aside(&self) -> u64 {
-        let mut lines: Vec<u64> = self.problems.iter().map(|p| p.line).collect();
-        lines.sort_unstable();
-        lines.dedup();
-        lines.len() as u64
+        super::lines_with_problems(&self.problems)
     }
 }
 
