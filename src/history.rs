@@ -24,6 +24,8 @@
 //!   expansion or a contraction by the MRR difference, never a churn and a new subscription. In
 //!   segment views a switch across segments is a move out of one segment and into the other.
 //! - A customer who starts a subscription after an earlier one of theirs churned is a reactivation.
+//! - A subscription's own MRR changes (`Subscription::mrr_changes`, from an invoices export) take
+//!   effect at their instants within its paid span: an expansion or a contraction in its segment.
 //!
 //! These rules make the movements add up exactly, month after month:
 //! `active = previous + new + reactivated - churned` and
@@ -32,7 +34,7 @@
 
 use crate::fasthash::{for_each_repeated, FastMap};
 use crate::import::values::{MonthIndex, SECONDS_PER_DAY};
-use crate::import::{BillingInterval, Instant, Status, Subscription};
+use crate::import::{BillingInterval, Instant, MrrChange, Status, Subscription};
 use crate::money::{Minor, MinorSum};
 
 /// A new subscription within this long of the same customer's previous one ending is a plan switch.
@@ -111,7 +113,7 @@ pub struct History {
 }
 
 /// The part of a subscription during which it was paid-active.
-struct Span {
+struct Span<'a> {
     segment: usize,
     /// When the subscription was started (its trial's start, if it had one).
     signup: Instant,
@@ -119,7 +121,12 @@ struct Span {
     start: Instant,
     /// When it ended, if it ended by the as-of.
     end: Option<Instant>,
+    /// The MRR at the paid start.
     mrr: Minor,
+    /// Later MRR changes within the subscription, in time order (from an invoices export).
+    changes: &'a [MrrChange],
+    /// The MRR when the span ends or switches: after the changes before that.
+    final_mrr: Minor,
     predecessor: Option<usize>,
     successor: Option<usize>,
     /// The customer had churned before this span started: a reactivation, unless a switch.
@@ -164,7 +171,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
             counts.never_paid += 1;
             continue;
         }
-        if subscription.mrr.is_zero() {
+        if subscription.mrr.is_zero() && subscription.mrr_changes.is_empty() {
             counts.free += 1;
             continue;
         }
@@ -199,6 +206,8 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
             start: paid_start,
             end,
             mrr: subscription.mrr,
+            changes: &subscription.mrr_changes,
+            final_mrr: subscription.mrr,
             predecessor: None,
             successor: None,
             returning: false,
@@ -215,6 +224,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
     link_plan_switches(&mut spans, &span_customers);
     drop(span_customers);
     counts.plan_switches = spans.iter().filter(|s| s.successor.is_some()).count() as u64;
+    settle_final_mrr(&mut spans, as_of);
 
     let first_instant = spans.iter().map(|s| s.start).chain(trial_events.iter().map(|e| e.0)).min();
     let Some(first_instant) = first_instant else {
@@ -243,16 +253,23 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
     let mut active_delta = vec![vec![0i64; segment_count]; month_count];
     let mut sums = vec![MonthSums::new(segment_count); month_count];
 
-    for span in &spans {
+    for (index, span) in spans.iter().enumerate() {
         let start_slot = slot(span.start);
         active_delta[start_slot][span.segment] += 1;
         sums[start_slot].by_segment[span.segment].mrr_delta.add(span.mrr);
+        let mut current = span.mrr;
+        for &(at, mrr) in changes_in_force(&spans, index, as_of) {
+            let change_slot = slot(at);
+            sums[change_slot].by_segment[span.segment].mrr_delta.add(mrr - current);
+            record_change(&mut months[change_slot], &mut sums[change_slot], span.segment, mrr - current);
+            current = mrr;
+        }
         match span.successor {
             Some(next) => {
                 let next = &spans[next];
                 let switch_slot = slot(next.start);
                 active_delta[switch_slot][span.segment] -= 1;
-                sums[switch_slot].by_segment[span.segment].mrr_delta.sub(span.mrr);
+                sums[switch_slot].by_segment[span.segment].mrr_delta.sub(span.final_mrr);
                 record_switch(&mut months[switch_slot], &mut sums[switch_slot], span, next);
             }
             None => {
@@ -260,8 +277,8 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
                     let end_slot = slot(end);
                     active_delta[end_slot][span.segment] -= 1;
                     let money = &mut sums[end_slot].by_segment[span.segment];
-                    money.mrr_delta.sub(span.mrr);
-                    money.churned.add(span.mrr);
+                    money.mrr_delta.sub(span.final_mrr);
+                    money.churned.add(span.final_mrr);
                     months[end_slot].by_segment[span.segment].churned += 1;
                 }
             }
@@ -386,7 +403,7 @@ impl MonthSums {
 /// When a subscription ends (or is scheduled to), by the export's own rules: its recorded end, or
 /// for a live one set to cancel at period end, that period's end; for a paused one whose pause date
 /// is known, the pause, if earlier.
-fn effective_end(subscription: &Subscription) -> Option<Instant> {
+pub(crate) fn effective_end(subscription: &Subscription) -> Option<Instant> {
     let end = subscription.ended_at.or_else(|| {
         if subscription.cancel_at_period_end && subscription.status != Status::Canceled {
             subscription.current_period_end
@@ -447,30 +464,59 @@ fn link_plan_switches(spans: &mut [Span], customers: &[&str]) {
     );
 }
 
-fn record_switch(month: &mut MonthHistory, sums: &mut MonthSums, from: &Span, to: &Span) {
-    let difference = to.mrr - from.mrr;
-    let total = &mut month.total;
+/// The MRR changes of `spans[index]` that take effect: after its paid start, by the as-of, and
+/// before it ends or switches to its successor.
+fn changes_in_force<'a>(spans: &[Span<'a>], index: usize, as_of: Instant) -> &'a [MrrChange] {
+    let span = &spans[index];
+    let stop = match span.successor {
+        Some(next) => Some(spans[next].start),
+        None => span.end,
+    };
+    let first = span.changes.partition_point(|&(at, _)| at <= span.start);
+    let last = span.changes.partition_point(|&(at, _)| at <= as_of && stop.is_none_or(|stop| at < stop));
+    &span.changes[first..last.max(first)]
+}
+
+/// Sets each span's MRR at its end or switch: the last change in force, else its starting MRR.
+fn settle_final_mrr(spans: &mut [Span<'_>], as_of: Instant) {
+    for index in 0..spans.len() {
+        let last = changes_in_force(spans, index, as_of).last().map(|&(_, mrr)| mrr);
+        spans[index].final_mrr = last.unwrap_or(spans[index].mrr);
+    }
+}
+
+/// A change of MRR within one segment (a subscription's own, from its invoices, or a plan switch that
+/// stays in the segment): an expansion or a contraction, in the segment and in the totals.
+fn record_change(month: &mut MonthHistory, sums: &mut MonthSums, segment: usize, difference: Minor) {
     if difference.is_negative() {
-        total.contracted += 1;
+        month.total.contracted += 1;
+        sums.total_contraction.sub(difference);
+        month.by_segment[segment].contracted += 1;
+        sums.by_segment[segment].contraction.sub(difference);
+    } else if !difference.is_zero() {
+        month.total.expanded += 1;
+        sums.total_expansion.add(difference);
+        month.by_segment[segment].expanded += 1;
+        sums.by_segment[segment].expansion.add(difference);
+    }
+}
+
+fn record_switch(month: &mut MonthHistory, sums: &mut MonthSums, from: &Span, to: &Span) {
+    let difference = to.mrr - from.final_mrr;
+    if from.segment == to.segment {
+        record_change(month, sums, from.segment, difference);
+        return;
+    }
+    // Across segments, the totals see a change of price; the segments see a move out and a move in.
+    if difference.is_negative() {
+        month.total.contracted += 1;
         sums.total_contraction.sub(difference);
     } else if !difference.is_zero() {
-        total.expanded += 1;
+        month.total.expanded += 1;
         sums.total_expansion.add(difference);
     }
-    if from.segment == to.segment {
-        let figures = &mut month.by_segment[from.segment];
-        let money = &mut sums.by_segment[from.segment];
-        if difference.is_negative() {
-            figures.contracted += 1;
-            money.contraction.sub(difference);
-        } else if !difference.is_zero() {
-            figures.expanded += 1;
-            money.expansion.add(difference);
-        }
-    } else {
-        month.by_segment[from.segment].moved_out += 1;
-        sums.by_segment[from.segment].moved_out.add(from.mrr);
-        month.by_segment[to.segment].moved_in += 1;
-        sums.by_segment[to.segment].moved_in.add(to.mrr);
-    }
+    month.by_segment[from.segment].moved_out += 1;
+    sums.by_segment[from.segment].moved_out.add(from.final_mrr);
+    month.by_segment[to.segment].moved_in += 1;
+    sums.by_segment[to.segment].moved_in.add(to.mrr);
 }

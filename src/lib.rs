@@ -19,6 +19,7 @@ pub mod demo;
 mod fasthash;
 pub mod history;
 pub mod import;
+pub mod model;
 pub mod money;
 pub mod report;
 
@@ -61,7 +62,7 @@ pub fn history_of_reader(
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<HistoryReport, ImportError> {
     let imported = import::import_reader(file, reader, len_hint, &request.import, on_progress)?;
-    history_of_imports(vec![imported], request)
+    history_of_imports(vec![imported], Vec::new(), request)
 }
 
 /// Imports several exports as one business (see [`import::import_all`]) and rebuilds its history.
@@ -74,22 +75,47 @@ pub fn history_of_exports(
         return history_of_export(file, bytes, request, on_progress);
     }
     let imports = import::import_all(inputs, &request.import, on_progress)?;
-    history_of_imports(imports, request)
+    history_of_imports(imports, Vec::new(), request)
 }
 
-/// The history of what one or more files imported.
-fn history_of_imports(imports: Vec<import::Import>, request: &HistoryRequest) -> Result<HistoryReport, ImportError> {
+/// Imports subscriptions exports with invoices or payments exports that refine their revenue
+/// ([`import::charges`]), and rebuilds the history.
+fn history_with_charges(
+    subscription_inputs: &[(&str, &[u8])],
+    charge_inputs: &[(&str, &[u8])],
+    request: &HistoryRequest,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<HistoryReport, ImportError> {
+    let imports = import::import_all(subscription_inputs, &request.import, on_progress)?;
+    let Some(currency) = imports.first().map(|i| i.currency.clone()) else {
+        return Err(import::nothing_readable(imports));
+    };
+    let charges = charge_inputs
+        .iter()
+        .map(|(file, bytes)| import::charges::import(file, bytes, &currency, &request.import, on_progress))
+        .collect::<Result<Vec<_>, _>>()?;
+    history_of_imports(imports, charges, request)
+}
+
+/// The history of what one or more files imported, each subscription's revenue refined by the
+/// charges when there are any.
+fn history_of_imports(
+    mut imports: Vec<import::Import>,
+    mut charges: Vec<import::charges::ChargesImport>,
+    request: &HistoryRequest,
+) -> Result<HistoryReport, ImportError> {
     // One file's subscriptions are used where they lie; several files' are gathered into one list.
-    let gathered: Vec<import::Subscription>;
-    let subscriptions = match imports.as_slice() {
-        [one] => &one.subscriptions,
+    let mut gathered: Vec<import::Subscription>;
+    let subscriptions = match imports.as_mut_slice() {
+        [one] => &mut one.subscriptions,
         _ => {
             gathered = imports.iter().flat_map(|i| i.subscriptions.iter().cloned()).collect();
-            &gathered
+            &mut gathered
         }
     };
+    let refinement = (!charges.is_empty()).then(|| import::charges::refine(subscriptions, &mut charges));
     match history::build(subscriptions, &request.history) {
-        Some(history) => Ok(report::history_report(&imports, &history)),
+        Some(history) => Ok(report::history_report(&imports, &charges, refinement.as_ref(), &history)),
         None => Err(import::nothing_readable(imports)),
     }
 }
@@ -112,7 +138,7 @@ pub fn analyse_reader(
     let mut head = Vec::new();
     (&mut reader).take(KIND_HEAD_BYTES).read_to_end(&mut head).map_err(unreadable)?;
     let kind = import::table_kind(&head, &request.import);
-    if matches!(kind, TableKind::Snapshot | TableKind::Cohorts) {
+    if matches!(kind, TableKind::Snapshot | TableKind::Cohorts | TableKind::Charges) {
         reader.read_to_end(&mut head).map_err(unreadable)?;
         return analyse_export(file, &head, request, on_progress);
     }
@@ -258,7 +284,31 @@ pub fn analyse_exports(
         let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
         return Err(ImportError::new(file, SEGMENT_ONLY_FOR_SNAPSHOTS.into()));
     }
-    history_of_exports(inputs, request, on_progress).map(Analysis::History).map_err(|mut error| {
+    let charge_inputs: Vec<(&str, &[u8])> =
+        inputs.iter().zip(&kinds).filter(|(_, kind)| **kind == TableKind::Charges).map(|(input, _)| *input).collect();
+    let history = if charge_inputs.is_empty() {
+        history_of_exports(inputs, request, on_progress)
+    } else {
+        let subscription_inputs: Vec<(&str, &[u8])> = inputs
+            .iter()
+            .zip(&kinds)
+            .filter(|(_, kind)| **kind != TableKind::Charges)
+            .map(|(input, _)| *input)
+            .collect();
+        if subscription_inputs.is_empty() {
+            let (file, bytes) = charge_inputs[0];
+            let label = import::charges::source_of(bytes).map_or("an invoices or payments export", |s| s.label());
+            return Err(ImportError::new(
+                file,
+                format!(
+                    "this is a {label}: it refines the revenue of a subscriptions export, so give the subscriptions \
+                     export with it (both files at once)."
+                ),
+            ));
+        }
+        history_with_charges(&subscription_inputs, &charge_inputs, request, on_progress)
+    };
+    history.map(Analysis::History).map_err(|mut error| {
         let unrecognised =
             inputs.iter().zip(&kinds).any(|((file, _), kind)| *kind == TableKind::Unrecognised && error.file == *file);
         if unrecognised {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::history::{History, MonthFigures};
+use crate::import::charges::{ChargeSource, ChargesImport, Refinement};
 use crate::import::values::{format_instant, format_instant_readable, parse_instant, MonthIndex};
 use crate::import::{Format, Import, Problem};
 use crate::money::{group_thousands, Currency, Minor};
@@ -19,8 +20,9 @@ pub mod snapshot;
 
 /// The conventions behind every number, stated once for the page, the command and the README.
 pub const CONVENTIONS: &str = "Time is UTC and months are calendar months. MRR is list price × quantity per \
-month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12, ÷ the interval count), before discounts; trials count \
-no MRR. A subscription is paid from its trial end (or its start, without a trial) until it ends; a month's \
+month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12, ÷ the interval count), before discounts, unless an \
+invoices export is given too: then each subscription's MRR follows its renewal invoices, before tax and after \
+discounts, and a change between them is expansion or contraction; trials count no MRR. A subscription is paid from its trial end (or its start, without a trial) until it ends; a month's \
 figures are the state just before the next month begins. The unit is the subscription. A plan switch (the \
 same customer starts another subscription within 7 days of one ending) is expansion or contraction, not churn; \
 a customer who comes back later is a reactivation. A lost trial is not churn.";
@@ -56,6 +58,10 @@ pub struct Summary {
     pub first_month: Option<String>,
     pub last_month: Option<String>,
     pub other_currencies: Vec<CurrencyCount>,
+    /// What MRR is computed from: `list_price` (the subscriptions export's prices), `invoiced` (an
+    /// invoices export's renewal invoices, before tax and after discounts) or `payments` (a payments
+    /// export's amounts, net of refunds, tax included).
+    pub mrr_basis: String,
     /// What the import inferred or assumed that the file does not state (absent when nothing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -155,14 +161,24 @@ impl FiguresReport {
 }
 
 /// The report of one analysis over one or more imported files (all in one currency).
-pub fn history_report(imports: &[Import], history: &History) -> HistoryReport {
+pub fn history_report(
+    imports: &[Import],
+    charges: &[ChargesImport],
+    refinement: Option<&Refinement>,
+    history: &History,
+) -> HistoryReport {
     let Some(first) = imports.first() else {
         return HistoryReport::empty();
+    };
+    let mrr_basis = match refinement {
+        None => "list_price",
+        Some(_) if charges.iter().any(|c| c.source == ChargeSource::StripeInvoices) => "invoiced",
+        Some(_) => "payments",
     };
     let currency = &first.currency;
     let format =
         if imports.iter().all(|i| i.format == first.format) { first.format.name() } else { "mixed" }.to_owned();
-    let several = imports.len() > 1;
+    let several = imports.len() + charges.len() > 1;
     let mut other_currencies: BTreeMap<&str, u64> = BTreeMap::new();
     for (code, rows) in imports.iter().flat_map(|i| &i.other_currencies) {
         *other_currencies.entry(code.as_str()).or_default() += rows;
@@ -188,8 +204,12 @@ pub fn history_report(imports: &[Import], history: &History) -> HistoryReport {
         currency: currency.code.clone(),
         as_of: format_instant(history.as_of),
         summary: Summary {
-            rows_read: imports.iter().map(|i| i.rows_read).sum(),
-            rows_set_aside: imports.iter().map(Import::rows_set_aside).sum(),
+            rows_read: imports.iter().map(|i| i.rows_read).chain(charges.iter().map(|c| c.rows_read)).sum(),
+            rows_set_aside: imports
+                .iter()
+                .map(Import::rows_set_aside)
+                .chain(charges.iter().map(ChargesImport::rows_set_aside))
+                .sum(),
             subscriptions: counts.subscriptions,
             paid: counts.paid,
             never_paid: counts.never_paid,
@@ -205,11 +225,15 @@ pub fn history_report(imports: &[Import], history: &History) -> HistoryReport {
                 .into_iter()
                 .map(|(currency, rows)| CurrencyCount { currency: currency.to_owned(), rows })
                 .collect(),
+            mrr_basis: mrr_basis.to_owned(),
             notes: imports
                 .iter()
-                .flat_map(|i| {
-                    i.notes.iter().map(move |note| if several { format!("{}: {note}", i.file) } else { note.clone() })
+                .map(|i| (&i.file, &i.notes))
+                .chain(charges.iter().map(|c| (&c.file, &c.notes)))
+                .flat_map(|(file, notes)| {
+                    notes.iter().map(move |note| if several { format!("{file}: {note}") } else { note.clone() })
                 })
+                .chain(refinement.iter().flat_map(|r| r.notes.iter().cloned()))
                 .collect(),
         },
         segments: history.segments.clone(),
@@ -221,8 +245,18 @@ pub fn history_report(imports: &[Import], history: &History) -> HistoryReport {
                 format: i.format.name().to_owned(),
                 confidence: "certain".to_owned(),
             })
+            .chain(charges.iter().map(|c| InputReport {
+                file: c.file.clone(),
+                format: c.source.name().to_owned(),
+                confidence: "certain".to_owned(),
+            }))
             .collect(),
-        problems: imports.iter().flat_map(|i| i.problems.iter().cloned()).collect(),
+        problems: imports
+            .iter()
+            .flat_map(|i| i.problems.iter())
+            .chain(charges.iter().flat_map(|c| c.problems.iter()))
+            .cloned()
+            .collect(),
     }
 }
 
@@ -247,6 +281,7 @@ impl HistoryReport {
                 first_month: None,
                 last_month: None,
                 other_currencies: Vec::new(),
+                mrr_basis: "list_price".to_owned(),
                 notes: Vec::new(),
             },
             segments: Vec::new(),
@@ -324,6 +359,14 @@ pub fn history_view(report: &HistoryReport) -> HistoryView {
         Fact { label: "Segments".into(), value: report.segments.join(", ") },
         Fact { label: "Paid subscribers".into(), value: last.map(|m| count(m.figures.active)).unwrap_or_default() },
         Fact { label: "MRR".into(), value: last.map(|m| money(m.figures.mrr)).unwrap_or_default() },
+        Fact {
+            label: "MRR from".into(),
+            value: match s.mrr_basis.as_str() {
+                "invoiced" => "renewal invoices, before tax and after discounts".into(),
+                "payments" => "payments, net of refunds (tax included)".into(),
+                _ => "list prices in the subscriptions export, before discounts".into(),
+            },
+        },
         Fact {
             label: "Subscriptions".into(),
             value: format!(
@@ -426,7 +469,10 @@ fn describe_inputs(report: &HistoryReport) -> String {
         .inputs
         .iter()
         .map(|input| {
-            let label = Format::from_name(&input.format).map(Format::label).unwrap_or(input.format.as_str());
+            let label = Format::from_name(&input.format)
+                .map(Format::label)
+                .or_else(|| ChargeSource::from_name(&input.format).map(ChargeSource::label))
+                .unwrap_or(input.format.as_str());
             format!("{} ({label}, {})", input.file, input.confidence)
         })
         .collect::<Vec<_>>()

@@ -16,6 +16,8 @@ mod support;
 
 #[path = "cli/architecture.rs"]
 mod architecture;
+#[path = "cli/charges.rs"]
+mod charges;
 #[path = "cli/command.rs"]
 mod command;
 #[path = "cli/formats.rs"]

@@ -13,6 +13,7 @@
 
 mod baremetrics;
 mod chargebee;
+pub mod charges;
 pub mod cohort;
 mod infer;
 pub mod mapped;
@@ -194,9 +195,16 @@ pub struct Subscription {
     pub created: Option<Instant>,
     pub price_per_interval: Minor,
     pub quantity: u64,
-    /// Monthly recurring revenue at list price: price x quantity, normalised to a month, exact.
+    /// Monthly recurring revenue when the paid span starts: at list price (price x quantity,
+    /// normalised to a month, exact), or as first invoiced when an invoices export refines it.
     pub mrr: Minor,
+    /// Later changes of the MRR within the subscription, in time order: empty unless an invoices or
+    /// payments export shows them ([`charges::refine`]).
+    pub mrr_changes: Vec<MrrChange>,
 }
+
+/// From this instant on, the subscription's MRR is this amount.
+pub type MrrChange = (Instant, Minor);
 
 impl Subscription {
     /// The instants at which something recorded in the file had already happened: creations,
@@ -335,6 +343,9 @@ pub enum TableKind {
     Snapshot,
     /// A cohort survival table ([`cohort`]).
     Cohorts,
+    /// A Stripe invoices or payments export, which refines a subscriptions export's revenue
+    /// ([`charges`]).
+    Charges,
     /// Nothing subtwin reads: the subscriptions import says what is missing.
     Unrecognised,
 }
@@ -360,6 +371,9 @@ pub fn table_kind(bytes: &[u8], options: &ImportOptions) -> TableKind {
         return TableKind::Subscriptions;
     }
     for layout in &layouts {
+        if charges::recognise(&layout.header).is_some() {
+            return TableKind::Charges;
+        }
         if cohort::recognise(&layout.header) {
             return TableKind::Cohorts;
         }

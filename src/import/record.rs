@@ -200,6 +200,7 @@ pub(crate) fn finish(row: &Row, draft: Draft, mut problems: Problems) -> Result<
             price_per_interval: price,
             quantity,
             mrr,
+            mrr_changes: Vec::new(),
         },
         currency: currency.code,
     })

@@ -174,3 +174,23 @@ fn extreme_but_valid_values_do_not_overflow_or_panic() {
     rows.push_str("sub_old,cus_x,canceled,1970-01-01 00:00,2199-12-31 23:59,P,month,1,1,1.00,usd\n");
     run_everything("extreme.csv", rows.as_bytes(), &HistoryRequest::default());
 }
+
+#[test]
+fn damaged_invoices_and_payments_beside_a_subscriptions_export_never_panic() {
+    let mut rng = ChaCha8Rng::seed_from_u64(20261126);
+    let read = |name: &str| std::fs::read(crate::support::fixture_path(name)).expect("fixture");
+    let subscriptions = read("basic.csv");
+    let charges = [("invoices.csv", read("invoices.csv")), ("payments.csv", read("payments.csv"))];
+    for round in 0..1000 {
+        let (name, bytes) = &charges[round % charges.len()];
+        let damaged = mutate(&mut rng, bytes);
+        let inputs: [(&str, &[u8]); 2] = [("basic.csv", &subscriptions), (name, &damaged)];
+        match subtwin::analyse_exports(&inputs, &HistoryRequest::default(), &mut |_| {}) {
+            Ok(analysis) => {
+                let json = analysis.to_json();
+                serde_json::from_str::<serde_json::Value>(&json).expect("the report is valid JSON");
+            }
+            Err(error) => assert!(!error.to_string().is_empty()),
+        }
+    }
+}
