@@ -34,7 +34,7 @@
 
 use crate::fasthash::{for_each_repeated, FastMap};
 use crate::import::values::{MonthIndex, SECONDS_PER_DAY};
-use crate::import::{BillingInterval, Instant, MrrChange, Status, Subscription};
+use crate::import::{BillingInterval, Instant, IntervalUnit, MrrChange, Status, Subscription};
 use crate::money::{Minor, MinorSum};
 
 /// A new subscription within this long of the same customer's previous one ending is a plan switch.
@@ -114,6 +114,10 @@ pub struct History {
 
 /// The part of a subscription during which it was paid-active.
 struct Span<'a> {
+    /// The subscription's index in the records.
+    source: usize,
+    /// It began with a trial (its paid start is the trial's end).
+    had_trial: bool,
     segment: usize,
     /// When the subscription was started (its trial's start, if it had one).
     signup: Instant,
@@ -153,77 +157,7 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
         Some(as_of) => (as_of, false),
         None => (derive_as_of(subscriptions)?, true),
     };
-    let mut counts = RecordCounts { subscriptions: subscriptions.len() as u64, ..RecordCounts::default() };
-    let mut spans: Vec<Span> = Vec::with_capacity(subscriptions.len());
-    let mut span_customers: Vec<&str> = Vec::with_capacity(subscriptions.len());
-    // (instant, segment, outcome): trial starts carry `None`.
-    let mut trial_events: Vec<(Instant, usize, Option<TrialOutcome>)> = Vec::new();
-    // Segments are numbered as they come, and renumbered in name order after the loop.
-    let mut segment_keys = SegmentKeys::default();
-
-    for subscription in subscriptions {
-        let segment = segment_keys.number(subscription);
-        if subscription.start > as_of || subscription.status == Status::Scheduled {
-            counts.after_as_of += 1;
-            continue;
-        }
-        if subscription.status.never_paid() {
-            counts.never_paid += 1;
-            continue;
-        }
-        if subscription.mrr.is_zero() && subscription.mrr_changes.is_empty() {
-            counts.free += 1;
-            continue;
-        }
-        // Paused with no date for the pause: no MRR at any time.
-        let paused_throughout = subscription.status == Status::Paused && subscription.paused_at.is_none();
-        if subscription.status == Status::Paused {
-            counts.paused += 1;
-        }
-        let end = effective_end(subscription).filter(|&end| end <= as_of);
-        let trial_end = subscription.trial_end.filter(|&t| t > subscription.start);
-        if let Some(trial_end) = trial_end {
-            let started = subscription.trial_start.unwrap_or(subscription.start).min(subscription.start);
-            trial_events.push((started, segment, None));
-            match end {
-                Some(end) if end <= trial_end => trial_events.push((end, segment, Some(TrialOutcome::Lost))),
-                _ if trial_end > as_of => counts.trialing += 1,
-                _ if paused_throughout => trial_events.push((trial_end, segment, Some(TrialOutcome::Lost))),
-                _ => trial_events.push((trial_end, segment, Some(TrialOutcome::Converted))),
-            }
-        }
-        if paused_throughout {
-            continue;
-        }
-        let paid_start = trial_end.unwrap_or(subscription.start);
-        if paid_start > as_of || end.is_some_and(|end| end <= paid_start) {
-            continue;
-        }
-        span_customers.push(&subscription.customer);
-        spans.push(Span {
-            segment,
-            signup: subscription.start,
-            start: paid_start,
-            end,
-            mrr: subscription.mrr,
-            changes: &subscription.mrr_changes,
-            final_mrr: subscription.mrr,
-            predecessor: None,
-            successor: None,
-            returning: false,
-        });
-    }
-    let (segments, renumbered) = segment_keys.names();
-    for span in &mut spans {
-        span.segment = renumbered[span.segment];
-    }
-    for event in &mut trial_events {
-        event.1 = renumbered[event.1];
-    }
-    counts.paid = spans.len() as u64;
-    link_plan_switches(&mut spans, &span_customers);
-    drop(span_customers);
-    counts.plan_switches = spans.iter().filter(|s| s.successor.is_some()).count() as u64;
+    let Linked { mut spans, trial_events, segments, intervals: _, counts } = link(subscriptions, as_of);
     settle_final_mrr(&mut spans, as_of);
 
     let first_instant = spans.iter().map(|s| s.start).chain(trial_events.iter().map(|e| e.0)).min();
@@ -343,6 +277,194 @@ pub fn build(subscriptions: &[Subscription], options: &HistoryOptions) -> Option
     Some(History { as_of, as_of_derived, segments, months, counts })
 }
 
+/// How a paid span stands at the as-of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanEnding {
+    /// Still paid-active at the as-of.
+    Ongoing,
+    /// Ended with no switch to another subscription: paid churn.
+    Churned(Instant),
+    /// Continued by a plan switch into the customer's next subscription, which starts being paid at
+    /// this instant.
+    Switched(Instant),
+}
+
+/// One subscription's paid span, as the history counts it: what the models count renewals and
+/// arrivals on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidSpan {
+    /// The subscription's index in the records given to [`paid_spans`].
+    pub subscription: usize,
+    /// Indexed like [`PaidSpans::segments`].
+    pub segment: usize,
+    /// When the subscription was signed up for (its trial's start, if it had one).
+    pub signup: Instant,
+    /// The paid start: the trial's end, or the start without a trial.
+    pub start: Instant,
+    pub ending: SpanEnding,
+    pub had_trial: bool,
+    /// It ended because renewal payments failed (as the export says): the renewal it failed is the
+    /// last one before its end, which came after the retries.
+    pub payment_failed: bool,
+    /// It continues another subscription of the customer's through a plan switch.
+    pub switched_in: bool,
+    /// The customer had churned before: a reactivation (unless `switched_in`).
+    pub returning: bool,
+    /// MRR at the paid start, and at the end (or now), after the changes within the span.
+    pub mrr: Minor,
+    pub final_mrr: Minor,
+}
+
+/// What [`paid_spans`] finds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaidSpans {
+    pub as_of: Instant,
+    /// Segment names, sorted, as the history names them.
+    pub segments: Vec<String>,
+    /// Each segment's billing interval.
+    pub intervals: Vec<BillingInterval>,
+    pub spans: Vec<PaidSpan>,
+    /// Trials: (instant, segment, event), in no particular order.
+    pub trials: Vec<(Instant, usize, TrialEvent)>,
+}
+
+/// Something that happened to a trial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrialEvent {
+    Started,
+    Converted,
+    Lost,
+}
+
+/// The paid spans of the subscriptions up to `as_of`, by the history's conventions (the module's
+/// documentation): the same spans, switches and returns that [`build`] adds up.
+pub fn paid_spans(subscriptions: &[Subscription], as_of: Instant) -> PaidSpans {
+    let Linked { mut spans, trial_events, segments, intervals, counts: _ } = link(subscriptions, as_of);
+    settle_final_mrr(&mut spans, as_of);
+    let public = spans
+        .iter()
+        .map(|span| PaidSpan {
+            subscription: span.source,
+            segment: span.segment,
+            signup: span.signup,
+            start: span.start,
+            ending: match (span.successor, span.end) {
+                (Some(next), _) => SpanEnding::Switched(spans[next].start),
+                (None, Some(end)) => SpanEnding::Churned(end),
+                (None, None) => SpanEnding::Ongoing,
+            },
+            had_trial: span.had_trial,
+            payment_failed: subscriptions[span.source].payment_failed,
+            switched_in: span.predecessor.is_some(),
+            returning: span.returning,
+            mrr: span.mrr,
+            final_mrr: span.final_mrr,
+        })
+        .collect();
+    let trials = trial_events
+        .into_iter()
+        .map(|(at, segment, outcome)| {
+            let event = match outcome {
+                None => TrialEvent::Started,
+                Some(TrialOutcome::Converted) => TrialEvent::Converted,
+                Some(TrialOutcome::Lost) => TrialEvent::Lost,
+            };
+            (at, segment, event)
+        })
+        .collect();
+    PaidSpans { as_of, segments, intervals, spans: public, trials }
+}
+
+/// The subscriptions' paid spans as of an instant, linked into plan switches and returns, with the
+/// trial events and the record counts: what the history adds up, and what the models count renewals
+/// on ([`paid_spans`]).
+struct Linked<'a> {
+    spans: Vec<Span<'a>>,
+    /// (instant, segment, outcome): trial starts carry `None`.
+    trial_events: Vec<(Instant, usize, Option<TrialOutcome>)>,
+    segments: Vec<String>,
+    /// Each segment's billing interval, indexed like `segments`.
+    intervals: Vec<BillingInterval>,
+    counts: RecordCounts,
+}
+
+fn link(subscriptions: &[Subscription], as_of: Instant) -> Linked<'_> {
+    let mut counts = RecordCounts { subscriptions: subscriptions.len() as u64, ..RecordCounts::default() };
+    let mut spans: Vec<Span> = Vec::with_capacity(subscriptions.len());
+    let mut span_customers: Vec<&str> = Vec::with_capacity(subscriptions.len());
+    // (instant, segment, outcome): trial starts carry `None`.
+    let mut trial_events: Vec<(Instant, usize, Option<TrialOutcome>)> = Vec::new();
+    // Segments are numbered as they come, and renumbered in name order after the loop.
+    let mut segment_keys = SegmentKeys::default();
+
+    for (source, subscription) in subscriptions.iter().enumerate() {
+        let segment = segment_keys.number(subscription);
+        if subscription.start > as_of || subscription.status == Status::Scheduled {
+            counts.after_as_of += 1;
+            continue;
+        }
+        if subscription.status.never_paid() {
+            counts.never_paid += 1;
+            continue;
+        }
+        if subscription.mrr.is_zero() && subscription.mrr_changes.is_empty() {
+            counts.free += 1;
+            continue;
+        }
+        // Paused with no date for the pause: no MRR at any time.
+        let paused_throughout = subscription.status == Status::Paused && subscription.paused_at.is_none();
+        if subscription.status == Status::Paused {
+            counts.paused += 1;
+        }
+        let end = effective_end(subscription).filter(|&end| end <= as_of);
+        let trial_end = subscription.trial_end.filter(|&t| t > subscription.start);
+        if let Some(trial_end) = trial_end {
+            let started = subscription.trial_start.unwrap_or(subscription.start).min(subscription.start);
+            trial_events.push((started, segment, None));
+            match end {
+                Some(end) if end <= trial_end => trial_events.push((end, segment, Some(TrialOutcome::Lost))),
+                _ if trial_end > as_of => counts.trialing += 1,
+                _ if paused_throughout => trial_events.push((trial_end, segment, Some(TrialOutcome::Lost))),
+                _ => trial_events.push((trial_end, segment, Some(TrialOutcome::Converted))),
+            }
+        }
+        if paused_throughout {
+            continue;
+        }
+        let paid_start = trial_end.unwrap_or(subscription.start);
+        if paid_start > as_of || end.is_some_and(|end| end <= paid_start) {
+            continue;
+        }
+        span_customers.push(&subscription.customer);
+        spans.push(Span {
+            source,
+            had_trial: trial_end.is_some(),
+            segment,
+            signup: subscription.start,
+            start: paid_start,
+            end,
+            mrr: subscription.mrr,
+            changes: &subscription.mrr_changes,
+            final_mrr: subscription.mrr,
+            predecessor: None,
+            successor: None,
+            returning: false,
+        });
+    }
+    let (segments, intervals, renumbered) = segment_keys.names();
+    for span in &mut spans {
+        span.segment = renumbered[span.segment];
+    }
+    for event in &mut trial_events {
+        event.1 = renumbered[event.1];
+    }
+    counts.paid = spans.len() as u64;
+    link_plan_switches(&mut spans, &span_customers);
+    drop(span_customers);
+    counts.plan_switches = spans.iter().filter(|s| s.successor.is_some()).count() as u64;
+    Linked { spans, trial_events, segments, intervals, counts }
+}
+
 /// Segments as subscriptions name them (product and interval), numbered in order of appearance: a
 /// name is made once per segment, not once per subscription.
 #[derive(Default)]
@@ -356,17 +478,21 @@ impl<'a> SegmentKeys<'a> {
         *self.numbers.entry((subscription.product.as_str(), subscription.interval)).or_insert(next)
     }
 
-    /// The names, sorted (as [`segment_name`] writes them), and for each number its name's index.
-    fn names(self) -> (Vec<String>, Vec<usize>) {
-        let mut by_number = vec![String::new(); self.numbers.len()];
+    /// The names, sorted (as [`segment_name`] writes them), each name's billing interval, and for each
+    /// number its name's index.
+    fn names(self) -> (Vec<String>, Vec<BillingInterval>, Vec<usize>) {
+        let mut by_number =
+            vec![(String::new(), BillingInterval { unit: IntervalUnit::Month, count: 1 }); self.numbers.len()];
         for ((product, interval), number) in self.numbers {
-            by_number[number] = format!("{product} ({})", interval.label());
+            by_number[number] = (format!("{product} ({})", interval.label()), interval);
         }
-        let mut names = by_number.clone();
-        names.sort();
-        names.dedup();
-        let renumbered = by_number.iter().map(|name| names.binary_search(name).unwrap_or(0)).collect();
-        (names, renumbered)
+        let mut named = by_number.clone();
+        named.sort();
+        named.dedup_by(|a, b| a.0 == b.0);
+        let renumbered =
+            by_number.iter().map(|(name, _)| named.binary_search_by(|n| n.0.cmp(name)).unwrap_or(0)).collect();
+        let (names, intervals) = named.into_iter().unzip();
+        (names, intervals, renumbered)
     }
 }
 

@@ -16,6 +16,8 @@ mod support;
 
 #[path = "cli/architecture.rs"]
 mod architecture;
+#[path = "cli/calibrate.rs"]
+mod calibrate;
 #[path = "cli/charges.rs"]
 mod charges;
 #[path = "cli/command.rs"]

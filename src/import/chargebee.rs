@@ -241,6 +241,7 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
         canceled_at: None,
         ended_at,
         cancel_at_period_end,
+        payment_failed: false,
         current_period_start: term_start,
         current_period_end: period_end,
         paused_at,

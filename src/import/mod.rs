@@ -187,6 +187,9 @@ pub struct Subscription {
     /// When the subscription really ended, as the export says or as its documented rules imply.
     pub ended_at: Option<Instant>,
     pub cancel_at_period_end: bool,
+    /// It ended because its renewal payments failed, when the export says so: its end comes after
+    /// the dunning retries, but the renewal it failed is the one before that end.
+    pub payment_failed: bool,
     pub current_period_start: Option<Instant>,
     pub current_period_end: Option<Instant>,
     /// When a paused subscription's pause began, when the export says.

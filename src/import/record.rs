@@ -27,6 +27,8 @@ pub(crate) struct Draft {
     pub canceled_at: Option<Instant>,
     pub ended_at: Option<Instant>,
     pub cancel_at_period_end: bool,
+    /// It ended because its renewal payments failed (after the dunning retries).
+    pub payment_failed: bool,
     pub current_period_start: Option<Instant>,
     pub current_period_end: Option<Instant>,
     pub paused_at: Option<Instant>,
@@ -193,6 +195,7 @@ pub(crate) fn finish(row: &Row, draft: Draft, mut problems: Problems) -> Result<
             canceled_at: draft.canceled_at,
             ended_at,
             cancel_at_period_end: draft.cancel_at_period_end,
+            payment_failed: draft.payment_failed,
             current_period_start: draft.current_period_start,
             current_period_end: draft.current_period_end,
             paused_at: draft.paused_at,

@@ -164,6 +164,7 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
         canceled_at,
         ended_at,
         cancel_at_period_end,
+        payment_failed: false,
         current_period_start: period_start,
         current_period_end: scheduled_end,
         paused_at: paused,

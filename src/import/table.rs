@@ -52,6 +52,8 @@ pub(crate) enum Field {
     AutoRenew,
     /// The end of the current contract term, when it differs from the billing period (Recurly).
     TermEnd,
+    /// Why the subscription was canceled (Stripe's `Cancellation Reason`: `payment_failed`, ...).
+    CancellationReason,
 }
 
 /// A column a format reads: its meaning, its name as the vendor writes it today, and every

@@ -4,5 +4,16 @@
 //! simulates (the simulation engine takes a fitted twin as a value and never calls the fitting
 //! code). Transcendental functions go through `libm`, so a fit gives the same bits natively and in
 //! WebAssembly.
+//!
+//! - [`renewals`]: the history's paid spans as renewal counts on each segment's own clock.
+//! - [`retention`]: the shifted-beta-geometric model and its companions (Kaplan-Meier, geometric,
+//!   beta-discrete-Weibull, partial pooling).
+//! - [`acquisition`]: arrivals per month (Poisson with trend and season) and trial conversion.
+//! - [`calibrate`]: all of them fitted on what was known at one instant.
 
+pub mod acquisition;
+pub mod calibrate;
+pub(crate) mod optimise;
+pub mod renewals;
 pub mod retention;
+pub(crate) mod special;

@@ -1,0 +1,194 @@
+//! Calibration: every model of the twin fitted to a rebuilt history, segment by segment, on what
+//! was known at one instant (the as-of, or a backtest's cutoff).
+//!
+//! The history's paid spans ([`crate::history::paid_spans`]) are the one source: renewal counts
+//! for retention ([`super::renewals`]), monthly arrivals for acquisition, ended trials for
+//! conversion, the MRR that new subscribers started with, and the movements of MRR within
+//! subscriptions. Nothing after the instant is seen: `paid_spans` treats later events as not yet
+//! happened, so a refit at a cutoff is an honest one.
+
+use std::collections::BTreeMap;
+
+use crate::history::{paid_spans, PaidSpans, SpanEnding, TrialEvent};
+use crate::import::values::MonthIndex;
+use crate::import::{BillingInterval, Instant, Subscription};
+use crate::money::Minor;
+
+use super::acquisition::{fit_conversion, fit_poisson_trend, ConversionFit, MonthlyCounts, PoissonTrendFit};
+use super::renewals::{renewal_counts, renewal_instant, renewals_by};
+use super::retention::{
+    compare_models, fit_sbg, kaplan_meier, pool_segments, KaplanMeierRow, ModelComparison, PooledSegment, PoolingPrior,
+    RenewalData, RetentionError, SbgFit,
+};
+
+/// How far back the MRR of new subscribers is sampled from: the prices sold lately.
+pub const NEW_MRR_MONTHS: i32 = 12;
+
+/// One segment's fitted models.
+#[derive(Clone, Debug)]
+pub struct SegmentCalibration {
+    pub name: String,
+    pub interval: BillingInterval,
+    pub data: RenewalData,
+    /// The segment's own sBG fit, or why there is none.
+    pub own: Result<SbgFit, RetentionError>,
+    /// The estimate after partial pooling with the other segments (`None` when pooling failed for
+    /// every segment, which means no segment has a churner).
+    pub pooled: Option<PooledSegment>,
+    pub comparison: Option<ModelComparison>,
+    pub kaplan_meier: Vec<KaplanMeierRow>,
+    /// Direct paid starts (no trial; returning customers included) per month.
+    pub direct: Option<PoissonTrendFit>,
+    /// Trial starts per month.
+    pub trials: Option<PoissonTrendFit>,
+    pub conversion: Option<ConversionFit>,
+    /// The MRR new subscribers started with in the last [`NEW_MRR_MONTHS`] (all time when none
+    /// started then): distinct amounts with their counts.
+    pub new_mrr: Vec<(Minor, u64)>,
+    /// Subscribers paid-active at the instant: (renewals survived, month of the next renewal, MRR).
+    pub active: Vec<ActiveSubscriber>,
+}
+
+/// One subscriber paid-active at the calibration instant, where the simulation starts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActiveSubscriber {
+    /// Renewals of its interval it has survived.
+    pub renewals_survived: u32,
+    /// The calendar month of its next renewal.
+    pub next_renewal: MonthIndex,
+    pub mrr: Minor,
+}
+
+/// Everything fitted at one instant.
+#[derive(Clone, Debug)]
+pub struct Calibration {
+    pub as_of: Instant,
+    /// The first month after the as-of's month: where forecasts start.
+    pub origin: MonthIndex,
+    pub prior: Option<PoolingPrior>,
+    pub segments: Vec<SegmentCalibration>,
+}
+
+/// Fits every model on the subscriptions as known at `as_of`.
+pub fn calibrate(subscriptions: &[Subscription], as_of: Instant) -> Calibration {
+    let spans = paid_spans(subscriptions, as_of);
+    calibrate_spans(&spans)
+}
+
+/// [`calibrate`] on spans already found.
+pub fn calibrate_spans(spans: &PaidSpans) -> Calibration {
+    let origin = MonthIndex::of(spans.as_of).next();
+    let data: Vec<RenewalData> = renewal_counts(spans)
+        .iter()
+        // Counts built from spans always pass the checks; a segment is never dropped, so an impossible
+        // failure leaves it empty.
+        .map(|rows| RenewalData::from_counts(rows).unwrap_or_default())
+        .collect();
+    let pooled = pool_segments(&data).ok();
+    let arrivals = Arrivals::count(spans);
+    let segments = spans
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(segment, name)| {
+            let own = fit_sbg(&data[segment]);
+            SegmentCalibration {
+                name: name.clone(),
+                interval: spans.intervals[segment],
+                comparison: compare_models(&data[segment]).ok(),
+                kaplan_meier: kaplan_meier(&data[segment]),
+                own,
+                pooled: pooled.as_ref().and_then(|p| p.segments.get(segment).copied()),
+                direct: fit_poisson_trend(&arrivals.direct[segment]),
+                trials: fit_poisson_trend(&arrivals.trials[segment]),
+                conversion: fit_conversion(&arrivals.conversions[segment]),
+                new_mrr: new_mrr(spans, segment, origin),
+                active: active_subscribers(spans, segment),
+                data: data[segment].clone(),
+            }
+        })
+        .collect();
+    Calibration { as_of: spans.as_of, origin, prior: pooled.and_then(|p| p.prior), segments }
+}
+
+/// Monthly arrivals per segment and stream, from the first month anything happened to the as-of's.
+struct Arrivals {
+    direct: Vec<MonthlyCounts>,
+    trials: Vec<MonthlyCounts>,
+    /// (trials ended, converted) per month.
+    conversions: Vec<Vec<(u64, u64)>>,
+}
+
+impl Arrivals {
+    fn count(spans: &PaidSpans) -> Arrivals {
+        let segments = spans.segments.len();
+        let last = MonthIndex::of(spans.as_of);
+        let first = spans
+            .spans
+            .iter()
+            .map(|s| s.signup)
+            .chain(spans.trials.iter().map(|t| t.0))
+            .map(MonthIndex::of)
+            .min()
+            .unwrap_or(last);
+        let months = (last.0 - first.0 + 1).max(1) as usize;
+        let slot = |at: Instant| (MonthIndex::of(at).0 - first.0).clamp(0, months as i32 - 1) as usize;
+        let calendar_months: Vec<u8> = (0..months).map(|i| MonthIndex(first.0 + i as i32).month()).collect();
+        let mut exposure = vec![1.0; months];
+        let (start, end) = (last.start(), last.end());
+        exposure[months - 1] = ((spans.as_of - start) as f64 / (end - start) as f64).clamp(1e-6, 1.0);
+        let empty = MonthlyCounts { counts: vec![0; months], calendar_months, exposure };
+        let mut direct = vec![empty.clone(); segments];
+        let mut trials = vec![empty; segments];
+        let mut conversions = vec![vec![(0u64, 0u64); months]; segments];
+        for span in &spans.spans {
+            if !span.switched_in && !span.had_trial {
+                direct[span.segment].counts[slot(span.start)] += 1;
+            }
+        }
+        for &(at, segment, event) in &spans.trials {
+            match event {
+                TrialEvent::Started => trials[segment].counts[slot(at)] += 1,
+                TrialEvent::Converted => {
+                    conversions[segment][slot(at)].0 += 1;
+                    conversions[segment][slot(at)].1 += 1;
+                }
+                TrialEvent::Lost => conversions[segment][slot(at)].0 += 1,
+            }
+        }
+        Arrivals { direct, trials, conversions }
+    }
+}
+
+/// The distinct MRR amounts new subscribers of a segment started with lately, with counts.
+fn new_mrr(spans: &PaidSpans, segment: usize, origin: MonthIndex) -> Vec<(Minor, u64)> {
+    let new: Vec<&crate::history::PaidSpan> =
+        spans.spans.iter().filter(|s| s.segment == segment && !s.switched_in).collect();
+    let recent: Vec<&&crate::history::PaidSpan> =
+        new.iter().filter(|s| MonthIndex::of(s.start).0 >= origin.0 - NEW_MRR_MONTHS).collect();
+    let chosen: Vec<Minor> =
+        if recent.is_empty() { new.iter().map(|s| s.mrr).collect() } else { recent.iter().map(|s| s.mrr).collect() };
+    let mut counts: BTreeMap<Minor, u64> = BTreeMap::new();
+    for mrr in chosen {
+        *counts.entry(mrr).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
+/// The segment's subscribers paid-active at the as-of, with their place on the retention clock.
+fn active_subscribers(spans: &PaidSpans, segment: usize) -> Vec<ActiveSubscriber> {
+    let interval = spans.intervals[segment];
+    spans
+        .spans
+        .iter()
+        .filter(|s| s.segment == segment && s.ending == SpanEnding::Ongoing)
+        .map(|s| {
+            let survived = renewals_by(s.start, interval, spans.as_of, true);
+            ActiveSubscriber {
+                renewals_survived: survived,
+                next_renewal: MonthIndex::of(renewal_instant(s.start, interval, survived + 1)),
+                mrr: s.final_mrr,
+            }
+        })
+        .collect()
+}

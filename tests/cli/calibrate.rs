@@ -1,0 +1,108 @@
+//! Calibration's inputs, counted from a hand-written export: renewal ages on each segment's own
+//! clock, monthly arrivals, and where each live subscriber stands; and the fits it makes of them.
+//! The statistics themselves are tested against published and reference numbers in
+//! `src/model/retention` and `src/model/acquisition`.
+
+use subtwin::history::paid_spans;
+use subtwin::import::values::{parse_instant, MonthIndex};
+use subtwin::import::ImportOptions;
+use subtwin::model::calibrate::calibrate_spans;
+use subtwin::model::renewals::renewal_counts;
+use subtwin::model::retention::RenewalAgeCounts;
+
+use crate::support::*;
+
+fn basic() -> Vec<subtwin::import::Subscription> {
+    let bytes = fixture_bytes("basic.csv");
+    subtwin::import::import("basic.csv", &bytes, &ImportOptions::default(), &mut |_| {})
+        .expect("basic.csv")
+        .subscriptions
+}
+
+fn month(label: &str) -> MonthIndex {
+    MonthIndex::of(parse_instant(&format!("{label}-01")).expect("a month"))
+}
+
+// basic.csv at its as-of, 2025-04-18 16:42 (see history.rs for the rows):
+//   Basic (month): b1 from 01-05 10:00, live, has passed the renewals of 02-05, 03-05 and 04-05:
+//   censored after 3. b2 from 01-20 08:30 ended 03-20 08:30 at its period's end: it began two
+//   periods (01-20, 02-20) and did not make the renewal of 03-20: churned at renewal 2. b3 from
+//   03-10 14:00 ended 04-10 14:00: churned at renewal 1. b4 from 04-18 16:42: censored after 0.
+//   Pro (month): p1 from 01-31 23:59 passed 02-28 23:59 and 03-31 23:59: censored after 2; p2 from
+//   02-01 failed its payments at 04-01 (Cancellation Reason payment_failed): churned at renewal 2;
+//   p3 from 02-14 09:15 passed 03-14 and 04-14: censored after 2.
+//   Pro (year): y1 from 03-03: censored after 0. The trial t1 is not paid yet: not counted.
+#[test]
+fn renewal_ages_count_each_segments_own_billing_periods() {
+    let subscriptions = basic();
+    let as_of = parse_instant("2025-04-18 16:42").expect("as-of");
+    let spans = paid_spans(&subscriptions, as_of);
+    assert_eq!(spans.segments, ["Basic (month)", "Pro (month)", "Pro (year)"]);
+    let row = |renewals, churned, censored| RenewalAgeCounts { renewals, churned, censored };
+    assert_eq!(
+        renewal_counts(&spans),
+        [vec![row(0, 0, 1), row(1, 1, 0), row(2, 1, 0), row(3, 0, 1)], vec![row(2, 1, 2)], vec![row(0, 0, 1)],]
+    );
+}
+
+// Arrivals per month, from January to April 2025: Basic direct starts 2, 0, 1, 1 and one trial
+// started in April; Pro (month) 1, 2, 0, 0; Pro (year) 0, 0, 1, 0. Live subscribers: Basic b1
+// (3 renewals survived, next renewal 05-05) and b4 (0, 05-18); Pro (month) p1 (2, next 04-30 23:59,
+// in the as-of's own month) and p3 (2, 05-14); Pro (year) y1 (0, 2026-03-03).
+#[test]
+fn calibration_counts_arrivals_and_places_live_subscribers_on_their_clocks() {
+    let subscriptions = basic();
+    let as_of = parse_instant("2025-04-18 16:42").expect("as-of");
+    let calibration = calibrate_spans(&paid_spans(&subscriptions, as_of));
+    assert_eq!(calibration.origin, month("2025-05"));
+    let by_name = |name: &str| calibration.segments.iter().find(|s| s.name == name).expect(name);
+
+    let basic = by_name("Basic (month)");
+    let direct = basic.direct.as_ref().expect("Basic has direct starts");
+    assert_eq!((direct.arrivals, direct.months_used), (4, 4));
+    assert!(!direct.seasonal_fitted);
+    assert_eq!(basic.trials.as_ref().map(|t| t.arrivals), Some(1));
+    assert_eq!(basic.conversion, None, "no trial has ended");
+    let mut active: Vec<(u32, String, String)> =
+        basic.active.iter().map(|a| (a.renewals_survived, a.next_renewal.label(), format!("{:?}", a.mrr))).collect();
+    active.sort();
+    let ten = format!("{:?}", subtwin::money::Minor::from_integer(1000));
+    assert_eq!(active, [(0, "2025-05".into(), ten.clone()), (3, "2025-05".into(), ten)]);
+
+    let pro = by_name("Pro (month)");
+    assert_eq!(pro.direct.as_ref().map(|d| d.arrivals), Some(3));
+    let mut next: Vec<(u32, String)> =
+        pro.active.iter().map(|a| (a.renewals_survived, a.next_renewal.label())).collect();
+    next.sort();
+    assert_eq!(next, [(2, "2025-04".into()), (2, "2025-05".into())]);
+    let yearly = by_name("Pro (year)");
+    assert_eq!(yearly.active.iter().map(|a| a.next_renewal.label()).collect::<Vec<_>>(), ["2026-03"]);
+    // New subscribers' MRR: Pro (month) started at 30 (p1, p3) and 60 (p2: two seats).
+    let amounts: Vec<(String, u64)> = pro.new_mrr.iter().map(|(m, n)| (format!("{m:?}"), *n)).collect();
+    assert_eq!(
+        amounts,
+        [
+            (format!("{:?}", subtwin::money::Minor::from_integer(3000)), 2),
+            (format!("{:?}", subtwin::money::Minor::from_integer(6000)), 1)
+        ]
+    );
+}
+
+// The demo company draws each subscriber's churn probability from Beta(0.6, 9.4) for monthly
+// Starter and Beta(0.63, 17.37) for monthly Pro (src/demo.rs), so the fitted sBG must find those:
+// the 95% intervals of alpha and beta cover them, on the shipped demo export.
+#[test]
+fn calibration_recovers_the_demo_companys_retention_for_its_large_monthly_segments() {
+    let bytes =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www/demo-stripe.csv")).expect("demo");
+    let import = subtwin::import::import("demo.csv", &bytes, &ImportOptions::default(), &mut |_| {}).expect("demo");
+    let as_of = subtwin::history::derive_as_of(&import.subscriptions).expect("as-of");
+    let calibration = subtwin::model::calibrate::calibrate(&import.subscriptions, as_of);
+    for (name, alpha, beta) in [("Starter (month)", 0.60, 9.40), ("Pro (month)", 0.63, 17.37)] {
+        let segment = calibration.segments.iter().find(|s| s.name == name).expect(name);
+        let fit = segment.own.as_ref().expect("a fit");
+        assert!(fit.alpha_interval.contains(alpha), "{name}: alpha {alpha} outside {:?}", fit.alpha_interval);
+        assert!(fit.beta_interval.contains(beta), "{name}: beta {beta} outside {:?}", fit.beta_interval);
+        assert!(fit.churners > 300, "{name}: {} churners", fit.churners);
+    }
+}
