@@ -62,7 +62,7 @@ pub fn history_of_reader(
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<HistoryReport, ImportError> {
     let imported = import::import_reader(file, reader, len_hint, &request.import, on_progress)?;
-    history_of_imports(vec![imported], Vec::new(), request)
+    history_of_business(Business::of(vec![imported], Vec::new()), request)
 }
 
 /// Imports several exports as one business (see [`import::import_all`]) and rebuilds its history.
@@ -75,18 +75,59 @@ pub fn history_of_exports(
         return history_of_export(file, bytes, request, on_progress);
     }
     let imports = import::import_all(inputs, &request.import, on_progress)?;
-    history_of_imports(imports, Vec::new(), request)
+    history_of_business(Business::of(imports, Vec::new()), request)
 }
 
-/// Imports subscriptions exports with invoices or payments exports that refine their revenue
-/// ([`import::charges`]), and rebuilds the history.
-fn history_with_charges(
-    subscription_inputs: &[(&str, &[u8])],
-    charge_inputs: &[(&str, &[u8])],
+/// A file's name and bytes.
+type Input<'a> = (&'a str, &'a [u8]);
+
+/// Subscriptions exports, with any invoices or payments exports beside them, imported as one
+/// business: every later stage (the history, the models) starts from this.
+#[derive(Clone, Debug)]
+pub struct Business {
+    /// What each subscriptions export held, its records moved into `subscriptions`.
+    pub imports: Vec<import::Import>,
+    pub charges: Vec<import::charges::ChargesImport>,
+    /// What the invoices or payments changed, when there were any.
+    pub refinement: Option<import::charges::Refinement>,
+    /// Every file's subscriptions in one list, their revenue refined by the charges.
+    pub subscriptions: Vec<import::Subscription>,
+}
+
+impl Business {
+    /// Gathers the imports' subscriptions (moved, not copied) and refines them with the charges.
+    pub fn of(mut imports: Vec<import::Import>, mut charges: Vec<import::charges::ChargesImport>) -> Business {
+        let mut subscriptions = match imports.as_mut_slice() {
+            [one] => std::mem::take(&mut one.subscriptions),
+            several => several.iter_mut().flat_map(|i| std::mem::take(&mut i.subscriptions)).collect(),
+        };
+        let refinement = (!charges.is_empty()).then(|| import::charges::refine(&mut subscriptions, &mut charges));
+        Business { imports, charges, refinement, subscriptions }
+    }
+}
+
+/// Imports subscriptions exports and any invoices or payments exports given with them (told apart
+/// by their headers) as one business. An invoices or payments export needs a subscriptions export
+/// beside it.
+pub fn import_business(
+    inputs: &[(&str, &[u8])],
     request: &HistoryRequest,
     on_progress: &mut dyn FnMut(Progress),
-) -> Result<HistoryReport, ImportError> {
-    let imports = import::import_all(subscription_inputs, &request.import, on_progress)?;
+) -> Result<Business, ImportError> {
+    let is_charges = |bytes: &[u8]| import::table_kind(bytes, &request.import) == TableKind::Charges;
+    let (charge_inputs, subscription_inputs): (Vec<Input>, Vec<Input>) =
+        inputs.iter().partition(|(_, bytes)| is_charges(bytes));
+    if let (Some(&(file, bytes)), true) = (charge_inputs.first(), subscription_inputs.is_empty()) {
+        let label = import::charges::source_of(bytes).map_or("an invoices or payments export", |s| s.label());
+        return Err(ImportError::new(
+            file,
+            format!(
+                "this is a {label}: it refines the revenue of a subscriptions export, so give the subscriptions \
+                 export with it (both files at once)."
+            ),
+        ));
+    }
+    let imports = import::import_all(&subscription_inputs, &request.import, on_progress)?;
     let Some(currency) = imports.first().map(|i| i.currency.clone()) else {
         return Err(import::nothing_readable(imports));
     };
@@ -94,27 +135,13 @@ fn history_with_charges(
         .iter()
         .map(|(file, bytes)| import::charges::import(file, bytes, &currency, &request.import, on_progress))
         .collect::<Result<Vec<_>, _>>()?;
-    history_of_imports(imports, charges, request)
+    Ok(Business::of(imports, charges))
 }
 
-/// The history of what one or more files imported, each subscription's revenue refined by the
-/// charges when there are any.
-fn history_of_imports(
-    mut imports: Vec<import::Import>,
-    mut charges: Vec<import::charges::ChargesImport>,
-    request: &HistoryRequest,
-) -> Result<HistoryReport, ImportError> {
-    // One file's subscriptions are used where they lie; several files' are gathered into one list.
-    let mut gathered: Vec<import::Subscription>;
-    let subscriptions = match imports.as_mut_slice() {
-        [one] => &mut one.subscriptions,
-        _ => {
-            gathered = imports.iter().flat_map(|i| i.subscriptions.iter().cloned()).collect();
-            &mut gathered
-        }
-    };
-    let refinement = (!charges.is_empty()).then(|| import::charges::refine(subscriptions, &mut charges));
-    match history::build(subscriptions, &request.history) {
+/// The history of a business.
+fn history_of_business(business: Business, request: &HistoryRequest) -> Result<HistoryReport, ImportError> {
+    let Business { imports, charges, refinement, subscriptions } = business;
+    match history::build(&subscriptions, &request.history) {
         Some(history) => Ok(report::history_report(&imports, &charges, refinement.as_ref(), &history)),
         None => Err(import::nothing_readable(imports)),
     }
@@ -284,29 +311,10 @@ pub fn analyse_exports(
         let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
         return Err(ImportError::new(file, SEGMENT_ONLY_FOR_SNAPSHOTS.into()));
     }
-    let charge_inputs: Vec<(&str, &[u8])> =
-        inputs.iter().zip(&kinds).filter(|(_, kind)| **kind == TableKind::Charges).map(|(input, _)| *input).collect();
-    let history = if charge_inputs.is_empty() {
-        history_of_exports(inputs, request, on_progress)
+    let history = if kinds.contains(&TableKind::Charges) {
+        import_business(inputs, request, on_progress).and_then(|business| history_of_business(business, request))
     } else {
-        let subscription_inputs: Vec<(&str, &[u8])> = inputs
-            .iter()
-            .zip(&kinds)
-            .filter(|(_, kind)| **kind != TableKind::Charges)
-            .map(|(input, _)| *input)
-            .collect();
-        if subscription_inputs.is_empty() {
-            let (file, bytes) = charge_inputs[0];
-            let label = import::charges::source_of(bytes).map_or("an invoices or payments export", |s| s.label());
-            return Err(ImportError::new(
-                file,
-                format!(
-                    "this is a {label}: it refines the revenue of a subscriptions export, so give the subscriptions \
-                     export with it (both files at once)."
-                ),
-            ));
-        }
-        history_with_charges(&subscription_inputs, &charge_inputs, request, on_progress)
+        history_of_exports(inputs, request, on_progress)
     };
     history.map(Analysis::History).map_err(|mut error| {
         let unrecognised =
@@ -316,4 +324,94 @@ pub fn analyse_exports(
         }
         error
     })
+}
+
+/// Calibrates the twin on one or more files (`subtwin fit`): a business's subscriptions exports
+/// (with any invoices or payments exports beside them) give every model; a snapshot or cohort
+/// table, read alone, gives retention only.
+pub fn fit_exports(
+    inputs: &[(&str, &[u8])],
+    request: &HistoryRequest,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<report::fit::FitReport, ImportError> {
+    use model::calibrate::{calibrate, calibrate_retention};
+    use model::retention::RenewalData;
+    use report::fit::{fit_report, FitSource};
+    let kinds: Vec<TableKind> = inputs.iter().map(|(_, bytes)| import::table_kind(bytes, &request.import)).collect();
+    let table = inputs.iter().zip(&kinds).find(|(_, kind)| matches!(kind, TableKind::Snapshot | TableKind::Cohorts));
+    if let Some(((file, bytes), kind)) = table {
+        if inputs.len() > 1 {
+            return Err(ImportError::new(
+                file,
+                "a snapshot or cohort table is fitted on its own: give it alone.".into(),
+            ));
+        }
+        let input = |format: &str| {
+            vec![report::InputReport { file: file.to_string(), format: format.into(), confidence: "certain".into() }]
+        };
+        let (segments, source) = if *kind == TableKind::Snapshot {
+            let table = import::snapshot::import(file, bytes, &request.import, on_progress)?;
+            let source = FitSource {
+                kind: "snapshot",
+                inputs: input("snapshot_table"),
+                problems: table.problems.clone(),
+                notes: Vec::new(),
+            };
+            (model::renewals::snapshot_renewals(&table), source)
+        } else {
+            let table = import::cohort::import(file, bytes, &request.import, on_progress)?;
+            let source = FitSource {
+                kind: "cohorts",
+                inputs: input("cohort_table"),
+                problems: table.problems.clone(),
+                notes: Vec::new(),
+            };
+            (model::renewals::cohort_renewals(&table), source)
+        };
+        let segments = segments
+            .into_iter()
+            .map(|(name, interval, rows)| (name, interval, RenewalData::from_counts(&rows).unwrap_or_default()))
+            .collect();
+        return Ok(fit_report(&calibrate_retention(segments), source));
+    }
+    let business = import_business(inputs, request, on_progress)?;
+    let as_of = match request.history.as_of.or_else(|| history::derive_as_of(&business.subscriptions)) {
+        Some(as_of) => as_of,
+        None => return Err(import::nothing_readable(business.imports)),
+    };
+    let calibration = calibrate(&business.subscriptions, as_of);
+    let several = business.imports.len() + business.charges.len() > 1;
+    let mut notes: Vec<String> = Vec::new();
+    for (file, file_notes) in
+        business.imports.iter().map(|i| (&i.file, &i.notes)).chain(business.charges.iter().map(|c| (&c.file, &c.notes)))
+    {
+        notes.extend(file_notes.iter().map(|note| if several { format!("{file}: {note}") } else { note.clone() }));
+    }
+    notes.extend(business.refinement.iter().flat_map(|r| r.notes.iter().cloned()));
+    let source = FitSource {
+        kind: "subscriptions",
+        inputs: business
+            .imports
+            .iter()
+            .map(|i| report::InputReport {
+                file: i.file.clone(),
+                format: i.format.name().into(),
+                confidence: "certain".into(),
+            })
+            .chain(business.charges.iter().map(|c| report::InputReport {
+                file: c.file.clone(),
+                format: c.source.name().into(),
+                confidence: "certain".into(),
+            }))
+            .collect(),
+        problems: business
+            .imports
+            .iter()
+            .flat_map(|i| i.problems.iter())
+            .chain(business.charges.iter().flat_map(|c| c.problems.iter()))
+            .cloned()
+            .collect(),
+        notes,
+    };
+    Ok(fit_report(&calibration, source))
 }

@@ -4,7 +4,7 @@
 //! reason on stderr. A closed output pipe ends the command quietly.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +29,10 @@ enum Command {
     /// snapshot table, actives, MRR and at-risk/churned counts by tenure; of a cohort table, survivors
     /// by cohort and age.
     History(HistoryArgs),
+    /// Calibrate the twin: retention per segment (shifted-beta-geometric with intervals, pooled across
+    /// segments, beside Kaplan-Meier and the geometric and beta-discrete-Weibull models), acquisition
+    /// and trial conversion. Reads what `history` reads.
+    Fit(FitArgs),
     /// Write the demo company's subscriptions export to stdout (or --output), as Stripe (the default),
     /// Chargebee, Recurly or Baremetrics would export it.
     Demo {
@@ -52,6 +56,31 @@ enum Command {
 
 #[derive(clap::Args)]
 struct HistoryArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Exit with 1 when any row was set aside.
+    #[arg(long)]
+    strict: bool,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct FitArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Exit with 1 when any row was set aside.
+    #[arg(long)]
+    strict: bool,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The files and what the person knows about them: the same for every subcommand that reads exports.
+#[derive(clap::Args)]
+struct InputArgs {
     /// Subscriptions exports: Stripe, Chargebee (its CSV or its export zip), Recurly or Baremetrics.
     /// Several files are read as one business (a migration's two systems, or yearly files). Also a
     /// snapshot table (tenure, churn flag, monthly price per customer) or a cohort table
@@ -89,12 +118,6 @@ struct HistoryArgs {
     /// The same mapping as a JSON file (the page's "Save mapping" writes one).
     #[arg(long, value_name = "FILE")]
     map_file: Option<PathBuf>,
-    /// Exit with 1 when any row was set aside.
-    #[arg(long)]
-    strict: bool,
-    /// Print one JSON object instead of tables.
-    #[arg(long)]
-    json: bool,
 }
 
 /// How the command ends: an exit code, with a message for stderr when it failed.
@@ -108,6 +131,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::History(args) => run_history(args),
+        Command::Fit(args) => run_fit(args),
         Command::Demo { subscriptions, seed, as_of, output, format } => {
             run_demo(subscriptions, seed, as_of, output, format)
         }
@@ -125,14 +149,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_history(args: HistoryArgs) -> Outcome {
+/// The request the input arguments make, or why they are unusable.
+fn request_of(args: &InputArgs) -> Result<HistoryRequest, Outcome> {
     let as_of = match args.as_of.as_deref().map(|text| (text, parse_as_of(text))) {
         None => None,
         Some((_, Some(instant))) => Some(instant),
         Some((text, None)) => {
-            return Outcome::Unusable(format!(
+            return Err(Outcome::Unusable(format!(
                 "--as-of `{text}` is not a date; write YYYY-MM-DD or YYYY-MM-DD HH:MM (UTC)."
-            ))
+            )))
         }
     };
     let format = match args.format.as_deref().map(|name| (name, Format::from_name(name))) {
@@ -140,19 +165,19 @@ fn run_history(args: HistoryArgs) -> Outcome {
         Some((_, Some(format))) => Some(format),
         Some((name, None)) => {
             let known: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-            return Outcome::Unusable(format!(
+            return Err(Outcome::Unusable(format!(
                 "--format `{name}` is not a known format; use one of {}.",
                 known.join(", ")
-            ));
+            )));
         }
     };
     let date_order = match args.date_order.as_deref().map(|name| (name, DateOrder::parse(name))) {
         None => None,
         Some((_, Some(order))) => Some(order),
         Some((name, None)) => {
-            return Outcome::Unusable(format!(
+            return Err(Outcome::Unusable(format!(
                 "--date-order `{name}` is neither dmy (31/12/2025) nor mdy (12/31/2025)."
-            ))
+            )))
         }
     };
     let fx = match &args.fx {
@@ -164,14 +189,14 @@ fn run_history(args: HistoryArgs) -> Outcome {
                 .and_then(|text| ExchangeRates::parse(&name, &text));
             match parsed {
                 Ok(rates) => Some(rates),
-                Err(message) => return Outcome::Unusable(message),
+                Err(message) => return Err(Outcome::Unusable(message)),
             }
         }
     };
     let mapping = match (&args.map, &args.map_file) {
         (Some(spec), _) => match ColumnMapping::parse(spec) {
             Ok(mapping) => Some(mapping),
-            Err(message) => return Outcome::Unusable(format!("--map: {message}")),
+            Err(message) => return Err(Outcome::Unusable(format!("--map: {message}"))),
         },
         (None, Some(path)) => {
             let parsed = std::fs::read_to_string(path)
@@ -179,27 +204,33 @@ fn run_history(args: HistoryArgs) -> Outcome {
                 .and_then(|text| ColumnMapping::from_json(&text));
             match parsed {
                 Ok(mapping) => Some(mapping),
-                Err(message) => return Outcome::Unusable(format!("{}: {message}", path.display())),
+                Err(message) => return Err(Outcome::Unusable(format!("{}: {message}", path.display()))),
             }
         }
         (None, None) => None,
     };
     let request = HistoryRequest {
         import: ImportOptions {
-            currency: args.currency,
+            currency: args.currency.clone(),
             format,
             date_order,
             mapping,
             fx,
             today: Some(now()),
-            segment: args.segment,
+            segment: args.segment.clone(),
         },
         history: history::HistoryOptions { as_of },
     };
-    let file_name = |path: &PathBuf| {
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+    Ok(request)
+}
+
+fn run_history(args: HistoryArgs) -> Outcome {
+    let request = match request_of(&args.input) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
     };
-    let analysis = if let [path] = args.files.as_slice() {
+    let args_files = &args.input.files;
+    let analysis = if let [path] = args_files.as_slice() {
         // One file is streamed through the importer: only its records are held, never its whole text.
         let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
         let (reader, size) = match opened {
@@ -211,13 +242,10 @@ fn run_history(args: HistoryArgs) -> Outcome {
         };
         analyse_reader(&file_name(path), ReadAhead::new(reader), Some(size), &request, &mut |_| {})
     } else {
-        let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(args.files.len());
-        for path in &args.files {
-            match std::fs::read(path) {
-                Ok(bytes) => inputs.push((file_name(path), bytes)),
-                Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display())),
-            }
-        }
+        let inputs = match read_inputs(args_files) {
+            Ok(inputs) => inputs,
+            Err(outcome) => return outcome,
+        };
         let borrowed: Vec<(&str, &[u8])> =
             inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
         analyse_exports(&borrowed, &request, &mut |_| {})
@@ -242,6 +270,60 @@ fn run_history(args: HistoryArgs) -> Outcome {
     if strict && !analysis.problems().is_empty() {
         let rows = analysis.rows_set_aside();
         return Outcome::CheckFailed(format!("--strict: {rows} row(s) were set aside; see the problems listed."));
+    }
+    Outcome::Done
+}
+
+/// A path's file name, as messages and reports name the file.
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// Reads every file whole, with its name.
+fn read_inputs(files: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Outcome> {
+    let mut inputs = Vec::with_capacity(files.len());
+    for path in files {
+        match std::fs::read(path) {
+            Ok(bytes) => inputs.push((file_name(path), bytes)),
+            Err(error) => {
+                return Err(Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display())))
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+fn run_fit(args: FitArgs) -> Outcome {
+    let request = match request_of(&args.input) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
+    let inputs = match read_inputs(&args.input.files) {
+        Ok(inputs) => inputs,
+        Err(outcome) => return outcome,
+    };
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
+    let report = match subtwin::fit_exports(&borrowed, &request, &mut |_| {}) {
+        Ok(report) => report,
+        Err(error) => return Outcome::Unusable(error.to_string()),
+    };
+    let printed = if args.json {
+        print_stdout(&format!("{}\n", subtwin::report::fit::to_json(&report)))
+    } else {
+        let mut stderr = io::stderr().lock();
+        for p in &report.problems {
+            let _ = writeln!(stderr, "{}:{}: {} `{}`: {}. {}", p.file, p.line, p.column, p.value, p.reason, p.hint);
+        }
+        print_stdout(&subtwin::report::render_tables_text(&subtwin::report::fit::fit_view(&report)))
+    };
+    if let Err(outcome) = printed {
+        return outcome;
+    }
+    if args.strict && !report.problems.is_empty() {
+        return Outcome::CheckFailed(format!(
+            "--strict: {} problem(s) in the input; see the list.",
+            report.problems.len()
+        ));
     }
     Outcome::Done
 }

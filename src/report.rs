@@ -16,6 +16,7 @@ use crate::import::{Format, Import, Problem};
 use crate::money::{group_thousands, Currency, Minor};
 
 pub mod cohort;
+pub mod fit;
 pub mod snapshot;
 
 /// The conventions behind every number, stated once for the page, the command and the README.

@@ -62,9 +62,11 @@ pub struct ActiveSubscriber {
 /// Everything fitted at one instant.
 #[derive(Clone, Debug)]
 pub struct Calibration {
-    pub as_of: Instant,
+    /// The instant fitted at; `None` for a table without dates (snapshot or cohort table), which
+    /// calibrates retention only.
+    pub as_of: Option<Instant>,
     /// The first month after the as-of's month: where forecasts start.
-    pub origin: MonthIndex,
+    pub origin: Option<MonthIndex>,
     pub prior: Option<PoolingPrior>,
     pub segments: Vec<SegmentCalibration>,
 }
@@ -78,37 +80,53 @@ pub fn calibrate(subscriptions: &[Subscription], as_of: Instant) -> Calibration 
 /// [`calibrate`] on spans already found.
 pub fn calibrate_spans(spans: &PaidSpans) -> Calibration {
     let origin = MonthIndex::of(spans.as_of).next();
-    let data: Vec<RenewalData> = renewal_counts(spans)
-        .iter()
-        // Counts built from spans always pass the checks; a segment is never dropped, so an impossible
-        // failure leaves it empty.
-        .map(|rows| RenewalData::from_counts(rows).unwrap_or_default())
-        .collect();
-    let pooled = pool_segments(&data).ok();
-    let arrivals = Arrivals::count(spans);
     let segments = spans
         .segments
         .iter()
+        .zip(&spans.intervals)
+        .zip(renewal_counts(spans))
+        // Counts built from spans always pass the checks; a segment is never dropped, so an impossible
+        // failure leaves it empty.
+        .map(|((name, interval), rows)| (name.clone(), *interval, RenewalData::from_counts(&rows).unwrap_or_default()))
+        .collect();
+    let mut calibration = calibrate_retention(segments);
+    calibration.as_of = Some(spans.as_of);
+    calibration.origin = Some(origin);
+    let arrivals = Arrivals::count(spans);
+    for (segment, calibrated) in calibration.segments.iter_mut().enumerate() {
+        calibrated.direct = fit_poisson_trend(&arrivals.direct[segment]);
+        calibrated.trials = fit_poisson_trend(&arrivals.trials[segment]);
+        calibrated.conversion = fit_conversion(&arrivals.conversions[segment]);
+        calibrated.new_mrr = new_mrr(spans, segment, origin);
+        calibrated.active = active_subscribers(spans, segment);
+    }
+    calibration
+}
+
+/// Retention alone, for survival data without dates (a snapshot or cohort table): each segment's
+/// name, billing interval and renewal counts.
+pub fn calibrate_retention(segments: Vec<(String, BillingInterval, RenewalData)>) -> Calibration {
+    let data: Vec<RenewalData> = segments.iter().map(|s| s.2.clone()).collect();
+    let pooled = pool_segments(&data).ok();
+    let calibrated = segments
+        .into_iter()
         .enumerate()
-        .map(|(segment, name)| {
-            let own = fit_sbg(&data[segment]);
-            SegmentCalibration {
-                name: name.clone(),
-                interval: spans.intervals[segment],
-                comparison: compare_models(&data[segment]).ok(),
-                kaplan_meier: kaplan_meier(&data[segment]),
-                own,
-                pooled: pooled.as_ref().and_then(|p| p.segments.get(segment).copied()),
-                direct: fit_poisson_trend(&arrivals.direct[segment]),
-                trials: fit_poisson_trend(&arrivals.trials[segment]),
-                conversion: fit_conversion(&arrivals.conversions[segment]),
-                new_mrr: new_mrr(spans, segment, origin),
-                active: active_subscribers(spans, segment),
-                data: data[segment].clone(),
-            }
+        .map(|(index, (name, interval, data))| SegmentCalibration {
+            name,
+            interval,
+            own: fit_sbg(&data),
+            pooled: pooled.as_ref().and_then(|p| p.segments.get(index).copied()),
+            comparison: compare_models(&data).ok(),
+            kaplan_meier: kaplan_meier(&data),
+            direct: None,
+            trials: None,
+            conversion: None,
+            new_mrr: Vec::new(),
+            active: Vec::new(),
+            data,
         })
         .collect();
-    Calibration { as_of: spans.as_of, origin, prior: pooled.and_then(|p| p.prior), segments }
+    Calibration { as_of: None, origin: None, prior: pooled.and_then(|p| p.prior), segments: calibrated }
 }
 
 /// Monthly arrivals per segment and stream, from the first month anything happened to the as-of's.

@@ -22,6 +22,8 @@ use std::collections::BTreeMap;
 use time::{Date, Month, OffsetDateTime};
 
 use crate::history::{PaidSpans, SpanEnding};
+use crate::import::cohort::{CohortImport, Period};
+use crate::import::snapshot::SnapshotImport;
 use crate::import::values::SECONDS_PER_DAY;
 use crate::import::{BillingInterval, Instant, IntervalUnit};
 
@@ -134,14 +136,57 @@ pub fn renewal_counts(spans: &PaidSpans) -> Vec<Vec<RenewalAgeCounts>> {
             RenewalOutcome::Censored(t) => counts.entry(t).or_default().1 += 1,
         }
     }
-    by_segment
-        .into_iter()
-        .map(|ages| {
-            ages.into_iter()
-                .map(|(renewals, (churned, censored))| RenewalAgeCounts { renewals, churned, censored })
-                .collect()
+    by_segment.into_iter().map(rows_of).collect()
+}
+
+/// A snapshot table's customers as renewal counts per segment, by the survival-analysis
+/// convention: the tenure in months is the duration, the churn flag the event (a churned customer
+/// with a tenure of 0 churned at the first renewal). Every segment is monthly.
+pub fn snapshot_renewals(table: &SnapshotImport) -> Vec<(String, BillingInterval, Vec<RenewalAgeCounts>)> {
+    let mut by_segment: Vec<BTreeMap<u32, (u64, u64)>> = vec![BTreeMap::new(); table.segments.len()];
+    for customer in &table.customers {
+        let Some(counts) = by_segment.get_mut(customer.segment) else { continue };
+        if customer.churned {
+            counts.entry(customer.tenure.max(1)).or_default().0 += 1;
+        } else {
+            counts.entry(customer.tenure).or_default().1 += 1;
+        }
+    }
+    let monthly = BillingInterval { unit: IntervalUnit::Month, count: 1 };
+    table.segments.iter().zip(by_segment).map(|(name, ages)| (name.clone(), monthly, rows_of(ages))).collect()
+}
+
+/// A cohort table's survivors as renewal counts per segment: of each cohort, those gone between
+/// one age and the next churned at that renewal, and those still there at the last age observed
+/// are censored there.
+pub fn cohort_renewals(table: &CohortImport) -> Vec<(String, BillingInterval, Vec<RenewalAgeCounts>)> {
+    table
+        .segments
+        .iter()
+        .map(|segment| {
+            let mut ages: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+            for cohort in &segment.cohorts {
+                for (age, pair) in cohort.survivors.windows(2).enumerate() {
+                    let churned = pair[0].saturating_sub(pair[1]);
+                    if churned > 0 {
+                        ages.entry(age as u32 + 1).or_default().0 += churned;
+                    }
+                }
+                if let Some(&last) = cohort.survivors.last() {
+                    ages.entry(cohort.survivors.len() as u32 - 1).or_default().1 += last;
+                }
+            }
+            let unit = match segment.period {
+                Period::Month => IntervalUnit::Month,
+                Period::Year => IntervalUnit::Year,
+            };
+            (segment.name.clone(), BillingInterval { unit, count: 1 }, rows_of(ages))
         })
         .collect()
+}
+
+fn rows_of(ages: BTreeMap<u32, (u64, u64)>) -> Vec<RenewalAgeCounts> {
+    ages.into_iter().map(|(renewals, (churned, censored))| RenewalAgeCounts { renewals, churned, censored }).collect()
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ fn calibration_counts_arrivals_and_places_live_subscribers_on_their_clocks() {
     let subscriptions = basic();
     let as_of = parse_instant("2025-04-18 16:42").expect("as-of");
     let calibration = calibrate_spans(&paid_spans(&subscriptions, as_of));
-    assert_eq!(calibration.origin, month("2025-05"));
+    assert_eq!(calibration.origin, Some(month("2025-05")));
     let by_name = |name: &str| calibration.segments.iter().find(|s| s.name == name).expect(name);
 
     let basic = by_name("Basic (month)");

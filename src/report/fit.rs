@@ -1,0 +1,519 @@
+//! The calibrated twin as a report: the documented JSON of `subtwin fit` (README, "Calibrating the
+//! twin") and the tables and sentences a person reads.
+//!
+//! Per segment: the retention model the twin uses (the pooled shifted-beta-geometric estimate),
+//! the segment's own maximum-likelihood fit and intervals beside it, how far pooling moved it, the
+//! held-out comparison with the geometric and beta-discrete-Weibull models, the survival curve at
+//! least twelve renewals past the oldest observed age, and Kaplan-Meier with its 95% log-log band
+//! over the observed ages. Per segment too, acquisition: direct starts and trial starts with their
+//! trends, and trial conversion.
+
+use serde::{Deserialize, Serialize};
+
+use super::{problems_csv, problems_table, Fact, InputReport, Table, TablesView, TitledTable};
+use crate::import::values::format_instant;
+use crate::import::{BillingInterval, IntervalUnit, Problem};
+use crate::model::acquisition::{ConversionFit, PoissonTrendFit};
+use crate::model::calibrate::{Calibration, SegmentCalibration};
+use crate::model::retention::{Interval95, IntervalMethod, RetentionModel, SbgParameters};
+
+/// How many renewals past the oldest observed age the survival curve reaches.
+pub const SURVIVAL_BEYOND_OBSERVED: u32 = 12;
+
+/// The conventions behind the fit's numbers.
+pub const CONVENTIONS: &str = "Retention is counted in renewals of each segment's own billing interval \
+(months for monthly plans, years for annual ones): S(t) is the share of new subscribers still paying after t \
+renewals. A subscription that ends during or at the end of its t-th period churned at renewal t; one still \
+paying, or that switched plans, is censored at the renewals it has passed. The twin uses each segment's \
+shifted-beta-geometric estimate after partial pooling with the other segments; the segment's own \
+maximum-likelihood fit and its 95% intervals are shown beside it. Acquisition is Poisson per month with a \
+log-linear trend (and a month-of-year effect given two years of data), on the last 36 months.";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    /// Always `fit`.
+    pub kind: String,
+    /// What the fit was made from: `subscriptions`, `snapshot` or `cohorts`.
+    pub source: String,
+    /// The instant fitted at (`null` for a table without dates).
+    pub as_of: Option<String>,
+    /// The first month a forecast from this fit covers (`YYYY-MM`).
+    pub origin: Option<String>,
+    pub segments: Vec<SegmentFitReport>,
+    /// The shared prior of partial pooling, on the logit scale; `null` with one segment.
+    pub pooling: Option<PoolingReport>,
+    pub acquisition: Vec<AcquisitionReport>,
+    /// Price changes found in the history, with the response to them; empty when none was found
+    /// (`notes` says so).
+    pub price_response: Vec<serde_json::Value>,
+    pub notes: Vec<String>,
+    pub inputs: Vec<InputReport>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentFitReport {
+    pub name: String,
+    /// The billing interval whose renewals the clock counts: `month`, `year`, `3 months`, ...
+    pub interval: String,
+    /// Subscribers in the segment's data, and how many churned.
+    pub n: u64,
+    pub churned: u64,
+    /// The model that scored best on held-out renewals: `sbg`, `geometric` or `bdw`
+    /// (beta-discrete-Weibull); `sbg` when there were too few renewal ages to compare.
+    pub model: String,
+    /// What the twin uses: the shifted-beta-geometric estimate after pooling (`null` when no
+    /// segment has a churner).
+    pub alpha: Option<f64>,
+    pub beta: Option<f64>,
+    /// 95% intervals of the segment's own fit; an unbounded end is `null`.
+    pub alpha_interval: [Option<f64>; 2],
+    pub beta_interval: [Option<f64>; 2],
+    /// `hessian` (many churners) or `profile` (few, or near a limit of the model).
+    pub interval_method: Option<String>,
+    /// The segment's own maximised log-likelihood.
+    pub loglik: Option<f64>,
+    /// The segment's own maximum-likelihood fit.
+    pub unpooled: Option<UnpooledReport>,
+    /// How far partial pooling moved the estimate.
+    pub pooled_from: Option<PulledReport>,
+    /// The chosen beta-discrete-Weibull's shape `c` (`null` unless `model` is `bdw`).
+    pub c: Option<f64>,
+    pub models_compared: Vec<ModelScoreReport>,
+    /// S(1), S(2), ...: the share still subscribed after each renewal, under the twin's estimate.
+    pub survival: Vec<f64>,
+    /// The share still subscribed a year after starting (12 monthly renewals, 1 yearly, 52 weekly), for
+    /// comparing segments with different intervals; `null` for intervals that do not divide a year.
+    pub survival_after_a_year: Option<f64>,
+    pub kaplan_meier: Vec<KaplanMeierReport>,
+    /// The retention in plain words.
+    pub summary: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnpooledReport {
+    pub alpha: f64,
+    pub beta: f64,
+    /// Alpha and beta ran off together: one constant churn rate fits as well.
+    pub geometric_limit: bool,
+    /// Alpha and beta ran to zero together: some leave at once, the rest never.
+    pub polarised_limit: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PulledReport {
+    /// The segment's own estimate (`null` fields when it has none).
+    pub alpha: Option<f64>,
+    pub beta: Option<f64>,
+    /// Pooled minus own, on the logit scale of the mean churn and of the polarisation.
+    pub logit_mean_churn_shift: Option<f64>,
+    pub logit_polarisation_shift: Option<f64>,
+    /// S(12) under the segment's own estimate and after pooling.
+    pub survival_12_own: Option<f64>,
+    pub survival_12_pooled: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelScoreReport {
+    pub model: String,
+    /// Log-likelihood of the held-out renewals (ages after `trained_to`).
+    pub held_out_loglik: f64,
+    pub trained_to: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KaplanMeierReport {
+    pub t: u32,
+    pub at_risk: u64,
+    pub churned: u64,
+    pub survival: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolingReport {
+    pub centre_logit_mean_churn: f64,
+    pub centre_logit_polarisation: f64,
+    pub spread_logit_mean_churn: f64,
+    pub spread_logit_polarisation: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AcquisitionReport {
+    pub segment: String,
+    /// Paid starts without a trial (returning customers included).
+    pub direct: Option<StreamReport>,
+    pub trials: Option<StreamReport>,
+    pub trial_conversion: Option<ConversionReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamReport {
+    /// Expected arrivals in the first forecast month (its month-of-year effect included).
+    pub next_month: f64,
+    /// Growth per month (0.03 is 3%), with its 95% interval.
+    pub growth_per_month: f64,
+    pub growth_interval: [f64; 2],
+    /// The fitted log-linear model: log rate at the origin, slope per month, their covariance.
+    pub intercept: f64,
+    pub slope: f64,
+    pub covariance: [[f64; 2]; 2],
+    /// Multipliers by calendar month (January first), when a month-of-year effect was fitted.
+    pub seasonal: Option<[f64; 12]>,
+    pub months_used: u32,
+    pub arrivals: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConversionReport {
+    pub rate: f64,
+    /// The beta-binomial's parameters: each month's conversion rate is Beta(a, b).
+    pub a: f64,
+    pub b: f64,
+    pub trials: u64,
+    pub converted: u64,
+    /// The months agree with one binomial rate.
+    pub binomial_limit: bool,
+}
+
+/// Where the fit came from, for the report.
+pub struct FitSource<'a> {
+    /// `subscriptions`, `snapshot` or `cohorts`.
+    pub kind: &'a str,
+    pub inputs: Vec<InputReport>,
+    pub problems: Vec<Problem>,
+    pub notes: Vec<String>,
+}
+
+pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport {
+    let mut notes = source.notes;
+    if calibration.as_of.is_none() {
+        notes.push(
+            "The table has no dates: retention is fitted, acquisition and price response are not (they need a \
+             subscriptions export)."
+                .into(),
+        );
+    } else {
+        notes.push(
+            "No price change was looked for yet: scenarios will ask for the price elasticities as assumptions.".into(),
+        );
+    }
+    FitReport {
+        kind: "fit".into(),
+        source: source.kind.into(),
+        as_of: calibration.as_of.map(format_instant),
+        origin: calibration.origin.map(|m| m.label()),
+        segments: calibration.segments.iter().map(segment_report).collect(),
+        pooling: calibration.prior.map(|p| PoolingReport {
+            centre_logit_mean_churn: p.centre_logit_mean_churn,
+            centre_logit_polarisation: p.centre_logit_polarisation,
+            spread_logit_mean_churn: p.spread_logit_mean_churn,
+            spread_logit_polarisation: p.spread_logit_polarisation,
+        }),
+        acquisition: match calibration.origin {
+            Some(origin) => calibration.segments.iter().map(|s| acquisition_report(s, origin.month())).collect(),
+            None => Vec::new(),
+        },
+        price_response: Vec::new(),
+        notes,
+        inputs: source.inputs,
+        problems: source.problems,
+    }
+}
+
+/// The estimate the twin uses for a segment: pooled, else the segment's own.
+pub fn twin_parameters(segment: &SegmentCalibration) -> Option<SbgParameters> {
+    segment.pooled.map(|p| p.pooled.parameters).or_else(|| segment.own.as_ref().ok().map(|fit| fit.parameters))
+}
+
+fn interval_pair(interval: &Interval95) -> [Option<f64>; 2] {
+    [interval.lower, interval.upper]
+}
+
+fn model_name(model: RetentionModel) -> &'static str {
+    match model {
+        RetentionModel::Geometric => "geometric",
+        RetentionModel::ShiftedBetaGeometric => "sbg",
+        RetentionModel::BetaDiscreteWeibull => "bdw",
+    }
+}
+
+fn segment_report(segment: &SegmentCalibration) -> SegmentFitReport {
+    let parameters = twin_parameters(segment);
+    let own = segment.own.as_ref().ok();
+    let horizon = segment.data.oldest_renewal_age() + SURVIVAL_BEYOND_OBSERVED;
+    let after_a_year = renewals_in_a_year(segment.interval).and_then(|t| parameters.map(|p| p.survival(t)));
+    let survival: Vec<f64> = match parameters {
+        Some(p) => (1..=horizon).map(|t| p.survival(t)).collect(),
+        None => Vec::new(),
+    };
+    let mut warnings: Vec<String> = own.map(|fit| fit.warnings()).unwrap_or_default();
+    if let Err(error) = &segment.own {
+        warnings.push(format!("No fit of this segment's own: {error}"));
+    }
+    let comparison = segment.comparison.as_ref();
+    let bdw_c = comparison
+        .filter(|c| c.chosen == RetentionModel::BetaDiscreteWeibull)
+        .and_then(|_| crate::model::retention::fit_beta_discrete_weibull(&segment.data).ok())
+        .map(|fit| fit.parameters.shape);
+    SegmentFitReport {
+        name: segment.name.clone(),
+        interval: segment.interval.label(),
+        n: segment.data.subscribers(),
+        churned: segment.data.churners(),
+        model: comparison.map_or("sbg", |c| model_name(c.chosen)).into(),
+        alpha: parameters.map(|p| p.alpha),
+        beta: parameters.map(|p| p.beta),
+        alpha_interval: own.map_or([None, None], |fit| interval_pair(&fit.alpha_interval)),
+        beta_interval: own.map_or([None, None], |fit| interval_pair(&fit.beta_interval)),
+        interval_method: own.map(|fit| {
+            match fit.interval_method {
+                IntervalMethod::WaldOnLogScale => "hessian",
+                IntervalMethod::ProfileLikelihood => "profile",
+            }
+            .into()
+        }),
+        loglik: own.map(|fit| fit.log_likelihood),
+        unpooled: own.map(|fit| UnpooledReport {
+            alpha: fit.parameters.alpha,
+            beta: fit.parameters.beta,
+            geometric_limit: fit.geometric_limit,
+            polarised_limit: fit.polarised_limit,
+        }),
+        pooled_from: segment.pooled.map(|p| PulledReport {
+            alpha: p.unpooled.map(|u| u.parameters.alpha),
+            beta: p.unpooled.map(|u| u.parameters.beta),
+            logit_mean_churn_shift: p.pull_logit_mean_churn(),
+            logit_polarisation_shift: p.pull_logit_polarisation(),
+            survival_12_own: p.survival_at_horizon_unpooled,
+            survival_12_pooled: p.survival_at_horizon_pooled,
+        }),
+        c: bdw_c,
+        models_compared: comparison
+            .map(|c| {
+                [
+                    (RetentionModel::Geometric, c.geometric_held_out_log_likelihood),
+                    (RetentionModel::ShiftedBetaGeometric, c.sbg_held_out_log_likelihood),
+                    (RetentionModel::BetaDiscreteWeibull, c.beta_discrete_weibull_held_out_log_likelihood),
+                ]
+                .into_iter()
+                .map(|(model, loglik)| ModelScoreReport {
+                    model: model_name(model).into(),
+                    held_out_loglik: loglik,
+                    trained_to: c.training_cutoff_renewals,
+                })
+                .collect()
+            })
+            .unwrap_or_default(),
+        summary: plain_summary(&segment.name, segment.interval, &survival, after_a_year),
+        survival_after_a_year: after_a_year,
+        survival,
+        kaplan_meier: segment
+            .kaplan_meier
+            .iter()
+            .map(|row| KaplanMeierReport {
+                t: row.renewals,
+                at_risk: row.at_risk,
+                churned: row.churned,
+                survival: row.survival,
+                lower: row.survival_lower_95,
+                upper: row.survival_upper_95,
+            })
+            .collect(),
+        warnings,
+    }
+}
+
+/// How many renewals of an interval make a year, when a whole number do.
+fn renewals_in_a_year(interval: BillingInterval) -> Option<u32> {
+    let per_year: u32 = match interval.unit {
+        IntervalUnit::Month => 12,
+        IntervalUnit::Year => 1,
+        IntervalUnit::Week => 52,
+        IntervalUnit::Day => 365,
+    };
+    let count = interval.count.max(1);
+    (per_year.is_multiple_of(count) && per_year >= count).then_some(per_year / count)
+}
+
+/// "Half of new Starter (month) subscribers are still here after 7 months."
+fn plain_summary(name: &str, interval: BillingInterval, survival: &[f64], after_a_year: Option<f64>) -> String {
+    let unit = |t: u32| {
+        let count = t * interval.count.max(1);
+        let word = match interval.unit {
+            IntervalUnit::Day => "day",
+            IntervalUnit::Week => "week",
+            IntervalUnit::Month => "month",
+            IntervalUnit::Year => "year",
+        };
+        format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+    };
+    if survival.is_empty() {
+        return format!("Too little data to say how long new {name} subscribers stay.");
+    }
+    let still_half = survival.iter().take_while(|&&s| s >= 0.5).count() as u32;
+    let after_12 = after_a_year.map(|s| format!(" A year after starting, {:.0}% are still here.", 100.0 * s));
+    match still_half {
+        0 => format!(
+            "Fewer than half of new {name} subscribers make their first renewal.{}",
+            after_12.unwrap_or_default()
+        ),
+        n if n as usize == survival.len() => format!(
+            "More than half of new {name} subscribers are still here after {}.{}",
+            unit(n),
+            after_12.unwrap_or_default()
+        ),
+        n => {
+            format!("Half of new {name} subscribers are still here after {}.{}", unit(n), after_12.unwrap_or_default())
+        }
+    }
+}
+
+fn stream_report(fit: &PoissonTrendFit, origin_month: u8) -> StreamReport {
+    let se = libm::sqrt(fit.covariance[1][1].max(0.0));
+    StreamReport {
+        next_month: fit.expected(0, origin_month),
+        growth_per_month: libm::expm1(fit.slope_per_month),
+        growth_interval: [
+            libm::expm1(fit.slope_per_month - 1.959_963_984_540_054 * se),
+            libm::expm1(fit.slope_per_month + 1.959_963_984_540_054 * se),
+        ],
+        intercept: fit.intercept,
+        slope: fit.slope_per_month,
+        covariance: fit.covariance,
+        seasonal: fit.seasonal_fitted.then(|| fit.seasonal.map(libm::exp)),
+        months_used: fit.months_used,
+        arrivals: fit.arrivals,
+    }
+}
+
+fn conversion_report(fit: &ConversionFit) -> ConversionReport {
+    ConversionReport {
+        rate: fit.mean(),
+        a: fit.a,
+        b: fit.b,
+        trials: fit.trials,
+        converted: fit.converted,
+        binomial_limit: fit.binomial_limit,
+    }
+}
+
+/// `origin_month`: the calendar month (1 to 12) of the first forecast month.
+fn acquisition_report(segment: &SegmentCalibration, origin_month: u8) -> AcquisitionReport {
+    AcquisitionReport {
+        segment: segment.name.clone(),
+        direct: segment.direct.as_ref().map(|fit| stream_report(fit, origin_month)),
+        trials: segment.trials.as_ref().map(|fit| stream_report(fit, origin_month)),
+        trial_conversion: segment.conversion.as_ref().map(conversion_report),
+    }
+}
+
+/// The report as the command prints it: compact JSON, one line. Numbers that are not finite (none
+/// should be) are written as `null` by serde_json.
+pub fn to_json(report: &FitReport) -> String {
+    serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// What the command prints and the page shows of a fit.
+pub fn fit_view(report: &FitReport) -> TablesView {
+    let mut facts = vec![Fact {
+        label: "Fitted".into(),
+        value: format!("{} segments, from a {} table", report.segments.len(), report.source),
+    }];
+    if let Some(as_of) = &report.as_of {
+        facts.push(Fact { label: "As of".into(), value: as_of.clone() });
+    }
+    for note in &report.notes {
+        facts.push(Fact { label: "Note".into(), value: note.clone() });
+    }
+    let number = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.3}"));
+    let interval = |pair: &[Option<f64>; 2]| {
+        format!(
+            "{} to {}",
+            pair[0].map_or("0".into(), |v| format!("{v:.3}")),
+            pair[1].map_or("∞".into(), |v| format!("{v:.3}"))
+        )
+    };
+    let retention = Table {
+        columns: [
+            "Segment",
+            "Subscribers",
+            "Churned",
+            "Model",
+            "Alpha",
+            "Beta",
+            "Alpha (own, 95%)",
+            "Beta (own, 95%)",
+            "After a year",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect(),
+        rows: report
+            .segments
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.n.to_string(),
+                    s.churned.to_string(),
+                    s.model.clone(),
+                    number(s.alpha),
+                    number(s.beta),
+                    interval(&s.alpha_interval),
+                    interval(&s.beta_interval),
+                    s.survival_after_a_year.map_or("-".into(), |v| format!("{:.1}%", 100.0 * v)),
+                ]
+            })
+            .collect(),
+    };
+    for segment in &report.segments {
+        let mut text = segment.summary.clone();
+        for warning in &segment.warnings {
+            text.push(' ');
+            text.push_str(warning);
+        }
+        facts.push(Fact { label: segment.name.clone(), value: text });
+    }
+    let acquisition = Table {
+        columns: ["Segment", "Direct starts next month", "Growth a month", "Trials next month", "Trial conversion"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        rows: report
+            .acquisition
+            .iter()
+            .map(|a| {
+                vec![
+                    a.segment.clone(),
+                    a.direct.as_ref().map_or("-".into(), |d| format!("{:.1}", d.next_month)),
+                    a.direct.as_ref().map_or("-".into(), |d| {
+                        format!(
+                            "{:+.1}% ({:+.1}% to {:+.1}%)",
+                            100.0 * d.growth_per_month,
+                            100.0 * d.growth_interval[0],
+                            100.0 * d.growth_interval[1]
+                        )
+                    }),
+                    a.trials.as_ref().filter(|t| t.arrivals > 0).map_or("-".into(), |t| format!("{:.1}", t.next_month)),
+                    a.trial_conversion
+                        .as_ref()
+                        .map_or("-".into(), |c| format!("{:.1}% ({} of {})", 100.0 * c.rate, c.converted, c.trials)),
+                ]
+            })
+            .collect(),
+    };
+    let mut tables = vec![TitledTable { title: "Retention".into(), table: retention }];
+    if !report.acquisition.is_empty() {
+        tables.push(TitledTable { title: "Acquisition".into(), table: acquisition });
+    }
+    TablesView {
+        facts,
+        conventions: CONVENTIONS.to_owned(),
+        tables,
+        problems: problems_table(&report.problems),
+        problems_csv: problems_csv(&report.problems),
+    }
+}

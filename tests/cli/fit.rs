@@ -1,0 +1,150 @@
+//! `subtwin fit`: the calibrated twin's documented JSON, on every kind of input, against published
+//! numbers where they exist.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn fit_json(args: &[&str]) -> Value {
+    let mut all = vec!["fit"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let output = run_subtwin(&all);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("one JSON object")
+}
+
+fn segment<'a>(json: &'a Value, name: &str) -> &'a Value {
+    json["segments"].as_array().expect("segments").iter().find(|s| s["name"] == name).expect(name)
+}
+
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap_or_else(|| panic!("not a number: {value}"))
+}
+
+// Fader & Hardie (2007), "How to Project Customer Retention", Table 1 and section 4: two segments of
+// 1,000 customers each observed for seven years; the published maximum-likelihood estimates are
+// alpha 0.704, beta 1.182 (Regular, log-likelihood -1680.3) and alpha 0.668, beta 3.806 (High End,
+// -1611.2). The cohort table writes the survivors as the paper gives them, in years.
+#[test]
+fn a_cohort_table_of_the_published_example_gives_the_published_estimates() {
+    let json = fit_json(&[&fixture_arg("fader_hardie_cohorts.csv")]);
+    assert_eq!(json["kind"], "fit");
+    assert_eq!(json["source"], "cohorts");
+    assert_eq!(json["as_of"], Value::Null);
+    assert_eq!(json["acquisition"].as_array().map(Vec::len), Some(0), "a table without dates has no acquisition");
+    for (name, alpha, beta, loglik) in [("Regular", 0.704, 1.182, -1680.3), ("High End", 0.668, 3.806, -1611.2)] {
+        let s = segment(&json, name);
+        assert_eq!(s["interval"], "year");
+        assert_eq!(
+            (s["n"].as_u64(), s["churned"].as_u64()),
+            (Some(1000), Some(1000 - if name == "Regular" { 241 } else { 491 }))
+        );
+        let own = &s["unpooled"];
+        assert!((number(&own["alpha"]) - alpha).abs() < 5e-4, "{name}: {own}");
+        assert!((number(&own["beta"]) - beta).abs() < 5e-4, "{name}: {own}");
+        assert!((number(&s["loglik"]) - loglik).abs() < 0.05, "{name}: {}", s["loglik"]);
+        // Seven years observed: the curve reaches at least twelve more.
+        assert!(s["survival"].as_array().expect("survival").len() >= 19, "{name}");
+        // Kaplan-Meier over the observed years: after year 1, 631 (or 869) of 1,000.
+        let first = &s["kaplan_meier"][0];
+        assert_eq!(first["t"], 1);
+        let expected = if name == "Regular" { 0.631 } else { 0.869 };
+        assert!((number(&first["survival"]) - expected).abs() < 1e-12, "{name}: {first}");
+        assert!(number(&first["lower"]) < expected && expected < number(&first["upper"]), "{name}: {first}");
+    }
+}
+
+#[test]
+fn the_demo_fit_has_the_documented_shape_and_finds_the_demo_trial_conversion() {
+    let json = fit_json(&["../www/demo-stripe.csv".replace("..", env!("CARGO_MANIFEST_DIR")).as_str()]);
+    assert_eq!(json["source"], "subscriptions");
+    assert_eq!(json["origin"], "2026-01", "forecasts start the month after the as-of (2025-12-31)");
+    let names: Vec<&str> =
+        json["segments"].as_array().expect("segments").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["Pro (month)", "Pro (year)", "Starter (month)", "Starter (year)", "Team (month)", "Team (year)"]
+    );
+    for s in json["segments"].as_array().expect("segments") {
+        let name = s["name"].as_str().unwrap_or_default();
+        for field in [
+            "alpha",
+            "beta",
+            "loglik",
+            "model",
+            "alpha_interval",
+            "beta_interval",
+            "unpooled",
+            "pooled_from",
+            "models_compared",
+            "summary",
+        ] {
+            assert!(!s[field].is_null(), "{name}: {field} is null");
+        }
+        assert!(["sbg", "geometric", "bdw"].contains(&s["model"].as_str().unwrap_or_default()), "{name}");
+        assert_eq!(s["c"].is_null(), s["model"] != "bdw", "{name}: c is reported exactly for a chosen bdw");
+        let oldest =
+            s["kaplan_meier"].as_array().expect("km").last().map(|r| r["t"].as_u64().unwrap_or(0)).unwrap_or(0);
+        assert!(s["survival"].as_array().expect("survival").len() as u64 >= oldest + 12, "{name}");
+        let survival: Vec<f64> = s["survival"].as_array().expect("survival").iter().map(number).collect();
+        assert!(survival.windows(2).all(|w| w[1] <= w[0]) && survival[0] < 1.0, "{name}: survival must fall");
+        // Interval ends are numbers or null (unbounded), never strings.
+        for end in
+            s["alpha_interval"].as_array().expect("pair").iter().chain(s["beta_interval"].as_array().expect("pair"))
+        {
+            assert!(end.is_null() || end.is_f64(), "{name}: {end}");
+        }
+    }
+    // The demo converts 57% of trials (src/demo.rs): each segment with trials is within three
+    // binomial standard errors of it.
+    for a in json["acquisition"].as_array().expect("acquisition") {
+        let Some(conversion) = a["trial_conversion"].as_object() else { continue };
+        let (rate, trials) = (number(&conversion["rate"]), number(&conversion["trials"]));
+        let se = (0.57f64 * 0.43 / trials).sqrt();
+        assert!((rate - 0.57).abs() < 3.0 * se, "{}: {rate} of {trials}", a["segment"]);
+    }
+    // Starter has no trials in the demo, and grows about 3% a month like the rest.
+    let starter = json["acquisition"]
+        .as_array()
+        .expect("acquisition")
+        .iter()
+        .find(|a| a["segment"] == "Starter (month)")
+        .expect("starter");
+    assert!(starter["trial_conversion"].is_null());
+    let growth = &starter["direct"]["growth_interval"];
+    assert!(number(&growth[0]) < 0.03 && 0.03 < number(&growth[1]) + 0.005, "{growth}");
+}
+
+#[test]
+fn a_snapshot_table_fits_retention_by_tenure() {
+    let json = fit_json(&[&fixture_arg("telco_snapshot.csv")]);
+    assert_eq!(json["source"], "snapshot");
+    // telco_snapshot.csv by Contract: Month-to-month 7 customers of whom 4 churned, One year 3 and 1,
+    // Two year 2 and 0 (one of them with a tenure of 0, not yet at a renewal).
+    let counts: Vec<(&str, u64, u64)> = json["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .map(|s| {
+            (s["name"].as_str().unwrap_or_default(), s["n"].as_u64().unwrap_or(0), s["churned"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    assert_eq!(counts, [("Month-to-month", 7, 4), ("One year", 3, 1), ("Two year", 2, 0)]);
+    let two_year = segment(&json, "Two year");
+    assert_eq!(two_year["interval"], "month");
+    // Without a churner it has no fit of its own, but pooling gives it the others' retention.
+    assert!(two_year["unpooled"].is_null());
+    assert!(two_year["alpha"].is_f64() && two_year["beta"].is_f64(), "{two_year}");
+    let warnings = two_year["warnings"].to_string();
+    assert!(warnings.contains("No fit of this segment's own"), "{warnings}");
+}
+
+#[test]
+fn the_text_output_says_retention_in_plain_words() {
+    let output = run_subtwin(&["fit", &fixture_arg("fader_hardie_cohorts.csv")]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(out.contains("Half of new Regular subscribers are still here after 1 year."), "{out}");
+    assert!(out.contains("Retention"), "{out}");
+}
