@@ -356,6 +356,7 @@ pub fn fit_exports(
                 inputs: input("snapshot_table"),
                 problems: table.problems.clone(),
                 notes: Vec::new(),
+                currency: None,
             };
             (model::renewals::snapshot_renewals(&table), source)
         } else {
@@ -365,6 +366,7 @@ pub fn fit_exports(
                 inputs: input("cohort_table"),
                 problems: table.problems.clone(),
                 notes: Vec::new(),
+                currency: None,
             };
             (model::renewals::cohort_renewals(&table), source)
         };
@@ -412,6 +414,7 @@ pub fn fit_exports(
             .cloned()
             .collect(),
         notes,
+        currency: business.imports.first().map(|i| i.currency.clone()),
     };
     Ok(fit_report(&calibration, source))
 }

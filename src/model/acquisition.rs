@@ -8,7 +8,9 @@
 //! arrival, with a month-of-year effect only when that window spans two years or more. A month the
 //! data covers only in part (the as-of month) counts with its share of the month as exposure, so a
 //! partial month neither drags the trend down nor is dropped. Parameter uncertainty is the inverse
-//! Fisher information, reported for the intercept and the slope (what the simulation draws).
+//! Fisher information widened by the counts' overdispersion (quasi-Poisson: arrivals vary more than
+//! a Poisson's from month to month), reported for the intercept and the slope (what the simulation
+//! draws).
 //!
 //! Trial conversion is beta-binomial over months (the trials that ended each month, and how many of
 //! them converted), so months that convert unusually well or badly widen the uncertainty; when the
@@ -42,8 +44,10 @@ pub struct PoissonTrendFit {
     /// Log multipliers by calendar month (January first), summing to zero; all zero without a
     /// month-of-year effect.
     pub seasonal: [f64; 12],
-    /// Covariance of (intercept, slope).
+    /// Covariance of (intercept, slope), widened by the counts' overdispersion (quasi-Poisson).
     pub covariance: [[f64; 2]; 2],
+    /// Pearson's dispersion of the counts around the fit (1 for Poisson, at least 1 here).
+    pub dispersion: f64,
     pub months_used: u32,
     pub seasonal_fitted: bool,
     /// Arrivals in the months used.
@@ -64,6 +68,7 @@ impl PoissonTrendFit {
             slope_per_month: 0.0,
             seasonal: [0.0; 12],
             covariance: [[0.0; 2]; 2],
+            dispersion: 1.0,
             months_used,
             seasonal_fitted: false,
             arrivals: 0,
@@ -110,7 +115,9 @@ pub fn fit_poisson_trend(data: &MonthlyCounts) -> Option<PoissonTrendFit> {
     let mut beta = vec![0.0; width];
     beta[0] = libm::log(mean_rate.max(1e-9));
     let fisher = newton_poisson(&rows, &mut beta)?;
-    let covariance_full = invert(&fisher)?;
+    let dispersion = overdispersion(&rows, &beta);
+    let covariance_full: Vec<Vec<f64>> =
+        invert(&fisher)?.into_iter().map(|row| row.into_iter().map(|v| v * dispersion).collect()).collect();
     let mut seasonal_effects = [0.0; 12];
     if seasonal {
         // Columns 2 to 12 hold January to November.
@@ -122,6 +129,7 @@ pub fn fit_poisson_trend(data: &MonthlyCounts) -> Option<PoissonTrendFit> {
         slope_per_month: beta[1],
         seasonal: seasonal_effects,
         covariance: [[covariance_full[0][0], covariance_full[0][1]], [covariance_full[1][0], covariance_full[1][1]]],
+        dispersion,
         months_used: months as u32,
         seasonal_fitted: seasonal,
         arrivals,
@@ -133,7 +141,7 @@ pub fn fit_poisson_trend(data: &MonthlyCounts) -> Option<PoissonTrendFit> {
 /// Maximises the Poisson log-likelihood of `rows` (covariates, count, log exposure) by Newton's
 /// method with step halving (the log-likelihood is concave); returns the Fisher information at the
 /// maximum. `None` when it is singular (a trend on one month, say).
-fn newton_poisson(rows: &[(Vec<f64>, f64, f64)], beta: &mut [f64]) -> Option<Vec<Vec<f64>>> {
+pub(crate) fn newton_poisson(rows: &[(Vec<f64>, f64, f64)], beta: &mut [f64]) -> Option<Vec<Vec<f64>>> {
     let width = beta.len();
     let log_likelihood = |b: &[f64]| -> f64 {
         rows.iter()
@@ -183,8 +191,31 @@ fn newton_poisson(rows: &[(Vec<f64>, f64, f64)], beta: &mut [f64]) -> Option<Vec
     None
 }
 
+/// How much more the counts vary than a Poisson's would (Pearson's chi-square over the residual
+/// degrees of freedom), at least 1: the quasi-Poisson factor for the covariance. Arrivals vary more
+/// than Poisson from month to month (campaigns, launches, news), and intervals that ignore it are
+/// too narrow.
+pub(crate) fn overdispersion(rows: &[(Vec<f64>, f64, f64)], beta: &[f64]) -> f64 {
+    let degrees = rows.len().saturating_sub(beta.len());
+    if degrees == 0 {
+        return 1.0;
+    }
+    let chi_square: f64 = rows
+        .iter()
+        .map(|(x, y, offset)| {
+            let mu = libm::exp(offset + x.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>());
+            if mu > 0.0 {
+                (y - mu) * (y - mu) / mu
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    (chi_square / degrees as f64).max(1.0)
+}
+
 /// The inverse of a symmetric positive definite matrix, column by column.
-fn invert(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+pub(crate) fn invert(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     cholesky(matrix)?;
     let size = matrix.len();
     let mut inverse = vec![vec![0.0; size]; size];

@@ -15,6 +15,7 @@ use crate::import::{BillingInterval, Instant, Subscription};
 use crate::money::Minor;
 
 use super::acquisition::{fit_conversion, fit_poisson_trend, ConversionFit, MonthlyCounts, PoissonTrendFit};
+use super::price::{price_responses, PriceResponse};
 use super::renewals::{renewal_counts, renewal_instant, renewals_by};
 use super::retention::{
     compare_models, fit_sbg, kaplan_meier, pool_segments, KaplanMeierRow, ModelComparison, PooledSegment, PoolingPrior,
@@ -69,12 +70,16 @@ pub struct Calibration {
     pub origin: Option<MonthIndex>,
     pub prior: Option<PoolingPrior>,
     pub segments: Vec<SegmentCalibration>,
+    /// Past price changes and the response to them (segments index `segments`).
+    pub price_responses: Vec<PriceResponse>,
 }
 
 /// Fits every model on the subscriptions as known at `as_of`.
 pub fn calibrate(subscriptions: &[Subscription], as_of: Instant) -> Calibration {
     let spans = paid_spans(subscriptions, as_of);
-    calibrate_spans(&spans)
+    let mut calibration = calibrate_spans(&spans);
+    calibration.price_responses = price_responses(subscriptions, &spans);
+    calibration
 }
 
 /// [`calibrate`] on spans already found.
@@ -126,7 +131,13 @@ pub fn calibrate_retention(segments: Vec<(String, BillingInterval, RenewalData)>
             data,
         })
         .collect();
-    Calibration { as_of: None, origin: None, prior: pooled.and_then(|p| p.prior), segments: calibrated }
+    Calibration {
+        as_of: None,
+        origin: None,
+        prior: pooled.and_then(|p| p.prior),
+        segments: calibrated,
+        price_responses: Vec::new(),
+    }
 }
 
 /// Monthly arrivals per segment and stream, from the first month anything happened to the as-of's.

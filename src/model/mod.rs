@@ -9,11 +9,13 @@
 //! - [`retention`]: the shifted-beta-geometric model and its companions (Kaplan-Meier, geometric,
 //!   beta-discrete-Weibull, partial pooling).
 //! - [`acquisition`]: arrivals per month (Poisson with trend and season) and trial conversion.
+//! - [`price`]: the churn and acquisition response to a past price change, where there is one.
 //! - [`calibrate`]: all of them fitted on what was known at one instant.
 
 pub mod acquisition;
 pub mod calibrate;
 pub(crate) mod optimise;
+pub mod price;
 pub mod renewals;
 pub mod retention;
 pub(crate) mod special;

@@ -15,7 +15,9 @@ use crate::import::values::format_instant;
 use crate::import::{BillingInterval, IntervalUnit, Problem};
 use crate::model::acquisition::{ConversionFit, PoissonTrendFit};
 use crate::model::calibrate::{Calibration, SegmentCalibration};
+use crate::model::price::Estimate;
 use crate::model::retention::{Interval95, IntervalMethod, RetentionModel, SbgParameters};
+use crate::money::{Currency, Minor};
 
 /// How many renewals past the oldest observed age the survival curve reaches.
 pub const SURVIVAL_BEYOND_OBSERVED: u32 = 12;
@@ -45,7 +47,7 @@ pub struct FitReport {
     pub acquisition: Vec<AcquisitionReport>,
     /// Price changes found in the history, with the response to them; empty when none was found
     /// (`notes` says so).
-    pub price_response: Vec<serde_json::Value>,
+    pub price_response: Vec<PriceResponseReport>,
     pub notes: Vec<String>,
     pub inputs: Vec<InputReport>,
     pub problems: Vec<Problem>,
@@ -178,6 +180,28 @@ pub struct ConversionReport {
     pub binomial_limit: bool,
 }
 
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriceResponseReport {
+    pub segment: String,
+    /// The first month new subscribers paid the new price.
+    pub month: String,
+    /// List prices per unit and billing interval, in major units.
+    pub old_price: f64,
+    pub new_price: f64,
+    /// New subscribers at each price in the 12 months before and after the change.
+    pub old_cohort: u64,
+    pub new_cohort: u64,
+    /// Churn per renewal compared over the first `renewals_compared` renewals of each group.
+    pub renewals_compared: u32,
+    pub old_churners: u64,
+    pub new_churners: u64,
+    /// e in h' = h x (p_new / p_old)^e, with its 95% interval; `null` without churners on both sides.
+    pub churn_elasticity: Option<Estimate>,
+    /// n in lambda' = lambda x (p_new / p_old)^(-n), with its 95% interval; `null` without three months
+    /// on each side of the change.
+    pub acquisition_elasticity: Option<Estimate>,
+}
+
 /// Where the fit came from, for the report.
 pub struct FitSource<'a> {
     /// `subscriptions`, `snapshot` or `cohorts`.
@@ -185,6 +209,8 @@ pub struct FitSource<'a> {
     pub inputs: Vec<InputReport>,
     pub problems: Vec<Problem>,
     pub notes: Vec<String>,
+    /// The analysis currency, for prices.
+    pub currency: Option<Currency>,
 }
 
 pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport {
@@ -195,11 +221,40 @@ pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport
              subscriptions export)."
                 .into(),
         );
+    } else if calibration.price_responses.is_empty() {
+        notes.push(
+            "No price change was found in the history (new subscribers of a segment paying one list price and, \
+             from some month on, another): scenarios will ask for the price elasticities as assumptions."
+                .into(),
+        );
     } else {
         notes.push(
-            "No price change was looked for yet: scenarios will ask for the price elasticities as assumptions.".into(),
+            "Price responses compare cohorts that started before and after a change: anything else that changed \
+             at the same time is in the estimate too."
+                .into(),
         );
     }
+    let major = |amount: Minor| match &source.currency {
+        Some(currency) => amount.to_major_f64(currency),
+        None => amount.round_to_minor().map_or(f64::NAN, |units| units as f64),
+    };
+    let price_response = calibration
+        .price_responses
+        .iter()
+        .map(|r| PriceResponseReport {
+            segment: calibration.segments.get(r.segment).map(|s| s.name.clone()).unwrap_or_default(),
+            month: r.month.label(),
+            old_price: major(r.old_price),
+            new_price: major(r.new_price),
+            old_cohort: r.old_cohort,
+            new_cohort: r.new_cohort,
+            renewals_compared: r.renewals_compared,
+            old_churners: r.old_churners,
+            new_churners: r.new_churners,
+            churn_elasticity: r.churn_elasticity,
+            acquisition_elasticity: r.acquisition_elasticity,
+        })
+        .collect();
     FitReport {
         kind: "fit".into(),
         source: source.kind.into(),
@@ -216,7 +271,7 @@ pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport
             Some(origin) => calibration.segments.iter().map(|s| acquisition_report(s, origin.month())).collect(),
             None => Vec::new(),
         },
-        price_response: Vec::new(),
+        price_response,
         notes,
         inputs: source.inputs,
         problems: source.problems,

@@ -148,3 +148,31 @@ fn the_text_output_says_retention_in_plain_words() {
     assert!(out.contains("Half of new Regular subscribers are still here after 1 year."), "{out}");
     assert!(out.contains("Retention"), "{out}");
 }
+
+// The demo raises Pro's prices 18 months before its as-of (2025-12-31): new subscribers pay 59.00 a
+// month instead of 49.00 (590.00 a year instead of 490.00) from July 2024, and nothing else changes
+// (src/demo.rs draws churn and arrivals without looking at the price). The fit finds both changes,
+// and the churn elasticities' intervals hold the truth, zero.
+#[test]
+fn the_demo_price_rise_is_found_and_its_churn_response_is_consistent_with_none() {
+    let json = fit_json(&[format!("{}/www/demo-stripe.csv", env!("CARGO_MANIFEST_DIR")).as_str()]);
+    let responses = json["price_response"].as_array().expect("price_response");
+    let found: Vec<(&str, &str, f64, f64)> = responses
+        .iter()
+        .map(|r| {
+            (
+                r["segment"].as_str().unwrap_or_default(),
+                r["month"].as_str().unwrap_or_default(),
+                number(&r["old_price"]),
+                number(&r["new_price"]),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("Pro (month)", "2024-07", 49.0, 59.0), ("Pro (year)", "2024-07", 490.0, 590.0)]);
+    for r in responses {
+        let interval = &r["churn_elasticity"]["interval"];
+        assert!(number(&interval[0]) < 0.0 && 0.0 < number(&interval[1]), "{}: {interval}", r["segment"]);
+    }
+    let monthly = &responses[0]["acquisition_elasticity"]["interval"];
+    assert!(number(&monthly[0]) < 0.0 && 0.0 < number(&monthly[1]), "{monthly}");
+}
