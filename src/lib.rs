@@ -22,6 +22,8 @@ pub mod import;
 pub mod model;
 pub mod money;
 pub mod report;
+pub mod sim;
+pub mod twin;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

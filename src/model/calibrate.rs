@@ -19,7 +19,7 @@ use super::price::{price_responses, PriceResponse};
 use super::renewals::{renewal_counts, renewal_instant, renewals_by};
 use super::retention::{
     compare_models, fit_sbg, kaplan_meier, pool_segments, KaplanMeierRow, ModelComparison, PooledSegment, PoolingPrior,
-    RenewalData, RetentionError, SbgFit,
+    RenewalData, RetentionError, SbgFit, SbgParameters,
 };
 
 /// How far back the MRR of new subscribers is sampled from: the prices sold lately.
@@ -48,6 +48,13 @@ pub struct SegmentCalibration {
     pub new_mrr: Vec<(Minor, u64)>,
     /// Subscribers paid-active at the instant: (renewals survived, month of the next renewal, MRR).
     pub active: Vec<ActiveSubscriber>,
+}
+
+impl SegmentCalibration {
+    /// The estimate the twin uses: pooled, else the segment's own.
+    pub fn twin_parameters(&self) -> Option<SbgParameters> {
+        self.pooled.map(|p| p.pooled.parameters).or_else(|| self.own.as_ref().ok().map(|fit| fit.parameters))
+    }
 }
 
 /// One subscriber paid-active at the calibration instant, where the simulation starts it.

@@ -11,8 +11,10 @@
 //! - [`acquisition`]: arrivals per month (Poisson with trend and season) and trial conversion.
 //! - [`price`]: the churn and acquisition response to a past price change, where there is one.
 //! - [`calibrate`]: all of them fitted on what was known at one instant.
+//! - [`build`]: a calibration as the [`crate::twin::Twin`] the simulation engine runs.
 
 pub mod acquisition;
+pub mod build;
 pub mod calibrate;
 pub(crate) mod optimise;
 pub mod price;

@@ -16,7 +16,7 @@ use crate::import::{BillingInterval, IntervalUnit, Problem};
 use crate::model::acquisition::{ConversionFit, PoissonTrendFit};
 use crate::model::calibrate::{Calibration, SegmentCalibration};
 use crate::model::price::Estimate;
-use crate::model::retention::{Interval95, IntervalMethod, RetentionModel, SbgParameters};
+use crate::model::retention::{Interval95, IntervalMethod, RetentionModel};
 use crate::money::{Currency, Minor};
 
 /// How many renewals past the oldest observed age the survival curve reaches.
@@ -278,11 +278,6 @@ pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport
     }
 }
 
-/// The estimate the twin uses for a segment: pooled, else the segment's own.
-pub fn twin_parameters(segment: &SegmentCalibration) -> Option<SbgParameters> {
-    segment.pooled.map(|p| p.pooled.parameters).or_else(|| segment.own.as_ref().ok().map(|fit| fit.parameters))
-}
-
 fn interval_pair(interval: &Interval95) -> [Option<f64>; 2] {
     [interval.lower, interval.upper]
 }
@@ -296,7 +291,7 @@ fn model_name(model: RetentionModel) -> &'static str {
 }
 
 fn segment_report(segment: &SegmentCalibration) -> SegmentFitReport {
-    let parameters = twin_parameters(segment);
+    let parameters = segment.twin_parameters();
     let own = segment.own.as_ref().ok();
     let horizon = segment.data.oldest_renewal_age() + SURVIVAL_BEYOND_OBSERVED;
     let after_a_year = renewals_in_a_year(segment.interval).and_then(|t| parameters.map(|p| p.survival(t)));

@@ -1,0 +1,176 @@
+//! From a calibration to the twin the engine runs: the fitted parameters with their uncertainty,
+//! and the real state at the calibration instant, as a plain [`Twin`] value.
+//!
+//! Choices made here, in one place:
+//! - Retention is the pooled shifted-beta-geometric estimate (the segment's own where pooling had
+//!   nothing to pool); a segment at the geometric limit runs as one constant churn rate. Its
+//!   uncertainty is the own fit's covariance on (logit mean churn, logit polarisation); where the
+//!   fit has none (too few churners for a Hessian, or a limit reached), the pooling prior's spread,
+//!   which is what the other segments say a segment like it could be.
+//! - Acquisition is the Poisson trend of each stream, with its (intercept, slope) covariance; trials
+//!   convert within the month they start (the trials seen are shorter than a month) with the
+//!   beta-binomial's conversion.
+//! - Live subscribers are grouped into cells by renewals survived and the month of their next
+//!   renewal; one whose next renewal fell in the rest of the calibration month renews in the first
+//!   simulated month.
+
+use std::collections::BTreeMap;
+
+use crate::import::{BillingInterval, IntervalUnit};
+use crate::money::{Currency, Minor};
+use crate::twin::{
+    Acquisition, BetaParams, Cadence, Cell, Covariance2, MrrGroup, PoissonTrend, Retention, SegmentTwin, Trials, Twin,
+    TwinError, CONVERSION_PARAMETER_RANGE, SBG_PARAMETER_RANGE,
+};
+
+use super::acquisition::PoissonTrendFit;
+use super::calibrate::{Calibration, SegmentCalibration};
+
+/// Why a calibration gives no twin.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BuildError {
+    /// A table without dates (snapshot or cohort) has no state to start from.
+    NoDates,
+    /// No segment has a retention estimate (no churner anywhere).
+    NoRetention,
+    /// The twin failed its own checks (a bug here, reported rather than simulated).
+    Invalid(TwinError),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::NoDates => write!(f, "the table has no dates, so there is no state to simulate from"),
+            BuildError::NoRetention => {
+                write!(f, "no segment has had a churner yet, so retention cannot be estimated for a forecast")
+            }
+            BuildError::Invalid(error) => write!(f, "the fitted twin is not valid ({error:?})"),
+        }
+    }
+}
+
+/// Builds the twin of a calibration, money in `currency`'s major units. Segments without any
+/// retention estimate are left out (their names are returned), as the engine cannot run them.
+pub fn build_twin(calibration: &Calibration, currency: &Currency) -> Result<(Twin, Vec<String>), BuildError> {
+    let origin = calibration.origin.ok_or(BuildError::NoDates)?;
+    let fallback = calibration.prior.map(|prior| Covariance2 {
+        variance_first: prior.spread_logit_mean_churn * prior.spread_logit_mean_churn,
+        variance_second: prior.spread_logit_polarisation * prior.spread_logit_polarisation,
+        covariance: 0.0,
+    });
+    let mut segments = Vec::new();
+    let mut left_out = Vec::new();
+    for segment in &calibration.segments {
+        match retention(segment, fallback) {
+            Some(retention) => segments.push(segment_twin(segment, retention, origin.0, currency)),
+            None => left_out.push(segment.name.clone()),
+        }
+    }
+    if segments.is_empty() {
+        return Err(BuildError::NoRetention);
+    }
+    let twin = Twin { start_month_index: origin.0, segments };
+    twin.check().map_err(BuildError::Invalid)?;
+    Ok((twin, left_out))
+}
+
+/// How often the segment renews, in the engine's terms.
+pub fn cadence(interval: BillingInterval) -> Cadence {
+    let count = interval.count.max(1);
+    let per_year = match interval.unit {
+        IntervalUnit::Month => return Cadence::EveryMonths(count.min(60)),
+        IntervalUnit::Year => return Cadence::EveryMonths((12 * count).min(60)),
+        IntervalUnit::Week => 52.0 / f64::from(count),
+        IntervalUnit::Day => 365.0 / f64::from(count),
+    };
+    if per_year >= 13.0 {
+        Cadence::TimesPerYear(libm::round(per_year) as u32)
+    } else {
+        Cadence::EveryMonths((libm::round(12.0 / per_year) as u32).clamp(1, 60))
+    }
+}
+
+fn retention(segment: &SegmentCalibration, fallback: Option<Covariance2>) -> Option<Retention> {
+    let parameters = segment.twin_parameters()?;
+    let own = segment.own.as_ref().ok();
+    let covariance = own
+        .and_then(|fit| fit.logit_covariance)
+        .map(|c| Covariance2 { variance_first: c[0][0], variance_second: c[1][1], covariance: c[0][1] })
+        .or(fallback)
+        .unwrap_or(Covariance2::ZERO);
+    let at_limit = own.is_some_and(|fit| fit.geometric_limit) && segment.pooled.is_none();
+    let (low, high) = SBG_PARAMETER_RANGE;
+    if at_limit || parameters.alpha + parameters.beta >= high {
+        let churn = parameters.mean_churn();
+        return Some(Retention::Geometric {
+            churn_probability: churn,
+            variance_logit_churn: if churn > 0.0 && churn < 1.0 { covariance.variance_first.min(100.0) } else { 0.0 },
+        });
+    }
+    Some(Retention::ShiftedBetaGeometric {
+        alpha: parameters.alpha.clamp(low, high),
+        beta: parameters.beta.clamp(low, high),
+        uncertainty: Covariance2 {
+            variance_first: covariance.variance_first.min(100.0),
+            variance_second: covariance.variance_second.min(100.0),
+            covariance: covariance.covariance,
+        },
+    })
+}
+
+fn poisson_trend(fit: &PoissonTrendFit) -> Option<PoissonTrend> {
+    (fit.arrivals > 0).then(|| PoissonTrend {
+        log_rate_intercept: fit.intercept.clamp(-50.0, 18.0),
+        log_rate_slope_per_month: fit.slope_per_month.clamp(-1.0, 1.0),
+        seasonal_log_multipliers: fit.seasonal.map(|s| s.clamp(-10.0, 10.0)),
+        uncertainty: Covariance2 {
+            variance_first: fit.covariance[0][0].min(100.0),
+            variance_second: fit.covariance[1][1].min(100.0),
+            covariance: fit.covariance[0][1],
+        },
+    })
+}
+
+fn segment_twin(segment: &SegmentCalibration, retention: Retention, origin: i32, currency: &Currency) -> SegmentTwin {
+    let major = |amount: Minor| amount.to_major_f64(currency);
+    let cadence = cadence(segment.interval);
+    let months_between = match cadence {
+        Cadence::EveryMonths(months) => months,
+        Cadence::TimesPerYear(_) => 1,
+    };
+    let (low, high) = CONVERSION_PARAMETER_RANGE;
+    let trials = match (segment.trials.as_ref().and_then(poisson_trend), &segment.conversion) {
+        (Some(starts), Some(conversion)) => Some(Trials {
+            starts,
+            conversion: BetaParams { a: conversion.a.clamp(low, high), b: conversion.b.clamp(low, high) },
+            lag_months: 0,
+            in_progress_at_start: 0,
+        }),
+        _ => None,
+    };
+    // Cells: (renewals survived, months to the next renewal) -> MRR -> subscribers.
+    let mut cells: BTreeMap<(u32, u32), BTreeMap<Minor, u64>> = BTreeMap::new();
+    for active in &segment.active {
+        let offset = (active.next_renewal.0 - origin).clamp(0, months_between as i32 - 1) as u32;
+        *cells.entry((active.renewals_survived, offset)).or_default().entry(active.mrr).or_default() += 1;
+    }
+    SegmentTwin {
+        name: segment.name.clone(),
+        cadence,
+        retention,
+        acquisition: Acquisition { direct: segment.direct.as_ref().and_then(poisson_trend), trials },
+        new_mrr: segment
+            .new_mrr
+            .iter()
+            .map(|&(mrr, count)| MrrGroup { mrr_major_units: major(mrr), subscribers: count })
+            .collect(),
+        cells: cells
+            .into_iter()
+            .map(|((renewals_survived, next_renewal_offset_months), mrr)| Cell {
+                renewals_survived,
+                next_renewal_offset_months,
+                mrr: mrr.into_iter().map(|(m, n)| MrrGroup { mrr_major_units: major(m), subscribers: n }).collect(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,1097 @@
+//! The baseline forward simulation: a checked twin, stepped month by month over many paths.
+//!
+//! Each path first draws its parameters (per segment: retention from its uncertainty, the
+//! acquisition trends, the trial conversion probability), then steps month by month. In a month,
+//! every cell whose renewal falls in it renews: its churners are Binomial(n, h(k + 1)) with the
+//! path's hazard, and which MRR values leave is multivariate hypergeometric over the cell's distinct
+//! values; the survivors move to age k + 1 and their next renewal. Then new subscribers arrive, direct
+//! starts Poisson at the month's rate and converted trials Binomial(trials, p) after the trial lag;
+//! they form a new cell of age 0, each one's MRR drawn from the segment's new-subscriber distribution
+//! (multinomial over its weights). Subscribers who start in a month do not renew in it.
+//!
+//! Random streams. Every path, segment and purpose has its own stream of one `ChaCha8Rng`: the key
+//! comes from the seed (`seed_from_u64`), the ChaCha stream number is the path's index, and within
+//! that stream each (segment, purpose) starts at its own word position, 2^48 words apart (far more
+//! than a segment's path ever draws). The purposes are the parameters, the renewals and the
+//! acquisition. So a path's numbers depend on the seed and its index alone (not on which other paths
+//! are simulated, nor where, nor on the platform), and a later scenario that changes one segment or
+//! one purpose leaves the draws of the others untouched, which is what comparing a scenario with
+//! the baseline on common random numbers needs. The month-by-month draws are also independent of the
+//! horizon: a shorter run is the start of a longer one.
+
+use std::ops::Range;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::sample;
+use crate::twin::{Cadence, Covariance2, PoissonTrend, Retention, SegmentTwin, Twin, TwinError};
+
+/// The most paths one run may have.
+pub const MAX_PATHS: u32 = 1_000_000;
+/// The longest horizon: 50 years.
+pub const MAX_HORIZON_MONTHS: u32 = 600;
+/// The most [`MonthFigures`] one call may produce (paths × months × (segments + 1)): 4.2 million, 168 MB
+/// at 40 bytes each, which a browser tab can hold (1000 paths × 36 months × 7 series are 252,000).
+/// Larger runs are simulated in batches of paths ([`simulate_paths`]).
+pub const MAX_FIGURES_PER_BATCH: u64 = 1 << 22;
+/// The largest expected number of starts in a month of one acquisition stream: a drawn trend that
+/// grows past it stays at it, so that no draw of uncertain parameters can explode.
+pub const MAX_RATE_PER_MONTH: f64 = 1e8;
+
+/// What to simulate: how many paths, how far, from which seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimOptions {
+    /// The number of Monte Carlo paths of the whole run (1 to [`MAX_PATHS`]); a batch simulates
+    /// some of them.
+    pub paths: u32,
+    /// Months to simulate from the twin's start month (1 to [`MAX_HORIZON_MONTHS`]).
+    pub horizon_months: u32,
+    /// The seed every path's stream is derived from, with the path's index.
+    pub seed: u64,
+}
+
+/// One segment's (or the total's) figures in one month of one path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonthFigures {
+    /// Subscribers at the end of the month.
+    pub active_subscribers: u64,
+    /// Their MRR at the end of the month, in major currency units.
+    pub mrr_major_units: f64,
+    /// Paid subscribers who started in the month (direct and converted trials).
+    pub new_subscribers: u64,
+    /// Subscribers who churned at a renewal in the month.
+    pub churned_subscribers: u64,
+    /// The MRR they took with them, in major currency units.
+    pub churned_mrr_major_units: f64,
+}
+
+/// Which figures: one segment's (by its index in the twin) or the sum over segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Series {
+    Segment(usize),
+    Total,
+}
+
+/// The simulated paths of one call, or of several batches appended in path order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Simulation {
+    pub options: SimOptions,
+    /// As in the twin: the first simulated month, `year * 12 + (month - 1)`.
+    pub start_month_index: i32,
+    pub segment_names: Vec<String>,
+    /// The indices of the paths held, within `0..options.paths`.
+    pub paths: Range<u32>,
+    /// Path-major: the figures of path `paths.start + i`, month `m`, series `s` (segments in the
+    /// twin's order, then the total) are at `(i * horizon + m) * (segments + 1) + s`.
+    figures: Vec<MonthFigures>,
+}
+
+impl Simulation {
+    /// The number of series per month: the segments and the total.
+    fn series_count(&self) -> usize {
+        self.segment_names.len() + 1
+    }
+
+    fn series_index(&self, series: Series) -> Option<usize> {
+        match series {
+            Series::Segment(index) if index < self.segment_names.len() => Some(index),
+            Series::Segment(_) => None,
+            Series::Total => Some(self.segment_names.len()),
+        }
+    }
+
+    /// The figures of one path (its index in the whole run), month (0 is the start month) and
+    /// series; `None` outside what this simulation holds.
+    pub fn figures(&self, path: u32, month: u32, series: Series) -> Option<&MonthFigures> {
+        if !self.paths.contains(&path) || month >= self.options.horizon_months {
+            return None;
+        }
+        let series = self.series_index(series)?;
+        let row = (path - self.paths.start) as usize * self.options.horizon_months as usize + month as usize;
+        self.figures.get(row * self.series_count() + series)
+    }
+
+    /// One series in one month, over every path held, in path order.
+    pub fn across_paths(&self, month: u32, series: Series) -> impl Iterator<Item = &MonthFigures> + '_ {
+        let series_count = self.series_count();
+        let stride = self.options.horizon_months as usize * series_count;
+        let offset = self.series_index(series).map(|s| month as usize * series_count + s);
+        let valid = month < self.options.horizon_months;
+        offset.filter(|_| valid).into_iter().flat_map(move |offset| self.figures.iter().skip(offset).step_by(stride))
+    }
+
+    /// Appends the next batch of paths of the same run: `later` must come from the same twin and
+    /// options, and start where this one ends. Workers that each simulated a range merge this way.
+    pub fn append(&mut self, later: Simulation) -> Result<(), SimError> {
+        let same_run = later.options == self.options
+            && later.start_month_index == self.start_month_index
+            && later.segment_names == self.segment_names;
+        if !same_run {
+            return Err(SimError::NotTheSameRun);
+        }
+        if later.paths.start != self.paths.end {
+            return Err(SimError::PathsNotContiguous { ends_at: self.paths.end, next_starts_at: later.paths.start });
+        }
+        self.paths.end = later.paths.end;
+        self.figures.extend(later.figures);
+        Ok(())
+    }
+}
+
+/// Why a simulation was refused.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SimError {
+    /// The twin did not pass [`Twin::check`].
+    Twin(TwinError),
+    /// The number of paths is 0 or above [`MAX_PATHS`].
+    Paths { paths: u32 },
+    /// The horizon is 0 or above [`MAX_HORIZON_MONTHS`].
+    Horizon { horizon_months: u32 },
+    /// The range of paths asked for is empty or reaches beyond the run's paths.
+    PathRange { start: u32, end: u32, paths: u32 },
+    /// The batch would hold more than [`MAX_FIGURES_PER_BATCH`] figures.
+    TooLarge { figures: u64 },
+    /// A batch to append comes from another run (twin, options or segments differ).
+    NotTheSameRun,
+    /// A batch to append does not start where the simulation ends.
+    PathsNotContiguous { ends_at: u32, next_starts_at: u32 },
+    /// A quantile's probability is not a number from 0 to 1.
+    Probability { value: f64 },
+    /// Quantiles of a simulation that holds no paths.
+    NoPaths,
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimError::Twin(error) => write!(f, "the twin cannot be simulated: {error}"),
+            SimError::Paths { paths } => write!(f, "{paths} paths: give 1 to {MAX_PATHS}."),
+            SimError::Horizon { horizon_months } => {
+                write!(f, "a horizon of {horizon_months} months: give 1 to {MAX_HORIZON_MONTHS}.")
+            }
+            SimError::PathRange { start, end, paths } => {
+                write!(f, "paths {start}..{end} are not a non-empty range within the run's 0..{paths}.")
+            }
+            SimError::TooLarge { figures } => write!(
+                f,
+                "{figures} figures (paths × months × (segments + 1)) is more than {MAX_FIGURES_PER_BATCH} at once: \
+                 simulate fewer paths per batch."
+            ),
+            SimError::NotTheSameRun => {
+                write!(f, "the batch comes from another run (its options or segments differ): it cannot be appended.")
+            }
+            SimError::PathsNotContiguous { ends_at, next_starts_at } => write!(
+                f,
+                "the simulation ends at path {ends_at} but the batch starts at {next_starts_at}: append batches in \
+                 path order."
+            ),
+            SimError::Probability { value } => write!(f, "quantile probability {value}: give a number from 0 to 1."),
+            SimError::NoPaths => write!(f, "the simulation holds no paths to summarise."),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+impl SimOptions {
+    fn check(&self) -> Result<(), SimError> {
+        if self.paths == 0 || self.paths > MAX_PATHS {
+            return Err(SimError::Paths { paths: self.paths });
+        }
+        if self.horizon_months == 0 || self.horizon_months > MAX_HORIZON_MONTHS {
+            return Err(SimError::Horizon { horizon_months: self.horizon_months });
+        }
+        Ok(())
+    }
+}
+
+/// Simulates all of the run's paths, `0..options.paths`.
+pub fn simulate(twin: &Twin, options: &SimOptions) -> Result<Simulation, SimError> {
+    simulate_paths(twin, options, 0..options.paths)
+}
+
+/// Simulates the paths `path_range` of the run (a batch for one worker). The figures of a path are
+/// the same whichever batch it is simulated in, so batches appended in order
+/// ([`Simulation::append`]) equal one call over the whole range.
+pub fn simulate_paths(twin: &Twin, options: &SimOptions, path_range: Range<u32>) -> Result<Simulation, SimError> {
+    twin.check().map_err(SimError::Twin)?;
+    options.check()?;
+    if path_range.start >= path_range.end || path_range.end > options.paths {
+        return Err(SimError::PathRange { start: path_range.start, end: path_range.end, paths: options.paths });
+    }
+    let horizon = options.horizon_months as usize;
+    let series_count = twin.segments.len() + 1;
+    let path_count = (path_range.end - path_range.start) as usize;
+    let figure_count = path_count as u64 * horizon as u64 * series_count as u64;
+    if figure_count > MAX_FIGURES_PER_BATCH {
+        return Err(SimError::TooLarge { figures: figure_count });
+    }
+
+    let prepared: Vec<PreparedSegment> = twin.segments.iter().map(PreparedSegment::new).collect();
+    let mut states: Vec<SegmentState> = prepared.iter().map(|p| p.initial.clone()).collect();
+    let most_groups = prepared.iter().map(PreparedSegment::most_groups).max().unwrap_or(0);
+    let mut scratch = vec![0u64; most_groups];
+    let base = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut figures = vec![MonthFigures::default(); figure_count as usize];
+
+    for (offset, path) in path_range.clone().enumerate() {
+        let path_figures = &mut figures[offset * horizon * series_count..(offset + 1) * horizon * series_count];
+        for (index, (segment, state)) in prepared.iter().zip(states.iter_mut()).enumerate() {
+            let mut streams = SegmentStreams::new(&base, path, index);
+            let parameters = PathParameters::draw(segment.twin, &mut streams.parameters);
+            let run =
+                SegmentRun { segment, parameters, start_month_index: twin.start_month_index, horizon_months: horizon };
+            run.simulate(state, &mut streams, &mut scratch, |month, month_figures| {
+                path_figures[month * series_count + index] = month_figures;
+            });
+        }
+        for row in path_figures.chunks_exact_mut(series_count) {
+            let (segments, total) = row.split_at_mut(series_count - 1);
+            total[0] = sum_of(segments);
+        }
+    }
+
+    Ok(Simulation {
+        options: *options,
+        start_month_index: twin.start_month_index,
+        segment_names: twin.segments.iter().map(|s| s.name.clone()).collect(),
+        paths: path_range,
+        figures,
+    })
+}
+
+/// The total of the segments' figures, summed in the twin's order (so the same bits everywhere).
+fn sum_of(segments: &[MonthFigures]) -> MonthFigures {
+    segments.iter().fold(MonthFigures::default(), |sum, s| MonthFigures {
+        active_subscribers: sum.active_subscribers + s.active_subscribers,
+        mrr_major_units: sum.mrr_major_units + s.mrr_major_units,
+        new_subscribers: sum.new_subscribers + s.new_subscribers,
+        churned_subscribers: sum.churned_subscribers + s.churned_subscribers,
+        churned_mrr_major_units: sum.churned_mrr_major_units + s.churned_mrr_major_units,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random streams.
+
+/// Word positions 2^48 apart within a path's ChaCha stream: one block per (segment, purpose).
+const STREAM_BLOCK_WORDS_LOG2: u32 = 48;
+/// Purposes per segment: parameters, renewals, acquisition, and one kept free for scenarios (price
+/// response draws), so that adding it later leaves the others' positions where they are.
+const PURPOSES_PER_SEGMENT: u128 = 4;
+
+/// One segment's three streams on one path.
+struct SegmentStreams {
+    parameters: ChaCha8Rng,
+    renewals: ChaCha8Rng,
+    acquisition: ChaCha8Rng,
+}
+
+impl SegmentStreams {
+    fn new(base: &ChaCha8Rng, path: u32, segment: usize) -> SegmentStreams {
+        let stream = |purpose: u128| {
+            let mut rng = base.clone();
+            rng.set_stream(u64::from(path));
+            let block = segment as u128 * PURPOSES_PER_SEGMENT + purpose;
+            rng.set_word_pos(block << STREAM_BLOCK_WORDS_LOG2);
+            rng
+        };
+        SegmentStreams { parameters: stream(0), renewals: stream(1), acquisition: stream(2) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters drawn per path.
+
+/// The churn probability at a renewal, as a function of the renewals already survived.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Hazard {
+    /// sBG: h(k + 1) = alpha / (alpha + beta + k).
+    ShiftedBeta { alpha: f64, alpha_plus_beta: f64 },
+    /// Geometric: the same at every renewal.
+    Constant { churn_probability: f64 },
+}
+
+impl Hazard {
+    fn churn_probability(&self, renewals_survived: u64) -> f64 {
+        match *self {
+            Hazard::ShiftedBeta { alpha, alpha_plus_beta } => alpha / (alpha_plus_beta + renewals_survived as f64),
+            Hazard::Constant { churn_probability } => churn_probability,
+        }
+    }
+
+    /// The path's hazard. Two standard normals are always drawn first, whether used or not, so that
+    /// the draws after them do not depend on the kind of retention or on its uncertainty.
+    fn draw(retention: &Retention, rng: &mut ChaCha8Rng) -> Hazard {
+        let z1 = sample::standard_normal(rng);
+        let z2 = sample::standard_normal(rng);
+        match *retention {
+            Retention::ShiftedBetaGeometric { alpha, beta, uncertainty } => {
+                if uncertainty.is_zero() {
+                    return Hazard::ShiftedBeta { alpha, alpha_plus_beta: alpha + beta };
+                }
+                // logit m = ln(alpha / beta) and logit p = -ln(alpha + beta), for m = alpha / (alpha + beta)
+                // and p = 1 / (alpha + beta + 1); back again: alpha + beta = exp(-logit p), alpha = m (alpha + beta).
+                let (l11, l21, l22) = uncertainty.cholesky();
+                let logit_mean = libm::log(alpha) - libm::log(beta) + l11 * z1;
+                let logit_polarisation = -libm::log(alpha + beta) + l21 * z1 + l22 * z2;
+                let alpha_plus_beta = libm::exp(-logit_polarisation);
+                Hazard::ShiftedBeta { alpha: logistic(logit_mean) * alpha_plus_beta, alpha_plus_beta }
+            }
+            Retention::Geometric { churn_probability, variance_logit_churn } => {
+                if variance_logit_churn == 0.0 {
+                    return Hazard::Constant { churn_probability };
+                }
+                let logit = libm::log(churn_probability) - libm::log1p(-churn_probability);
+                Hazard::Constant { churn_probability: logistic(logit + libm::sqrt(variance_logit_churn) * z1) }
+            }
+        }
+    }
+}
+
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + libm::exp(-x))
+}
+
+/// A path's log-linear trend: ln(rate) in month offset k is `intercept + slope_per_month * k` plus the
+/// seasonal multiplier.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LogRate {
+    intercept: f64,
+    slope_per_month: f64,
+}
+
+impl LogRate {
+    fn draw(trend: &PoissonTrend, rng: &mut ChaCha8Rng) -> LogRate {
+        let z1 = sample::standard_normal(rng);
+        let z2 = sample::standard_normal(rng);
+        let (intercept, slope) = (trend.log_rate_intercept, trend.log_rate_slope_per_month);
+        if trend.uncertainty == Covariance2::ZERO {
+            return LogRate { intercept, slope_per_month: slope };
+        }
+        let (l11, l21, l22) = trend.uncertainty.cholesky();
+        LogRate { intercept: intercept + l11 * z1, slope_per_month: slope + l21 * z1 + l22 * z2 }
+    }
+
+    /// The expected starts in month offset `month`, capped at [`MAX_RATE_PER_MONTH`].
+    fn rate(&self, trend: &PoissonTrend, start_month_index: i32, month: usize) -> f64 {
+        let calendar_month = (i64::from(start_month_index) + month as i64).rem_euclid(12) as usize;
+        let ln_rate =
+            self.intercept + self.slope_per_month * month as f64 + trend.seasonal_log_multipliers[calendar_month];
+        libm::exp(ln_rate.min(libm::log(MAX_RATE_PER_MONTH)))
+    }
+}
+
+/// Everything one path draws for one segment before its first month.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct PathParameters {
+    hazard: Hazard,
+    direct: Option<LogRate>,
+    trial_starts: Option<LogRate>,
+    /// The path's trial conversion probability (0 without trials).
+    conversion_probability: f64,
+}
+
+impl PathParameters {
+    /// Draws in a fixed order from the segment's parameter stream: retention, direct trend, trial
+    /// trend, then the conversion probability (last, as the only draw of variable length).
+    fn draw(segment: &SegmentTwin, rng: &mut ChaCha8Rng) -> PathParameters {
+        let hazard = Hazard::draw(&segment.retention, rng);
+        let direct = segment.acquisition.direct.as_ref().map(|trend| LogRate::draw(trend, rng));
+        let trials = segment.acquisition.trials.as_ref();
+        let trial_starts = trials.map(|trials| LogRate::draw(&trials.starts, rng));
+        let conversion_probability =
+            trials.map_or(0.0, |trials| sample::beta(rng, trials.conversion.a, trials.conversion.b));
+        PathParameters { hazard, direct, trial_starts, conversion_probability }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A segment's state and its months.
+
+/// A cell during a path. Its MRR groups are `groups_start..groups_start + groups_len` of the
+/// segment state's `mrr_values` and `counts`.
+#[derive(Clone, Debug, PartialEq)]
+struct CellState {
+    renewals_survived: u64,
+    /// For a cadence of whole months, the month offset of the next renewal; for several renewals a
+    /// month, the first month in which the cell renews (after that, every month).
+    next_renewal_month: usize,
+    groups_start: usize,
+    groups_len: usize,
+    subscribers: u64,
+}
+
+/// A segment's cells during a path, with their MRR groups stored flat (structure of arrays), so
+/// that resetting for the next path reuses the same memory.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SegmentState {
+    cells: Vec<CellState>,
+    mrr_values: Vec<f64>,
+    counts: Vec<u64>,
+}
+
+impl SegmentState {
+    fn reset_to(&mut self, initial: &SegmentState) {
+        self.cells.clone_from(&initial.cells);
+        self.mrr_values.clone_from(&initial.mrr_values);
+        self.counts.clone_from(&initial.counts);
+    }
+
+    fn push_cell(
+        &mut self,
+        renewals_survived: u64,
+        next_renewal_month: usize,
+        groups: impl Iterator<Item = (f64, u64)>,
+    ) {
+        let groups_start = self.counts.len();
+        for (mrr, count) in groups.filter(|(_, count)| *count > 0) {
+            self.mrr_values.push(mrr);
+            self.counts.push(count);
+        }
+        let subscribers = self.counts[groups_start..].iter().sum();
+        let groups_len = self.counts.len() - groups_start;
+        if subscribers > 0 {
+            self.cells.push(CellState { renewals_survived, next_renewal_month, groups_start, groups_len, subscribers });
+        }
+    }
+
+    fn active_subscribers(&self) -> u64 {
+        self.cells.iter().map(|c| c.subscribers).sum()
+    }
+
+    fn mrr(&self) -> f64 {
+        let mut total = 0.0;
+        for cell in self.cells.iter().filter(|c| c.subscribers > 0) {
+            let groups = cell.groups_start..cell.groups_start + cell.groups_len;
+            for (mrr, count) in self.mrr_values[groups.clone()].iter().zip(&self.counts[groups]) {
+                total += *mrr * *count as f64;
+            }
+        }
+        total
+    }
+}
+
+/// A segment's twin with its starting state laid out for the engine, built once per call.
+struct PreparedSegment<'a> {
+    twin: &'a SegmentTwin,
+    initial: SegmentState,
+    new_mrr_values: Vec<f64>,
+    new_mrr_weights: Vec<u64>,
+}
+
+impl<'a> PreparedSegment<'a> {
+    fn new(twin: &'a SegmentTwin) -> PreparedSegment<'a> {
+        let mut initial = SegmentState::default();
+        for cell in &twin.cells {
+            let groups = cell.mrr.iter().map(|g| (g.mrr_major_units, g.subscribers));
+            initial.push_cell(u64::from(cell.renewals_survived), cell.next_renewal_offset_months as usize, groups);
+        }
+        PreparedSegment {
+            twin,
+            initial,
+            new_mrr_values: twin.new_mrr.iter().map(|g| g.mrr_major_units).collect(),
+            new_mrr_weights: twin.new_mrr.iter().map(|g| g.subscribers).collect(),
+        }
+    }
+
+    /// The most MRR groups a draw works on at once: a cell's, or the new-subscriber distribution's.
+    fn most_groups(&self) -> usize {
+        let cells = self.initial.cells.iter().map(|c| c.groups_len).max().unwrap_or(0);
+        cells.max(self.new_mrr_weights.len())
+    }
+}
+
+/// One segment on one path.
+struct SegmentRun<'a> {
+    segment: &'a PreparedSegment<'a>,
+    parameters: PathParameters,
+    start_month_index: i32,
+    horizon_months: usize,
+}
+
+impl SegmentRun<'_> {
+    /// Steps the segment through the horizon from its starting state, handing each month's figures to
+    /// `record`.
+    fn simulate(
+        &self,
+        state: &mut SegmentState,
+        streams: &mut SegmentStreams,
+        scratch: &mut [u64],
+        mut record: impl FnMut(usize, MonthFigures),
+    ) {
+        let twin = self.segment.twin;
+        state.reset_to(&self.segment.initial);
+        let trials = twin.acquisition.trials.as_ref();
+        let p_convert = self.parameters.conversion_probability;
+        // Converted trials waiting for next month: at the start, those already running.
+        let mut converting_next_month =
+            trials.map_or(0, |t| sample::binomial(&mut streams.acquisition, t.in_progress_at_start, p_convert));
+        for month in 0..self.horizon_months {
+            let (churned_subscribers, churned_mrr_major_units) =
+                self.renew(state, month, &mut streams.renewals, scratch);
+
+            let mut new_subscribers = std::mem::take(&mut converting_next_month);
+            if let (Some(trend), Some(rate)) = (&twin.acquisition.direct, &self.parameters.direct) {
+                new_subscribers +=
+                    sample::poisson(&mut streams.acquisition, rate.rate(trend, self.start_month_index, month));
+            }
+            if let (Some(trials), Some(rate)) = (trials, &self.parameters.trial_starts) {
+                let started =
+                    sample::poisson(&mut streams.acquisition, rate.rate(&trials.starts, self.start_month_index, month));
+                let converted = sample::binomial(&mut streams.acquisition, started, p_convert);
+                if trials.lag_months == 0 {
+                    new_subscribers += converted;
+                } else {
+                    converting_next_month = converted;
+                }
+            }
+            self.add_new_cell(state, month, new_subscribers, &mut streams.acquisition, scratch);
+
+            record(
+                month,
+                MonthFigures {
+                    active_subscribers: state.active_subscribers(),
+                    mrr_major_units: state.mrr(),
+                    new_subscribers,
+                    churned_subscribers,
+                    churned_mrr_major_units,
+                },
+            );
+        }
+    }
+
+    /// Applies the renewals that fall in `month`: in each cell, in order, churners ~ Binomial(n, h(k + 1))
+    /// and which MRR values leave ~ multivariate hypergeometric; survivors move to age k + 1. Returns
+    /// the subscribers and MRR that churned.
+    fn renew(&self, state: &mut SegmentState, month: usize, rng: &mut ChaCha8Rng, scratch: &mut [u64]) -> (u64, f64) {
+        let SegmentState { cells, mrr_values, counts } = state;
+        let (mut churned, mut churned_mrr) = (0u64, 0.0);
+        for cell in cells.iter_mut().filter(|c| c.subscribers > 0) {
+            let renewals = renewals_due(self.segment.twin.cadence, cell, month);
+            for _ in 0..renewals {
+                let churn_probability = self.parameters.hazard.churn_probability(cell.renewals_survived);
+                let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
+                cell.renewals_survived += 1;
+                if leaving == 0 {
+                    continue;
+                }
+                let groups = cell.groups_start..cell.groups_start + cell.groups_len;
+                let taken = &mut scratch[..cell.groups_len];
+                if cell.groups_len == 1 {
+                    taken[0] = leaving;
+                } else {
+                    sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
+                }
+                for ((count, mrr), out) in counts[groups.clone()].iter_mut().zip(&mrr_values[groups]).zip(taken.iter())
+                {
+                    *count -= *out;
+                    churned_mrr += *mrr * *out as f64;
+                }
+                cell.subscribers -= leaving;
+                churned += leaving;
+                if cell.subscribers == 0 {
+                    break;
+                }
+            }
+        }
+        (churned, churned_mrr)
+    }
+
+    /// The month's new subscribers become a cell of age 0, each one's MRR drawn from the segment's
+    /// new-subscriber distribution. Their first renewal is one billing interval later (for several
+    /// renewals a month: from next month).
+    fn add_new_cell(
+        &self,
+        state: &mut SegmentState,
+        month: usize,
+        subscribers: u64,
+        rng: &mut ChaCha8Rng,
+        scratch: &mut [u64],
+    ) {
+        if subscribers == 0 {
+            return;
+        }
+        let weights = &self.segment.new_mrr_weights;
+        let assigned = &mut scratch[..weights.len()];
+        sample::multinomial(rng, subscribers, weights, assigned);
+        let first_renewal = match self.segment.twin.cadence {
+            Cadence::EveryMonths(months) => month + months as usize,
+            Cadence::TimesPerYear(_) => month + 1,
+        };
+        let groups = self.segment.new_mrr_values.iter().copied().zip(assigned.iter().copied());
+        state.push_cell(0, first_renewal, groups);
+    }
+}
+
+/// How many renewals a cell goes through in `month`, advancing its clock past them.
+fn renewals_due(cadence: Cadence, cell: &mut CellState, month: usize) -> u64 {
+    match cadence {
+        Cadence::EveryMonths(months) => {
+            if cell.next_renewal_month != month {
+                return 0;
+            }
+            cell.next_renewal_month += months as usize;
+            1
+        }
+        Cadence::TimesPerYear(times) => {
+            if cell.next_renewal_month > month {
+                return 0;
+            }
+            renewals_in_month(times, month)
+        }
+    }
+}
+
+/// For a plan renewing `times_per_year` times a year, the renewals in month offset `month`: the
+/// year's renewals spread over its months as evenly as whole numbers allow, exactly `times_per_year`
+/// in any twelve consecutive months.
+fn renewals_in_month(times_per_year: u32, month: usize) -> u64 {
+    let times = u64::from(times_per_year);
+    let month = month as u64;
+    (month + 1) * times / 12 - month * times / 12
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::twin::tests::example_twin;
+    use crate::twin::{Acquisition, BetaParams, Cell, MrrGroup, Trials};
+
+    fn no_acquisition() -> Acquisition {
+        Acquisition { direct: None, trials: None }
+    }
+
+    fn sbg(alpha: f64, beta: f64) -> Retention {
+        Retention::ShiftedBetaGeometric { alpha, beta, uncertainty: Covariance2::ZERO }
+    }
+
+    fn segment(name: &str, cadence: Cadence, retention: Retention, cells: Vec<Cell>) -> SegmentTwin {
+        SegmentTwin { name: name.into(), cadence, retention, acquisition: no_acquisition(), new_mrr: Vec::new(), cells }
+    }
+
+    fn cell(renewals_survived: u32, next_renewal_offset_months: u32, groups: &[(f64, u64)]) -> Cell {
+        let mrr = groups.iter().map(|&(mrr_major_units, subscribers)| MrrGroup { mrr_major_units, subscribers });
+        Cell { renewals_survived, next_renewal_offset_months, mrr: mrr.collect() }
+    }
+
+    fn twin_of(segments: Vec<SegmentTwin>) -> Twin {
+        Twin { start_month_index: 2025 * 12, segments }
+    }
+
+    fn run(twin: &Twin, paths: u32, horizon_months: u32) -> Simulation {
+        simulate(twin, &SimOptions { paths, horizon_months, seed: 2026 }).expect("a valid twin and options")
+    }
+
+    /// S(t) = B(a, b + t) / B(a, b), by the product recursion S(t) = S(t - 1) (b + t - 1) / (a + b + t - 1).
+    fn sbg_survival(alpha: f64, beta: f64, renewals: u32) -> f64 {
+        (1..=renewals).map(|t| (beta + f64::from(t) - 1.0) / (alpha + beta + f64::from(t) - 1.0)).product()
+    }
+
+    /// The mean of the values and its standard error.
+    fn mean_and_error(values: &[f64]) -> (f64, f64) {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let variance = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
+        (mean, (variance / n).sqrt())
+    }
+
+    fn variance(values: &[f64]) -> f64 {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)
+    }
+
+    /// Asserts that the mean of `values` is within 5 standard errors of `expected` (with a floor for
+    /// values that do not vary at all).
+    fn assert_mean_near(what: &str, values: &[f64], expected: f64) {
+        let (mean, error) = mean_and_error(values);
+        assert!(
+            (mean - expected).abs() <= 5.0 * error + 1e-9 * expected.abs().max(1.0),
+            "{what}: mean {mean} vs {expected} (standard error {error})"
+        );
+    }
+
+    fn active_fractions(simulation: &Simulation, month: u32, series: Series, start: u64) -> Vec<f64> {
+        simulation.across_paths(month, series).map(|f| f.active_subscribers as f64 / start as f64).collect()
+    }
+
+    #[test]
+    fn mean_survival_matches_the_sbg_closed_form_for_fresh_and_aged_cells() {
+        let (alpha, beta, start) = (0.7, 3.0, 1000u64);
+        let twin = twin_of(vec![
+            segment("fresh", Cadence::EveryMonths(1), sbg(alpha, beta), vec![cell(0, 0, &[(20.0, start)])]),
+            segment("aged", Cadence::EveryMonths(1), sbg(alpha, beta), vec![cell(5, 0, &[(20.0, start)])]),
+        ]);
+        let simulation = run(&twin, 2000, 24);
+        for t in [1u32, 2, 3, 6, 12, 24] {
+            let fresh = active_fractions(&simulation, t - 1, Series::Segment(0), start);
+            assert_mean_near(&format!("fresh S({t})"), &fresh, sbg_survival(alpha, beta, t));
+            let aged = active_fractions(&simulation, t - 1, Series::Segment(1), start);
+            let conditional = sbg_survival(alpha, beta, 5 + t) / sbg_survival(alpha, beta, 5);
+            assert_mean_near(&format!("aged S(5 + {t}) / S(5)"), &aged, conditional);
+        }
+    }
+
+    #[test]
+    fn annual_subscribers_churn_only_in_their_renewal_month() {
+        let (alpha, beta, start) = (1.0, 4.0, 1000u64);
+        let twin = twin_of(vec![segment(
+            "annual",
+            Cadence::EveryMonths(12),
+            sbg(alpha, beta),
+            vec![cell(0, 3, &[(190.0 / 12.0, start)])],
+        )]);
+        let simulation = run(&twin, 1000, 27);
+        for month in 0..27 {
+            let churned: Vec<f64> =
+                simulation.across_paths(month, Series::Total).map(|f| f.churned_subscribers as f64).collect();
+            match month {
+                3 => assert_mean_near("first renewal", &churned, start as f64 * (1.0 - sbg_survival(alpha, beta, 1))),
+                15 => {
+                    let expected = start as f64 * (sbg_survival(alpha, beta, 1) - sbg_survival(alpha, beta, 2));
+                    assert_mean_near("second renewal", &churned, expected);
+                }
+                _ => assert!(churned.iter().all(|c| *c == 0.0), "churn in month {month}, not a renewal month"),
+            }
+        }
+    }
+
+    fn trend(log_rate_intercept: f64, log_rate_slope_per_month: f64, seasonal: [f64; 12]) -> PoissonTrend {
+        PoissonTrend {
+            log_rate_intercept,
+            log_rate_slope_per_month,
+            seasonal_log_multipliers: seasonal,
+            uncertainty: Covariance2::ZERO,
+        }
+    }
+
+    #[test]
+    fn mean_new_subscribers_per_month_equal_the_poisson_rates_with_trials_landing_after_the_lag() {
+        let mut seasonal = [0.0; 12];
+        seasonal[0] = 0.3; // January busier
+        seasonal[6] = -0.4; // July quieter
+        let (conversion_a, conversion_b, in_progress) = (30.0, 70.0, 50u64);
+        let mut acquirer = segment("acquiring", Cadence::EveryMonths(1), sbg(1.0, 9.0), Vec::new());
+        acquirer.acquisition = Acquisition {
+            direct: Some(trend(40f64.ln(), 0.03, seasonal)),
+            trials: Some(Trials {
+                starts: trend(20f64.ln(), 0.0, [0.0; 12]),
+                conversion: BetaParams { a: conversion_a, b: conversion_b },
+                lag_months: 1,
+                in_progress_at_start: in_progress,
+            }),
+        };
+        acquirer.new_mrr = vec![MrrGroup { mrr_major_units: 10.0, subscribers: 1 }];
+        let twin = twin_of(vec![acquirer]);
+        let simulation = run(&twin, 4000, 14);
+        let p = conversion_a / (conversion_a + conversion_b);
+        for month in 0..14u32 {
+            let calendar = month as usize % 12; // the twin starts in January
+            let direct = (40f64.ln() + 0.03 * f64::from(month) + seasonal[calendar]).exp();
+            let converted = if month == 0 { in_progress as f64 * p } else { 20.0 * p };
+            let new: Vec<f64> =
+                simulation.across_paths(month, Series::Total).map(|f| f.new_subscribers as f64).collect();
+            assert_mean_near(&format!("new subscribers in month {month}"), &new, direct + converted);
+        }
+    }
+
+    #[test]
+    fn direct_starts_alone_are_poisson_with_the_rate_as_mean_and_variance() {
+        let mut acquirer = segment("direct", Cadence::EveryMonths(1), sbg(1.0, 9.0), Vec::new());
+        acquirer.acquisition.direct = Some(trend(12f64.ln(), 0.0, [0.0; 12]));
+        acquirer.new_mrr = vec![MrrGroup { mrr_major_units: 10.0, subscribers: 1 }];
+        let simulation = run(&twin_of(vec![acquirer]), 20_000, 2);
+        let new: Vec<f64> = simulation.across_paths(1, Series::Total).map(|f| f.new_subscribers as f64).collect();
+        assert_mean_near("direct starts", &new, 12.0);
+        // The variance of a Poisson count is its mean; its estimate's standard error is about
+        // sqrt((mu4 - sigma^4) / n) = sqrt((3 lambda^2 + lambda - lambda^2) / n).
+        let error = ((2.0 * 144.0 + 12.0) / 20_000f64).sqrt();
+        assert!((variance(&new) - 12.0).abs() < 5.0 * error, "variance {}", variance(&new));
+    }
+
+    #[test]
+    fn churned_mrr_keeps_the_spread_of_the_cells_values() {
+        // A cell of 500 subscribers at 10 and 500 at 100: churners take a hypergeometric mix, so the
+        // MRR lost varies even among paths with the same number of churners, whereas count x average
+        // (55 each) would not vary at all.
+        let (low, high, each) = (10.0, 100.0, 500u64);
+        let population = 2 * each;
+        let twin = twin_of(vec![segment(
+            "seats",
+            Cadence::EveryMonths(1),
+            sbg(1.0, 9.0),
+            vec![cell(0, 0, &[(low, each), (high, each)])],
+        )]);
+        let simulation = run(&twin, 20_000, 1);
+        let average = (low + high) / 2.0;
+        let value_variance = (high - low) * (high - low) / 4.0; // the population variance of the values
+        let figures: Vec<&MonthFigures> = simulation.across_paths(0, Series::Total).collect();
+        let lost: Vec<f64> = figures.iter().map(|f| f.churned_mrr_major_units).collect();
+        let churners: Vec<f64> = figures.iter().map(|f| f.churned_subscribers as f64).collect();
+        let (mean_churners, _) = mean_and_error(&churners);
+        assert_mean_near("MRR lost", &lost, mean_churners * average);
+        // Beyond count x average: the residual has mean 0 and, given c churners, the variance of a
+        // sample of c drawn without replacement, c (N - c) / (N - 1) times the values' variance.
+        let residuals: Vec<f64> = lost.iter().zip(&churners).map(|(l, c)| l - c * average).collect();
+        assert_mean_near("MRR lost beyond count x average", &residuals, 0.0);
+        let n = population as f64;
+        let per_path: Vec<f64> = churners.iter().map(|c| c * (n - c) / (n - 1.0) * value_variance).collect();
+        let (expected_variance, _) = mean_and_error(&per_path);
+        let fourth = residuals.iter().map(|r| r.powi(4)).sum::<f64>() / residuals.len() as f64;
+        let error = ((fourth - expected_variance * expected_variance) / residuals.len() as f64).sqrt();
+        let residual_variance = variance(&residuals);
+        assert!(expected_variance > 0.0);
+        assert!(
+            (residual_variance - expected_variance).abs() < 5.0 * error,
+            "residual variance {residual_variance} vs {expected_variance} (standard error {error})"
+        );
+        // And the books balance: what is left is what was there minus what left.
+        for f in &figures {
+            let before = each as f64 * (low + high);
+            assert!((before - f.churned_mrr_major_units - f.mrr_major_units).abs() < 1e-6);
+            assert_eq!(f.active_subscribers + f.churned_subscribers, population);
+        }
+    }
+
+    #[test]
+    fn the_geometric_limit_churns_the_same_share_at_every_age() {
+        let churn = 0.08;
+        let retention = Retention::Geometric { churn_probability: churn, variance_logit_churn: 0.0 };
+        let twin = twin_of(vec![
+            segment("fresh", Cadence::EveryMonths(1), retention, vec![cell(0, 0, &[(20.0, 1000)])]),
+            segment("old", Cadence::EveryMonths(1), retention, vec![cell(40, 0, &[(20.0, 1000)])]),
+        ]);
+        let simulation = run(&twin, 2000, 12);
+        for t in [1u32, 6, 12] {
+            let expected = (1.0 - churn).powi(t as i32);
+            for (segment, name) in [(0, "fresh"), (1, "old")] {
+                let fractions = active_fractions(&simulation, t - 1, Series::Segment(segment), 1000);
+                assert_mean_near(&format!("{name} after {t}"), &fractions, expected);
+            }
+        }
+    }
+
+    #[test]
+    fn a_weekly_plan_renews_fifty_two_times_a_year_in_order() {
+        assert_eq!((0..12).map(|m| renewals_in_month(52, m)).sum::<u64>(), 52);
+        assert_eq!((0..12).map(|m| renewals_in_month(365, m)).collect::<Vec<_>>()[..3], [30, 30, 31]);
+        assert!((0..24).all(|m| (4..=5).contains(&renewals_in_month(52, m))));
+        let (alpha, beta) = (0.5, 12.0);
+        let twin = twin_of(vec![segment(
+            "weekly",
+            Cadence::TimesPerYear(52),
+            sbg(alpha, beta),
+            vec![cell(0, 0, &[(30.0, 1000)])],
+        )]);
+        let simulation = run(&twin, 2000, 12);
+        let after_first_month = active_fractions(&simulation, 0, Series::Total, 1000);
+        assert_mean_near("weekly, one month", &after_first_month, sbg_survival(alpha, beta, 4));
+        let after_a_year = active_fractions(&simulation, 11, Series::Total, 1000);
+        assert_mean_near("weekly, one year", &after_a_year, sbg_survival(alpha, beta, 52));
+    }
+
+    /// The moments of pairs: (mean of first, mean of second, variance of first, variance of second,
+    /// covariance).
+    fn pair_moments(pairs: &[(f64, f64)]) -> (f64, f64, f64, f64, f64) {
+        let n = pairs.len() as f64;
+        let (mx, my) = pairs.iter().fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x / n, sy + y / n));
+        let moment =
+            |f: &dyn Fn(f64, f64) -> f64| pairs.iter().map(|(x, y)| f(x - mx, y - my)).sum::<f64>() / (n - 1.0);
+        (mx, my, moment(&|dx, _| dx * dx), moment(&|_, dy| dy * dy), moment(&|dx, dy| dx * dy))
+    }
+
+    #[test]
+    fn each_path_draws_its_parameters_from_the_fitted_covariance() {
+        let (alpha, beta) = (0.8, 6.0);
+        let uncertainty = Covariance2 { variance_first: 0.04, variance_second: 0.09, covariance: -0.03 };
+        let retention = Retention::ShiftedBetaGeometric { alpha, beta, uncertainty };
+        let base = ChaCha8Rng::seed_from_u64(11);
+        let draws = 40_000;
+        // Back on the logit scale: logit m = logit h(1) and logit p = -ln(alpha + beta).
+        let logits: Vec<(f64, f64)> = (0..draws)
+            .map(|path| match Hazard::draw(&retention, &mut SegmentStreams::new(&base, path, 0).parameters) {
+                Hazard::ShiftedBeta { alpha: a, alpha_plus_beta } => {
+                    let m = a / alpha_plus_beta;
+                    ((m / (1.0 - m)).ln(), -alpha_plus_beta.ln())
+                }
+                Hazard::Constant { .. } => (f64::NAN, f64::NAN),
+            })
+            .collect();
+        let (mean_m, mean_p, var_m, var_p, cov) = pair_moments(&logits);
+        let n = f64::from(draws);
+        let close = |what: &str, value: f64, expected: f64, standard_error: f64| {
+            assert!((value - expected).abs() < 5.0 * standard_error, "{what}: {value} vs {expected}");
+        };
+        close("logit m", mean_m, (alpha / beta).ln(), (0.04 / n).sqrt());
+        close("logit p", mean_p, -(alpha + beta).ln(), (0.09 / n).sqrt());
+        close("variance of logit m", var_m, 0.04, 0.04 * (2.0 / n).sqrt());
+        close("variance of logit p", var_p, 0.09, 0.09 * (2.0 / n).sqrt());
+        close("covariance", cov, -0.03, ((0.04 * 0.09 + 0.03 * 0.03) / n).sqrt());
+
+        let trend = PoissonTrend { uncertainty, ..trend(3.0, 0.02, [0.0; 12]) };
+        let rates: Vec<(f64, f64)> = (0..draws)
+            .map(|path| LogRate::draw(&trend, &mut SegmentStreams::new(&base, path, 1).parameters))
+            .map(|rate| (rate.intercept, rate.slope_per_month))
+            .collect();
+        let (mean_i, mean_s, var_i, var_s, cov) = pair_moments(&rates);
+        close("intercept", mean_i, 3.0, (0.04 / n).sqrt());
+        close("slope", mean_s, 0.02, (0.09 / n).sqrt());
+        close("variance of the intercept", var_i, 0.04, 0.04 * (2.0 / n).sqrt());
+        close("variance of the slope", var_s, 0.09, 0.09 * (2.0 / n).sqrt());
+        close("covariance of intercept and slope", cov, -0.03, ((0.04 * 0.09 + 0.03 * 0.03) / n).sqrt());
+    }
+
+    #[test]
+    fn parameter_uncertainty_widens_the_spread_between_paths() {
+        let certain = twin_of(vec![segment(
+            "certain",
+            Cadence::EveryMonths(1),
+            sbg(1.0, 9.0),
+            vec![cell(0, 0, &[(20.0, 5000)])],
+        )]);
+        let mut uncertain = certain.clone();
+        uncertain.segments[0].retention = Retention::ShiftedBetaGeometric {
+            alpha: 1.0,
+            beta: 9.0,
+            uncertainty: Covariance2 { variance_first: 0.25, variance_second: 0.25, covariance: 0.0 },
+        };
+        let spread = |twin: &Twin| variance(&active_fractions(&run(twin, 1000, 12), 11, Series::Total, 5000));
+        let (without, with) = (spread(&certain), spread(&uncertain));
+        // Without uncertainty each subscriber survives independently, so the count is binomial.
+        let s = sbg_survival(1.0, 9.0, 12);
+        let binomial = s * (1.0 - s) / 5000.0;
+        assert!((without / binomial - 1.0).abs() < 0.25, "variance {without} vs binomial {binomial}");
+        assert!(with > 10.0 * without, "uncertainty gives a variance of {with}, certainty {without}");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_paths_and_batches_equal_one_run() {
+        let twin = example_twin();
+        let options = SimOptions { paths: 10, horizon_months: 12, seed: 99 };
+        let whole = simulate(&twin, &options).expect("simulates");
+        assert_eq!(simulate(&twin, &options).expect("simulates"), whole);
+        let mut batched = simulate_paths(&twin, &options, 0..4).expect("first batch");
+        batched.append(simulate_paths(&twin, &options, 4..10).expect("second batch")).expect("contiguous");
+        assert_eq!(batched, whole);
+        let other_seed = simulate(&twin, &SimOptions { seed: 100, ..options }).expect("simulates");
+        assert_ne!(other_seed.figures, whole.figures);
+        // Path 7 alone is path 7 of the whole run.
+        let alone = simulate_paths(&twin, &options, 7..8).expect("one path");
+        for month in 0..12 {
+            assert_eq!(alone.figures(7, month, Series::Total), whole.figures(7, month, Series::Total));
+        }
+    }
+
+    #[test]
+    fn a_shorter_horizon_is_the_start_of_a_longer_one() {
+        let twin = example_twin();
+        let long = simulate(&twin, &SimOptions { paths: 5, horizon_months: 24, seed: 1 }).expect("simulates");
+        let short = simulate(&twin, &SimOptions { paths: 5, horizon_months: 12, seed: 1 }).expect("simulates");
+        for path in 0..5 {
+            for month in 0..12 {
+                assert_eq!(short.figures(path, month, Series::Total), long.figures(path, month, Series::Total));
+            }
+        }
+    }
+
+    /// Pins path 0 of the example twin: the engine's output for a seed is part of what a share link
+    /// reproduces, on every platform. A change here changes every simulation: update it only on purpose.
+    #[test]
+    fn the_example_twin_simulates_to_the_pinned_figures() {
+        let simulation =
+            simulate(&example_twin(), &SimOptions { paths: 1, horizon_months: 6, seed: 7 }).expect("simulates");
+        let figures: Vec<(u64, f64, u64, u64)> = (0..6)
+            .filter_map(|m| simulation.figures(0, m, Series::Total))
+            .map(|f| (f.active_subscribers, f.mrr_major_units, f.new_subscribers, f.churned_subscribers))
+            .collect();
+        let expected = "[(172, 9158.0, 19, 7), (188, 10032.0, 28, 12), (204, 10986.0, 30, 14), \
+                        (210, 11270.0, 24, 18), (220, 11840.0, 24, 14), (233, 12627.0, 29, 16)]";
+        assert_eq!(format!("{figures:?}"), expected);
+    }
+
+    #[test]
+    fn totals_are_the_sums_of_the_segments() {
+        let mut twin = example_twin();
+        let mut second = twin.segments[0].clone();
+        second.name = "Pro annual".into();
+        second.cadence = Cadence::EveryMonths(12);
+        second.cells[1].next_renewal_offset_months = 5;
+        twin.segments.push(second);
+        let simulation = simulate(&twin, &SimOptions { paths: 3, horizon_months: 8, seed: 5 }).expect("simulates");
+        for path in 0..3 {
+            for month in 0..8 {
+                let parts: Vec<MonthFigures> =
+                    (0..2).filter_map(|s| simulation.figures(path, month, Series::Segment(s))).copied().collect();
+                assert_eq!(simulation.figures(path, month, Series::Total), Some(&sum_of(&parts)));
+            }
+        }
+        assert_eq!(simulation.figures(0, 0, Series::Segment(2)), None);
+        assert_eq!(simulation.figures(3, 0, Series::Total), None);
+        assert_eq!(simulation.figures(0, 8, Series::Total), None);
+    }
+
+    #[test]
+    fn bad_options_and_twins_are_refused_with_a_reason() {
+        let twin = example_twin();
+        let options = SimOptions { paths: 10, horizon_months: 12, seed: 0 };
+        let refused = |twin: &Twin, options: SimOptions, range: Range<u32>| {
+            simulate_paths(twin, &options, range).expect_err("refused")
+        };
+        assert_eq!(refused(&twin, SimOptions { paths: 0, ..options }, 0..0), SimError::Paths { paths: 0 });
+        assert_eq!(
+            refused(&twin, SimOptions { horizon_months: 601, ..options }, 0..1),
+            SimError::Horizon { horizon_months: 601 }
+        );
+        assert_eq!(refused(&twin, options, 5..11), SimError::PathRange { start: 5, end: 11, paths: 10 });
+        assert_eq!(refused(&twin, options, 5..5), SimError::PathRange { start: 5, end: 5, paths: 10 });
+        let huge = SimOptions { paths: MAX_PATHS, horizon_months: MAX_HORIZON_MONTHS, seed: 0 };
+        assert!(matches!(refused(&twin, huge, 0..MAX_PATHS), SimError::TooLarge { .. }));
+        let mut broken = twin.clone();
+        broken.segments[0].cells[0].mrr[0].mrr_major_units = f64::NAN;
+        assert!(matches!(refused(&broken, options, 0..1), SimError::Twin(_)));
+        let mut first = simulate_paths(&twin, &options, 0..2).expect("simulates");
+        let gap = simulate_paths(&twin, &options, 3..4).expect("simulates");
+        assert_eq!(first.append(gap), Err(SimError::PathsNotContiguous { ends_at: 2, next_starts_at: 3 }));
+        let other = simulate_paths(&twin, &SimOptions { seed: 1, ..options }, 2..4).expect("simulates");
+        assert_eq!(first.append(other), Err(SimError::NotTheSameRun));
+    }
+
+    /// The workload for the performance figure: 6 segments (monthly and annual) of 48 age cells with
+    /// three MRR values each, with acquisition, 1000 paths x 24 months. Timed from outside (the core
+    /// reads no clock): `cargo test --release --lib sim::engine::tests::performance_workload -- --ignored`.
+    #[test]
+    #[ignore]
+    fn performance_workload() {
+        let simulation =
+            simulate(&performance_twin(), &SimOptions { paths: 1000, horizon_months: 24, seed: 1 }).expect("simulates");
+        assert_eq!(simulation.paths, 0..1000);
+    }
+
+    fn performance_twin() -> Twin {
+        let mut segments = Vec::new();
+        for index in 0..6u32 {
+            let annual = index % 3 == 2;
+            let months = if annual { 12 } else { 1 };
+            let price = 20.0 + 15.0 * f64::from(index);
+            let cells = (0..48u32)
+                .map(|age| {
+                    let size = 40 + u64::from(age * 7 % 23) * 10;
+                    let groups = [(price, size), (price * 0.8, size / 3), (price * 3.0, size / 5)];
+                    let renewals = if annual { age / 12 } else { age };
+                    cell(renewals, age % months, &groups)
+                })
+                .collect();
+            let mut segment = segment(&format!("segment {index}"), Cadence::EveryMonths(months), sbg(0.9, 7.0), cells);
+            segment.acquisition.direct = Some(trend(4.0, 0.01, [0.0; 12]));
+            segment.new_mrr = vec![
+                MrrGroup { mrr_major_units: price, subscribers: 70 },
+                MrrGroup { mrr_major_units: price * 3.0, subscribers: 30 },
+            ];
+            segments.push(segment);
+        }
+        twin_of(segments)
+    }
+}
