@@ -16,7 +16,7 @@ use crate::money::Minor;
 
 use super::acquisition::{fit_conversion, fit_poisson_trend, ConversionFit, MonthlyCounts, PoissonTrendFit};
 use super::price::{price_responses, PriceResponse};
-use super::renewals::{renewal_counts, renewal_instant, renewals_by};
+use super::renewals::{cohort_retention, renewal_counts, renewal_instant, renewals_by, CohortRetention};
 use super::retention::{
     compare_models, fit_sbg, kaplan_meier, pool_segments, KaplanMeierRow, ModelComparison, PooledSegment, PoolingPrior,
     RenewalData, RetentionError, SbgFit, SbgParameters,
@@ -48,6 +48,8 @@ pub struct SegmentCalibration {
     pub new_mrr: Vec<(Minor, u64)>,
     /// Subscribers paid-active at the instant: (renewals survived, month of the next renewal, MRR).
     pub active: Vec<ActiveSubscriber>,
+    /// Retention by start month (empty for a table without dates).
+    pub cohorts: Vec<CohortRetention>,
 }
 
 impl SegmentCalibration {
@@ -105,7 +107,9 @@ pub fn calibrate_spans(spans: &PaidSpans) -> Calibration {
     calibration.as_of = Some(spans.as_of);
     calibration.origin = Some(origin);
     let arrivals = Arrivals::count(spans);
+    let mut cohorts = cohort_retention(spans);
     for (segment, calibrated) in calibration.segments.iter_mut().enumerate() {
+        calibrated.cohorts = std::mem::take(&mut cohorts[segment]);
         calibrated.direct = fit_poisson_trend(&arrivals.direct[segment]);
         calibrated.trials = fit_poisson_trend(&arrivals.trials[segment]);
         calibrated.conversion = fit_conversion(&arrivals.conversions[segment]);
@@ -135,6 +139,7 @@ pub fn calibrate_retention(segments: Vec<(String, BillingInterval, RenewalData)>
             conversion: None,
             new_mrr: Vec::new(),
             active: Vec::new(),
+            cohorts: Vec::new(),
             data,
         })
         .collect();

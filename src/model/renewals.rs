@@ -24,6 +24,7 @@ use time::{Date, Month, OffsetDateTime};
 use crate::history::{PaidSpans, SpanEnding};
 use crate::import::cohort::{CohortImport, Period};
 use crate::import::snapshot::SnapshotImport;
+use crate::import::values::MonthIndex;
 use crate::import::values::SECONDS_PER_DAY;
 use crate::import::{BillingInterval, Instant, IntervalUnit};
 
@@ -137,6 +138,70 @@ pub fn renewal_counts(spans: &PaidSpans) -> Vec<Vec<RenewalAgeCounts>> {
         }
     }
     by_segment.into_iter().map(rows_of).collect()
+}
+
+/// One start month's subscribers of a segment, and the share of them still subscribed after each
+/// renewal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CohortRetention {
+    /// The month of their paid start.
+    pub month: MonthIndex,
+    pub size: u64,
+    /// `retained[a - 1]`: of those observed to renewal a (those censored earlier, by a plan switch or
+    /// by the end of the data, are left out), the share still subscribed after it. Only ages that at
+    /// least nine tenths of the cohort was observed to.
+    pub retained: Vec<f64>,
+}
+
+/// Retention by start month, per segment (indexed like `spans.segments`), oldest cohort first: the
+/// cohort view beside the fitted curve.
+pub fn cohort_retention(spans: &PaidSpans) -> Vec<Vec<CohortRetention>> {
+    let mut outcomes: Vec<BTreeMap<MonthIndex, Vec<RenewalOutcome>>> = vec![BTreeMap::new(); spans.segments.len()];
+    for span in spans.spans.iter().filter(|s| !s.switched_in) {
+        let interval = spans.intervals[span.segment];
+        let outcome = renewal_outcome(span.start, interval, span.ending, span.payment_failed, spans.as_of);
+        outcomes[span.segment].entry(MonthIndex::of(span.start)).or_default().push(outcome);
+    }
+    outcomes
+        .into_iter()
+        .map(|cohorts| {
+            cohorts
+                .into_iter()
+                .map(|(month, members)| {
+                    let size = members.len() as u64;
+                    let mut retained = Vec::new();
+                    let oldest = members
+                        .iter()
+                        .map(|o| match *o {
+                            RenewalOutcome::Churned(t) | RenewalOutcome::Censored(t) => t,
+                        })
+                        .max()
+                        .unwrap_or(0);
+                    for age in 1..=oldest {
+                        let (mut still, mut gone) = (0u64, 0u64);
+                        for outcome in &members {
+                            match *outcome {
+                                RenewalOutcome::Churned(t) if t <= age => gone += 1,
+                                RenewalOutcome::Churned(_) => still += 1,
+                                RenewalOutcome::Censored(t) if t >= age => still += 1,
+                                RenewalOutcome::Censored(_) => {}
+                            }
+                        }
+                        // Shown while nearly all the cohort is observed: a share of the few left would
+                        // say more about who switched or started late than about retention.
+                        if 10 * (still + gone) < 9 * size || still + gone == 0 {
+                            break;
+                        }
+                        retained.push(still as f64 / (still + gone) as f64);
+                        if still == 0 {
+                            break;
+                        }
+                    }
+                    CohortRetention { month, size, retained }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A snapshot table's customers as renewal counts per segment, by the survival-analysis

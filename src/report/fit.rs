@@ -88,6 +88,9 @@ pub struct SegmentFitReport {
     /// comparing segments with different intervals; `null` for intervals that do not divide a year.
     pub survival_after_a_year: Option<f64>,
     pub kaplan_meier: Vec<KaplanMeierReport>,
+    /// Retention by start month: each cohort's size and the share still subscribed after each
+    /// renewal, over the ages at least nine tenths of it was observed to (empty for a table without dates).
+    pub cohorts: Vec<CohortReport>,
     /// The retention in plain words.
     pub summary: String,
     pub warnings: Vec<String>,
@@ -122,6 +125,14 @@ pub struct ModelScoreReport {
     /// Log-likelihood of the held-out renewals (ages after `trained_to`).
     pub held_out_loglik: f64,
     pub trained_to: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CohortReport {
+    /// The start month, `YYYY-MM`.
+    pub month: String,
+    pub size: u64,
+    pub retained: Vec<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -371,6 +382,11 @@ fn segment_report(segment: &SegmentCalibration) -> SegmentFitReport {
                 lower: row.survival_lower_95,
                 upper: row.survival_upper_95,
             })
+            .collect(),
+        cohorts: segment
+            .cohorts
+            .iter()
+            .map(|c| CohortReport { month: c.month.label(), size: c.size, retained: c.retained.clone() })
             .collect(),
         warnings,
     }

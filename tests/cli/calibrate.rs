@@ -75,6 +75,19 @@ fn calibration_counts_arrivals_and_places_live_subscribers_on_their_clocks() {
         pro.active.iter().map(|a| (a.renewals_survived, a.next_renewal.label())).collect();
     next.sort();
     assert_eq!(next, [(2, "2025-04".into()), (2, "2025-05".into())]);
+    // Retention by start month, Basic: January's b1 (censored after 3) and b2 (churned at 2) are both
+    // still there after renewal 1, one of two after renewals 2 and 3; at 4 only b2 is observed, too few.
+    // March's b3 churned at 1; April's b4 has reached no renewal.
+    let cohorts: Vec<(String, u64, Vec<f64>)> =
+        basic.cohorts.iter().map(|c| (c.month.label(), c.size, c.retained.clone())).collect();
+    assert_eq!(
+        cohorts,
+        [
+            ("2025-01".to_owned(), 2, vec![1.0, 0.5, 0.5]),
+            ("2025-03".to_owned(), 1, vec![0.0]),
+            ("2025-04".to_owned(), 1, vec![])
+        ]
+    );
     let yearly = by_name("Pro (year)");
     assert_eq!(yearly.active.iter().map(|a| a.next_renewal.label()).collect::<Vec<_>>(), ["2026-03"]);
     // New subscribers' MRR: Pro (month) started at 30 (p1, p3) and 60 (p2: two seats).
