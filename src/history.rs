@@ -284,9 +284,12 @@ pub enum SpanEnding {
     Ongoing,
     /// Ended with no switch to another subscription: paid churn.
     Churned(Instant),
-    /// Continued by a plan switch into the customer's next subscription, which starts being paid at
-    /// this instant.
+    /// Continued by a plan switch into the customer's next subscription, in the same segment, which
+    /// starts being paid at this instant.
     Switched(Instant),
+    /// Continued by a plan switch into a subscription of another segment, which starts being paid at
+    /// this instant: the customer stays, but leaves this segment.
+    MovedOut(Instant),
 }
 
 /// One subscription's paid span, as the history counts it: what the models count renewals and
@@ -308,6 +311,8 @@ pub struct PaidSpan {
     pub payment_failed: bool,
     /// It continues another subscription of the customer's through a plan switch.
     pub switched_in: bool,
+    /// That switch came from another segment: for this segment, an arrival.
+    pub moved_in: bool,
     /// The customer had churned before: a reactivation (unless `switched_in`).
     pub returning: bool,
     /// MRR at the paid start, and at the end (or now), after the changes within the span.
@@ -349,6 +354,7 @@ pub fn paid_spans(subscriptions: &[Subscription], as_of: Instant) -> PaidSpans {
             signup: span.signup,
             start: span.start,
             ending: match (span.successor, span.end) {
+                (Some(next), _) if spans[next].segment != span.segment => SpanEnding::MovedOut(spans[next].start),
                 (Some(next), _) => SpanEnding::Switched(spans[next].start),
                 (None, Some(end)) => SpanEnding::Churned(end),
                 (None, None) => SpanEnding::Ongoing,
@@ -356,6 +362,7 @@ pub fn paid_spans(subscriptions: &[Subscription], as_of: Instant) -> PaidSpans {
             had_trial: span.had_trial,
             payment_failed: subscriptions[span.source].payment_failed,
             switched_in: span.predecessor.is_some(),
+            moved_in: span.predecessor.is_some_and(|previous| spans[previous].segment != span.segment),
             returning: span.returning,
             mrr: span.mrr,
             final_mrr: span.final_mrr,

@@ -14,6 +14,7 @@
 //! or post what comes out. [`demo`] writes the built-in demo company as a Stripe,
 //! Chargebee, Recurly or Baremetrics export.
 
+pub mod backtest;
 pub mod chart;
 pub mod demo;
 mod fasthash;
@@ -336,6 +337,16 @@ pub fn fit_exports(
     request: &HistoryRequest,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<report::fit::FitReport, ImportError> {
+    fit_exports_with(inputs, request, &backtest::BacktestOptions::default(), on_progress)
+}
+
+/// [`fit_exports`] with the backtest's cutoffs, paths and seed given.
+pub fn fit_exports_with(
+    inputs: &[(&str, &[u8])],
+    request: &HistoryRequest,
+    backtest_options: &backtest::BacktestOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<report::fit::FitReport, ImportError> {
     use model::calibrate::{calibrate, calibrate_retention};
     use model::retention::RenewalData;
     use report::fit::{fit_report, FitSource};
@@ -384,6 +395,10 @@ pub fn fit_exports(
         None => return Err(import::nothing_readable(business.imports)),
     };
     let calibration = calibrate(&business.subscriptions, as_of);
+    let currency = business.imports.first().map(|i| i.currency.clone());
+    let backtest = currency
+        .as_ref()
+        .map(|currency| backtest::backtest(&business.subscriptions, as_of, currency, backtest_options));
     let several = business.imports.len() + business.charges.len() > 1;
     let mut notes: Vec<String> = Vec::new();
     for (file, file_notes) in
@@ -416,7 +431,13 @@ pub fn fit_exports(
             .cloned()
             .collect(),
         notes,
-        currency: business.imports.first().map(|i| i.currency.clone()),
+        currency,
     };
-    Ok(fit_report(&calibration, source))
+    let mut report = fit_report(&calibration, source);
+    match backtest {
+        Some(Ok(backtest)) => report.backtest = Some(backtest),
+        Some(Err(reason)) => report.notes.push(format!("No backtest: {reason}.")),
+        None => {}
+    }
+    Ok(report)
 }

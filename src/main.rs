@@ -70,6 +70,16 @@ struct HistoryArgs {
 struct FitArgs {
     #[command(flatten)]
     input: InputArgs,
+    /// Backtest from this cutoff: the last month (YYYY-MM) the refit may see; repeatable. By default
+    /// 6, 9, 12 and 18 months before the last whole month of data.
+    #[arg(long, value_name = "YYYY-MM")]
+    cutoff: Vec<String>,
+    /// Monte Carlo paths per backtest cutoff.
+    #[arg(long, value_name = "N", default_value_t = subtwin::backtest::DEFAULT_PATHS)]
+    paths: u32,
+    /// The seed of the backtest's simulations; the same seed gives the same numbers.
+    #[arg(long, value_name = "N", default_value_t = subtwin::backtest::DEFAULT_SEED)]
+    seed: u64,
     /// Exit with 1 when any row was set aside.
     #[arg(long)]
     strict: bool,
@@ -302,8 +312,21 @@ fn run_fit(args: FitArgs) -> Outcome {
         Ok(inputs) => inputs,
         Err(outcome) => return outcome,
     };
+    let mut cutoffs = Vec::with_capacity(args.cutoff.len());
+    for text in &args.cutoff {
+        match subtwin::report::month_of(text.trim()) {
+            Some(month) => cutoffs.push(month),
+            None => {
+                return Outcome::Unusable(format!("--cutoff `{text}` is not a month; write YYYY-MM, such as 2025-06."))
+            }
+        }
+    }
+    if args.paths == 0 || args.paths > 100_000 {
+        return Outcome::Unusable(format!("--paths {} is out of range; give 1 to 100000.", args.paths));
+    }
+    let backtest = subtwin::backtest::BacktestOptions { cutoffs, paths: args.paths, seed: args.seed };
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
-    let report = match subtwin::fit_exports(&borrowed, &request, &mut |_| {}) {
+    let report = match subtwin::fit_exports_with(&borrowed, &request, &backtest, &mut |_| {}) {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
     };

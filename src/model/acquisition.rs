@@ -2,7 +2,8 @@
 //! convert.
 //!
 //! Two streams per segment: direct paid starts (no trial;
-//! returning customers included, so that reactivations are part of the forecast) and trial starts,
+//! returning customers and moves in from other segments included, so that reactivations and plan
+//! switches are part of the forecast) and trial starts,
 //! of which a share converts. Each monthly count is Poisson with a log-linear trend, fitted by
 //! maximum likelihood on the recent months: the last [`WINDOW_MONTHS`] from the segment's first
 //! arrival, with a month-of-year effect only when that window spans two years or more. A month the
@@ -22,6 +23,9 @@ use super::optimise::{cholesky, cholesky_solve};
 pub const WINDOW_MONTHS: usize = 36;
 /// A month-of-year effect is fitted only on at least this many months.
 pub const SEASONAL_MIN_MONTHS: usize = 24;
+/// The prior standard deviation of a month-of-year log multiplier: most months within ±20% of the
+/// year's average, unless the data say more.
+pub const SEASONAL_PRIOR_SD: f64 = 0.1;
 
 /// One segment's monthly counts of one stream, oldest first, with each month's calendar month
 /// (1 to 12) and the share of it the data covers (1 for a whole month).
@@ -114,7 +118,14 @@ pub fn fit_poisson_trend(data: &MonthlyCounts) -> Option<PoissonTrendFit> {
     let mean_rate = arrivals as f64 / rows.iter().map(|r| libm::exp(r.2)).sum::<f64>().max(1e-9);
     let mut beta = vec![0.0; width];
     beta[0] = libm::log(mean_rate.max(1e-9));
-    let fisher = newton_poisson(&rows, &mut beta)?;
+    // Month-of-year effects are shrunk towards none (a normal prior with a standard deviation of
+    // SEASONAL_PRIOR_SD on each log multiplier): two or three years give each calendar month two or
+    // three noisy counts, and an unshrunk effect would carry one lucky month into every forecast.
+    let mut precision = vec![0.0; width];
+    if seasonal {
+        precision[2..].iter_mut().for_each(|p| *p = 1.0 / (SEASONAL_PRIOR_SD * SEASONAL_PRIOR_SD));
+    }
+    let fisher = newton_poisson_penalised(&rows, &mut beta, &precision)?;
     let dispersion = overdispersion(&rows, &beta);
     let covariance_full: Vec<Vec<f64>> =
         invert(&fisher)?.into_iter().map(|row| row.into_iter().map(|v| v * dispersion).collect()).collect();
@@ -142,14 +153,26 @@ pub fn fit_poisson_trend(data: &MonthlyCounts) -> Option<PoissonTrendFit> {
 /// method with step halving (the log-likelihood is concave); returns the Fisher information at the
 /// maximum. `None` when it is singular (a trend on one month, say).
 pub(crate) fn newton_poisson(rows: &[(Vec<f64>, f64, f64)], beta: &mut [f64]) -> Option<Vec<Vec<f64>>> {
+    newton_poisson_penalised(rows, beta, &vec![0.0; beta.len()])
+}
+
+/// [`newton_poisson`] with a normal prior of precision `precision[i]` around 0 on coefficient i (0
+/// for none): the posterior mode, and the posterior information.
+pub(crate) fn newton_poisson_penalised(
+    rows: &[(Vec<f64>, f64, f64)],
+    beta: &mut [f64],
+    precision: &[f64],
+) -> Option<Vec<Vec<f64>>> {
     let width = beta.len();
     let log_likelihood = |b: &[f64]| -> f64 {
+        let penalty: f64 = b.iter().zip(precision).map(|(c, p)| 0.5 * p * c * c).sum();
         rows.iter()
             .map(|(x, y, offset)| {
                 let eta = offset + x.iter().zip(b).map(|(a, c)| a * c).sum::<f64>();
                 y * eta - libm::exp(eta)
             })
-            .sum()
+            .sum::<f64>()
+            - penalty
     };
     let mut current = log_likelihood(beta);
     for _ in 0..100 {
@@ -167,7 +190,8 @@ pub(crate) fn newton_poisson(rows: &[(Vec<f64>, f64, f64)], beta: &mut [f64]) ->
         }
         // A tiny ridge keeps a nearly flat direction (a month with no exposure) solvable.
         for (i, row) in information.iter_mut().enumerate() {
-            row[i] += 1e-10;
+            row[i] += 1e-10 + precision[i];
+            gradient[i] -= precision[i] * beta[i];
         }
         let step = cholesky_solve(&information, &gradient)?;
         let mut length = 1.0;

@@ -38,7 +38,8 @@ pub struct SegmentCalibration {
     pub pooled: Option<PooledSegment>,
     pub comparison: Option<ModelComparison>,
     pub kaplan_meier: Vec<KaplanMeierRow>,
-    /// Direct paid starts (no trial; returning customers included) per month.
+    /// Direct paid starts (no trial; returning customers and moves in from other segments included)
+    /// per month.
     pub direct: Option<PoissonTrendFit>,
     /// Trial starts per month.
     pub trials: Option<PoissonTrendFit>,
@@ -183,7 +184,7 @@ impl Arrivals {
         let mut trials = vec![empty; segments];
         let mut conversions = vec![vec![(0u64, 0u64); months]; segments];
         for span in &spans.spans {
-            if !span.switched_in && !span.had_trial {
+            if (!span.switched_in || span.moved_in) && !span.had_trial {
                 direct[span.segment].counts[slot(span.start)] += 1;
             }
         }
@@ -204,7 +205,7 @@ impl Arrivals {
 /// The distinct MRR amounts new subscribers of a segment started with lately, with counts.
 fn new_mrr(spans: &PaidSpans, segment: usize, origin: MonthIndex) -> Vec<(Minor, u64)> {
     let new: Vec<&crate::history::PaidSpan> =
-        spans.spans.iter().filter(|s| s.segment == segment && !s.switched_in).collect();
+        spans.spans.iter().filter(|s| s.segment == segment && (!s.switched_in || s.moved_in)).collect();
     let recent: Vec<&&crate::history::PaidSpan> =
         new.iter().filter(|s| MonthIndex::of(s.start).0 >= origin.0 - NEW_MRR_MONTHS).collect();
     let chosen: Vec<Minor> =

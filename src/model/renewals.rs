@@ -12,9 +12,12 @@
 //!   Hence t >= 1. A span that ended because its renewal payments failed (the export says so) ended
 //!   after the retries, days or weeks past the renewal it failed: that renewal, the last at or before
 //!   its end, is its churn.
-//! - A span still paid at the as-of, or continued by a plan switch into another segment or product,
-//!   is right-censored after the renewals it had passed by then: those r(j), j >= 1, at or before it.
-//!   A switch is not churn (the customer stayed), so it only ends what this segment can observe.
+//! - A span still paid at the as-of, or continued by a plan switch within its segment, is
+//!   right-censored after the renewals it had passed by then: those r(j), j >= 1, at or before it.
+//! - A plan switch into another segment leaves this one: for the segment's clock it is a departure
+//!   like a churn, at the renewal it came before (and an arrival in the other segment). Retention is
+//!   staying in the segment, which is what the segment's forecast needs; the customer's own
+//!   continuity shows in the history as a move, never as churn.
 //! - A reactivation is a new span with its own clock.
 
 use std::collections::BTreeMap;
@@ -121,6 +124,9 @@ pub fn renewal_outcome(
             RenewalOutcome::Churned(1 + renewals_by(start, interval, end - RENEWAL_SLACK_SECONDS, false))
         }
         SpanEnding::Switched(at) => RenewalOutcome::Censored(renewals_by(start, interval, at, true)),
+        SpanEnding::MovedOut(at) => {
+            RenewalOutcome::Churned(1 + renewals_by(start, interval, at - RENEWAL_SLACK_SECONDS, false))
+        }
         SpanEnding::Ongoing => RenewalOutcome::Censored(renewals_by(start, interval, as_of, true)),
     }
 }
@@ -157,7 +163,7 @@ pub struct CohortRetention {
 /// cohort view beside the fitted curve.
 pub fn cohort_retention(spans: &PaidSpans) -> Vec<Vec<CohortRetention>> {
     let mut outcomes: Vec<BTreeMap<MonthIndex, Vec<RenewalOutcome>>> = vec![BTreeMap::new(); spans.segments.len()];
-    for span in spans.spans.iter().filter(|s| !s.switched_in) {
+    for span in spans.spans.iter().filter(|s| !s.switched_in || s.moved_in) {
         let interval = spans.intervals[span.segment];
         let outcome = renewal_outcome(span.start, interval, span.ending, span.payment_failed, spans.as_of);
         outcomes[span.segment].entry(MonthIndex::of(span.start)).or_default().push(outcome);
@@ -317,6 +323,8 @@ mod tests {
         assert_eq!(outcome(SpanEnding::Ongoing), RenewalOutcome::Censored(11));
         // A switch on 04-01: censored after the two renewals passed by then.
         assert_eq!(outcome(SpanEnding::Switched(at("2025-04-01 00:00"))), RenewalOutcome::Censored(2));
+        // A move to another segment on 04-01 leaves this one during its third period: renewal 3.
+        assert_eq!(outcome(SpanEnding::MovedOut(at("2025-04-01 00:00"))), RenewalOutcome::Churned(3));
         // An annual subscriber that leaves at its first anniversary churned at renewal 1.
         let yearly = renewal_outcome(start, YEAR, SpanEnding::Churned(at("2026-01-15 12:00")), false, as_of);
         assert_eq!(yearly, RenewalOutcome::Churned(1));

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{problems_csv, problems_table, Fact, InputReport, Table, TablesView, TitledTable};
+use crate::backtest::BacktestReport;
 use crate::import::values::format_instant;
 use crate::import::{BillingInterval, IntervalUnit, Problem};
 use crate::model::acquisition::{ConversionFit, PoissonTrendFit};
@@ -48,6 +49,9 @@ pub struct FitReport {
     /// Price changes found in the history, with the response to them; empty when none was found
     /// (`notes` says so).
     pub price_response: Vec<PriceResponseReport>,
+    /// How well the twin would have predicted the recent past (`null` for a table without dates or a
+    /// history too short; `notes` says why).
+    pub backtest: Option<BacktestReport>,
     pub notes: Vec<String>,
     pub inputs: Vec<InputReport>,
     pub problems: Vec<Problem>,
@@ -156,7 +160,7 @@ pub struct PoolingReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AcquisitionReport {
     pub segment: String,
-    /// Paid starts without a trial (returning customers included).
+    /// Paid starts without a trial (returning customers and moves in from other segments included).
     pub direct: Option<StreamReport>,
     pub trials: Option<StreamReport>,
     pub trial_conversion: Option<ConversionReport>,
@@ -283,6 +287,7 @@ pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport
             None => Vec::new(),
         },
         price_response,
+        backtest: None,
         notes,
         inputs: source.inputs,
         problems: source.problems,
@@ -572,6 +577,51 @@ pub fn fit_view(report: &FitReport) -> TablesView {
             .collect(),
     };
     let mut tables = vec![TitledTable { title: "Retention".into(), table: retention }];
+    if let Some(backtest) = &report.backtest {
+        facts.push(Fact { label: "Backtest".into(), value: backtest.verdict.clone() });
+        for note in &backtest.notes {
+            facts.push(Fact { label: "Backtest note".into(), value: note.clone() });
+        }
+        let percent = |x: f64| format!("{:.1}%", 100.0 * x);
+        let row = |name: &str, s: &crate::backtest::Scores| {
+            vec![
+                name.to_owned(),
+                s.months.to_string(),
+                percent(s.mape.mrr),
+                percent(s.coverage.mrr),
+                percent(s.baselines.last_value.mrr),
+                percent(s.baselines.linear_trend.mrr),
+                percent(s.baselines.constant_churn.mrr),
+                percent(s.mape.active),
+                percent(s.coverage.active),
+            ]
+        };
+        let mut rows: Vec<Vec<String>> = backtest.by_segment.iter().map(|s| row(&s.series, &s.scores)).collect();
+        rows.push(row("Total", &backtest.total));
+        tables.push(TitledTable {
+            title: format!(
+                "Backtest from {} (MAPE of the median; band = share inside the 10-90% band)",
+                backtest.cutoffs.join(", ")
+            ),
+            table: Table {
+                columns: [
+                    "Series",
+                    "Months",
+                    "MRR MAPE",
+                    "MRR band",
+                    "Last value",
+                    "Trend",
+                    "Constant churn",
+                    "Subscribers MAPE",
+                    "Subscribers band",
+                ]
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+                rows,
+            },
+        });
+    }
     if !report.acquisition.is_empty() {
         tables.push(TitledTable { title: "Acquisition".into(), table: acquisition });
     }
