@@ -75,3 +75,17 @@ fn every_source_file_says_what_it_is_for() {
         assert!(text.trim_start().starts_with("//!"), "src/{name} opens without a //! comment");
     }
 }
+
+#[test]
+fn the_engine_runs_a_twin_and_knows_nothing_of_fitting() {
+    for (name, text) in sources() {
+        let engine = name.starts_with("sim/") || name == "twin.rs";
+        let models = name.starts_with("model/");
+        for word in ["crate::model", "crate::history", "crate::import", "crate::backtest", "crate::report"] {
+            assert!(!engine || !text.contains(word), "src/{name} names `{word}`: the engine takes only the twin");
+        }
+        for word in ["crate::sim", "crate::backtest", "crate::report"] {
+            assert!(!models || !text.contains(word), "src/{name} names `{word}`: the models do not simulate or report");
+        }
+    }
+}
