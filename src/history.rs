@@ -143,7 +143,8 @@ enum TrialOutcome {
 }
 
 pub fn segment_name(subscription: &Subscription) -> String {
-    format!("{} ({})", subscription.product, subscription.interval.label())
+    let name = subscription.segment.as_deref().unwrap_or(&subscription.product);
+    format!("{name} ({})", subscription.interval.label())
 }
 
 /// The latest instant at which the records show something as having happened.
@@ -482,7 +483,8 @@ struct SegmentKeys<'a> {
 impl<'a> SegmentKeys<'a> {
     fn number(&mut self, subscription: &'a Subscription) -> usize {
         let next = self.numbers.len();
-        *self.numbers.entry((subscription.product.as_str(), subscription.interval)).or_insert(next)
+        let name = subscription.segment.as_deref().unwrap_or(&subscription.product);
+        *self.numbers.entry((name, subscription.interval)).or_insert(next)
     }
 
     /// The names, sorted (as [`segment_name`] writes them), each name's billing interval, and for each

@@ -270,6 +270,10 @@ pub fn analyse_export(
     analyse_exports(&[(file, bytes)], request, on_progress)
 }
 
+/// How the tables that are not subscription lists are segmented instead of `--segment-by`.
+const SEGMENT_BY_TABLES: &str =
+    "; a snapshot table is segmented by one of its columns with --segment, a cohort table by its segment column";
+
 /// What subtwin also reads, for the message about a file it does not recognise.
 const SEGMENT_ONLY_FOR_SNAPSHOTS: &str =
     "--segment applies to snapshot tables; a subscriptions export is segmented by product and billing interval.";
@@ -297,6 +301,12 @@ pub fn analyse_exports(
         }
         if request.import.fx.is_some() {
             return fail(format!("this is {what}, in one currency: exchange rates (--fx) do not apply."));
+        }
+        if !request.import.segment_by.is_empty() {
+            return fail(format!(
+                "this is {what}: --segment-by applies to subscriptions exports{}.",
+                SEGMENT_BY_TABLES
+            ));
         }
         if *kind == TableKind::Snapshot {
             let import = import::snapshot::import(file, bytes, &request.import, on_progress)?;
@@ -357,6 +367,12 @@ pub fn fit_exports_with(
             return Err(ImportError::new(
                 file,
                 "a snapshot or cohort table is fitted on its own: give it alone.".into(),
+            ));
+        }
+        if !request.import.segment_by.is_empty() {
+            return Err(ImportError::new(
+                file,
+                format!("--segment-by applies to subscriptions exports{SEGMENT_BY_TABLES}."),
             ));
         }
         let input = |format: &str| {

@@ -128,6 +128,12 @@ struct InputArgs {
     /// The same mapping as a JSON file (the page's "Save mapping" writes one).
     #[arg(long, value_name = "FILE")]
     map_file: Option<PathBuf>,
+    /// Subscriptions exports: make segments of these instead of the product, such as
+    /// `--segment-by plan` or `--segment-by product,"Customer Country"`: product, plan, price (the unit
+    /// price), interval, or the file's own column names. The billing interval is always part of a
+    /// segment, since each segment has one renewal clock.
+    #[arg(long, value_name = "COLUMN[,COLUMN...]", value_delimiter = ',')]
+    segment_by: Vec<String>,
 }
 
 /// How the command ends: an exit code, with a message for stderr when it failed.
@@ -228,6 +234,7 @@ fn request_of(args: &InputArgs) -> Result<HistoryRequest, Outcome> {
             fx,
             today: Some(now()),
             segment: args.segment.clone(),
+            segment_by: args.segment_by.clone(),
         },
         history: history::HistoryOptions { as_of },
     };

@@ -198,6 +198,9 @@ pub struct Subscription {
     pub created: Option<Instant>,
     pub price_per_interval: Minor,
     pub quantity: u64,
+    /// The segment's name without its interval, when the person chose what segments are made of
+    /// (`ImportOptions::segment_by`); else segments are by product.
+    pub segment: Option<String>,
     /// Monthly recurring revenue when the paid span starts: at list price (price x quantity,
     /// normalised to a month, exact), or as first invoiced when an invoices export refines it.
     pub mrr: Minor,
@@ -303,6 +306,10 @@ pub struct ImportOptions {
     /// Snapshot tables only: the column to segment by, instead of the default (a contract, plan or
     /// product column when there is one).
     pub segment: Option<String>,
+    /// Subscriptions exports: what segments are made of, instead of the product: `product`, `plan`,
+    /// `price` (the unit price), `interval`, or the file's own column names. The billing interval is
+    /// always part of a segment (each segment has one renewal clock).
+    pub segment_by: Vec<String>,
 }
 
 /// How far the import has got, for a progress bar.
@@ -549,6 +556,7 @@ fn import_table(
     };
     let mut columns = columns;
     columns.today = options.today.map(values::end_of_day);
+    columns.segment_by = table::segment_parts(&options.segment_by, &layout.header).map_err(fail)?;
     columns.date_order = match options.date_order {
         Some(order) => order,
         None => table::detect_date_order(sample, layout, &columns).map_err(fail)?,

@@ -204,6 +204,7 @@ pub(crate) fn finish(row: &Row, draft: Draft, mut problems: Problems) -> Result<
             quantity,
             mrr,
             mrr_changes: Vec::new(),
+            segment: None,
         },
         currency: currency.code,
     })

@@ -120,6 +120,54 @@ pub(crate) struct Columns {
     /// The day the file is read (its last second), when the caller knows it: nothing but a
     /// scheduled subscription can start after it.
     pub today: Option<Instant>,
+    /// What segments are made of, when the person chose (empty: by product).
+    pub segment_by: Vec<SegmentPart>,
+}
+
+/// One part of a segment's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SegmentPart {
+    Product,
+    Plan,
+    /// The unit price per billing interval.
+    Price,
+    /// A column of the file, by position.
+    Column(usize),
+}
+
+/// The parts a person named (`--segment-by`), found in the header: `product`, `plan`, `price` and
+/// `interval` are built in (the interval is always part of a segment, so it adds nothing here);
+/// anything else is a column name, matched as headers are. The error names what is missing.
+pub(crate) fn segment_parts(names: &[String], header: &[String]) -> Result<Vec<SegmentPart>, String> {
+    let mut parts = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let part = match name.to_ascii_lowercase().as_str() {
+            "product" => SegmentPart::Product,
+            "plan" => SegmentPart::Plan,
+            "price" => SegmentPart::Price,
+            "interval" => continue,
+            _ => {
+                let wanted = normalise_header(name);
+                let position = header.iter().position(|h| normalise_header(h) == wanted).ok_or_else(|| {
+                    let listed: Vec<&str> = header.iter().map(|h| h.trim()).take(40).collect();
+                    format!(
+                        "--segment-by: the file has no column `{name}` (nor is it product, plan, price or interval). \
+                         The file's header is: {}.",
+                        listed.join(", ")
+                    )
+                })?;
+                SegmentPart::Column(position)
+            }
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    // Naming only the interval segments by it alone.
+    if parts.is_empty() && !names.iter().all(|n| n.trim().is_empty()) {
+        parts.push(SegmentPart::Column(usize::MAX));
+    }
+    Ok(parts)
 }
 
 impl Columns {
@@ -152,6 +200,7 @@ impl Columns {
             fixed,
             date_order: DateOrder::IsoOnly,
             today: None,
+            segment_by: Vec::new(),
         }
     }
 
@@ -661,13 +710,44 @@ fn parse_batch(batch: &Batch, file: &str, columns: &Columns, spec: &FormatSpec) 
             Some(problem) => Err(vec![problem]),
             None => (spec.parse_row)(&row),
         };
-        outcomes.push(parsed.map(|parsed| {
+        outcomes.push(parsed.map(|mut parsed| {
+            if !columns.segment_by.is_empty() {
+                parsed.subscription.segment = Some(segment_label(&row, &parsed, &columns.segment_by));
+            }
             let cell = row.raw(Field::Id);
             let cell = (*cell != parsed.subscription.id).then(|| cell.into_owned());
             (parsed, cell)
         }));
     }
     outcomes
+}
+
+/// A subscription's segment name, without its interval, from the parts a person chose: their values
+/// joined by ` · ` (a blank cell reads `(blank)`).
+fn segment_label(row: &Row<'_>, parsed: &Parsed, parts: &[SegmentPart]) -> String {
+    let subscription = &parsed.subscription;
+    let values: Vec<String> = parts
+        .iter()
+        .map(|part| match part {
+            SegmentPart::Product => subscription.product.clone(),
+            SegmentPart::Plan => subscription.plan.clone().unwrap_or_else(|| subscription.product.clone()),
+            SegmentPart::Price => match Currency::from_code(&parsed.currency) {
+                Some(currency) => currency.format(subscription.price_per_interval),
+                None => format!("{:?}", subscription.price_per_interval.round_to_minor()),
+            },
+            SegmentPart::Column(usize::MAX) => "All".to_owned(),
+            SegmentPart::Column(position) => {
+                let text = row.record.get(*position).map(decode).unwrap_or_default();
+                let trimmed = text.trim();
+                if trimmed.is_empty() {
+                    "(blank)".to_owned()
+                } else {
+                    trimmed.chars().take(60).collect()
+                }
+            }
+        })
+        .collect();
+    values.join(" · ")
 }
 
 /// Reads batches with `next` and hands each one's outcomes to `consume`, in the file's order. Natively

@@ -248,3 +248,43 @@ fn cutoffs_outside_the_data_are_left_out_with_a_reason() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("--cutoff `June` is not a month"), "{}", text(&output.stderr));
 }
+
+// basic.csv has plans price_basic_m (Basic, monthly), price_pro_m (Pro, monthly) and price_pro_y
+// (Pro, yearly); every row is in usd.
+#[test]
+fn segments_can_be_made_of_plans_prices_or_the_files_own_columns() {
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec![fixture_arg("basic.csv")];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let borrowed: Vec<&str> = all.iter().map(String::as_str).collect();
+        let json = fit_json(&borrowed);
+        json["segments"]
+            .as_array()
+            .expect("segments")
+            .iter()
+            .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&["--segment-by", "plan"]),
+        ["price_basic_m (month)", "price_pro_m (month)", "price_pro_y (year)"]
+    );
+    assert_eq!(
+        names(&["--segment-by", "product,price"]),
+        ["Basic · $10.00 (month)", "Pro · $240.00 (year)", "Pro · $30.00 (month)"]
+    );
+    assert_eq!(names(&["--segment-by", "Currency"]), ["usd (month)", "usd (year)"]);
+    assert_eq!(names(&["--segment-by", "interval"]), ["All (month)", "All (year)"]);
+    // The history is segmented the same way.
+    let output = run_subtwin(&["history", &fixture_arg("basic.csv"), "--segment-by", "plan", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let history: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(history["segments"][0], "price_basic_m (month)");
+    let output = run_subtwin(&["fit", &fixture_arg("basic.csv"), "--segment-by", "Country"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("--segment-by: the file has no column `Country`") && stderr.contains("Customer Email"),
+        "{stderr}"
+    );
+}
