@@ -51,6 +51,67 @@ pub struct SegmentCalibration {
     pub active: Vec<ActiveSubscriber>,
     /// Retention by start month (empty for a table without dates).
     pub cohorts: Vec<CohortRetention>,
+    /// MRR moving up and down among existing subscribers, and returning customers, per month over
+    /// the last [`MOVEMENT_MONTHS`] whole months (`None` for a table without dates).
+    pub movements: Option<Movements>,
+}
+
+/// How many whole months the movement rates are averaged over.
+pub const MOVEMENT_MONTHS: usize = 12;
+
+/// A monthly rate: its mean over the months, and a 95% interval for that mean (a t-interval over
+/// the months, so months that differ widen it).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MonthlyRate {
+    pub mean: f64,
+    pub interval: [f64; 2],
+    pub months: u32,
+}
+
+impl MonthlyRate {
+    /// `None` for no months. A single month has no spread to go by: its interval is the value itself.
+    pub fn of(values: &[f64]) -> Option<MonthlyRate> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let half = if n > 1 {
+            let variance = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
+            t_quantile_975(n - 1) * libm::sqrt(variance / n as f64)
+        } else {
+            f64::INFINITY
+        };
+        let interval = if half.is_finite() { [mean - half, mean + half] } else { [f64::NEG_INFINITY, f64::INFINITY] };
+        // Every rate here (a share of MRR, a count) is at least 0.
+        let interval = interval.map(|v| if v.is_finite() { v.max(0.0) } else { mean });
+        Some(MonthlyRate { mean, interval, months: n as u32 })
+    }
+}
+
+/// The 97.5% quantile of Student's t with `degrees` degrees of freedom (table to 30, then normal
+/// with a correction): for the 95% interval of a mean over a few months.
+fn t_quantile_975(degrees: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+    match degrees {
+        0 => f64::INFINITY,
+        d if d <= 30 => TABLE[d - 1],
+        d => 1.959_964 + 2.4 / d as f64,
+    }
+}
+
+/// A segment's movements of MRR within existing subscribers, and its reactivations.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Movements {
+    /// Expansion MRR in a month over the MRR at the end of the month before.
+    pub expansion: Option<MonthlyRate>,
+    /// Contraction MRR likewise.
+    pub contraction: Option<MonthlyRate>,
+    /// Returning customers per month.
+    pub reactivations: Option<MonthlyRate>,
 }
 
 impl SegmentCalibration {
@@ -89,7 +150,36 @@ pub fn calibrate(subscriptions: &[Subscription], as_of: Instant) -> Calibration 
     let spans = paid_spans(subscriptions, as_of);
     let mut calibration = calibrate_spans(&spans);
     calibration.price_responses = price_responses(subscriptions, &spans);
+    if let Some(history) = crate::history::build(subscriptions, &crate::history::HistoryOptions { as_of: Some(as_of) })
+    {
+        for segment in &mut calibration.segments {
+            segment.movements = movements(&history, &segment.name);
+        }
+    }
     calibration
+}
+
+/// A segment's movement rates over the last whole months of the history.
+fn movements(history: &crate::history::History, name: &str) -> Option<Movements> {
+    let index = history.segments.iter().position(|s| s == name)?;
+    let whole: Vec<&crate::history::MonthHistory> = history.months.iter().filter(|m| !m.partial).collect();
+    let recent = &whole[whole.len().saturating_sub(MOVEMENT_MONTHS + 1)..];
+    let (mut expansion, mut contraction, mut reactivations) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in recent.windows(2) {
+        let (before, now) = (&pair[0].by_segment[index], &pair[1].by_segment[index]);
+        let base = before.mrr.round_to_minor().unwrap_or(0) as f64;
+        if base > 0.0 {
+            let share = |amount: crate::money::Minor| amount.round_to_minor().unwrap_or(0) as f64 / base;
+            expansion.push(share(now.expansion_mrr));
+            contraction.push(share(now.contraction_mrr));
+        }
+        reactivations.push(now.reactivated as f64);
+    }
+    Some(Movements {
+        expansion: MonthlyRate::of(&expansion),
+        contraction: MonthlyRate::of(&contraction),
+        reactivations: MonthlyRate::of(&reactivations),
+    })
 }
 
 /// [`calibrate`] on spans already found.
@@ -141,6 +231,7 @@ pub fn calibrate_retention(segments: Vec<(String, BillingInterval, RenewalData)>
             new_mrr: Vec::new(),
             active: Vec::new(),
             cohorts: Vec::new(),
+            movements: None,
             data,
         })
         .collect();

@@ -15,7 +15,7 @@ use crate::backtest::BacktestReport;
 use crate::import::values::format_instant;
 use crate::import::{BillingInterval, IntervalUnit, Problem};
 use crate::model::acquisition::{ConversionFit, PoissonTrendFit};
-use crate::model::calibrate::{Calibration, SegmentCalibration};
+use crate::model::calibrate::{Calibration, Movements, SegmentCalibration};
 use crate::model::price::Estimate;
 use crate::model::retention::{Interval95, IntervalMethod, RetentionModel};
 use crate::money::{Currency, Minor};
@@ -164,6 +164,10 @@ pub struct AcquisitionReport {
     pub direct: Option<StreamReport>,
     pub trials: Option<StreamReport>,
     pub trial_conversion: Option<ConversionReport>,
+    /// Expansion and contraction MRR per month as a share of the month before's MRR, and
+    /// reactivations per month, over the last 12 whole months, with 95% intervals. Reported; the
+    /// simulation keeps each subscriber's MRR as it is.
+    pub movements: Option<Movements>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -478,6 +482,7 @@ fn acquisition_report(segment: &SegmentCalibration, origin_month: u8) -> Acquisi
         direct: segment.direct.as_ref().map(|fit| stream_report(fit, origin_month)),
         trials: segment.trials.as_ref().map(|fit| stream_report(fit, origin_month)),
         trial_conversion: segment.conversion.as_ref().map(conversion_report),
+        movements: segment.movements,
     }
 }
 

@@ -288,3 +288,22 @@ fn segments_can_be_made_of_plans_prices_or_the_files_own_columns() {
         "{stderr}"
     );
 }
+
+// basic.csv with invoices.csv (see charges.rs): Basic (month) has 15 MRR at the end of January and of
+// February (b1 at 5 after its coupon, b2 at 10), and expands by 5 in March (b1's coupon ends). The
+// whole months are January to March (April is partial), so the monthly expansion rates are 0
+// (February) and 5 / 15 (March): a mean of 1/6.
+#[test]
+fn expansion_from_invoices_is_a_monthly_share_of_mrr() {
+    let json = fit_json(&[&fixture_arg("basic.csv"), &fixture_arg("invoices.csv"), "--paths", "10"]);
+    let basic = json["acquisition"]
+        .as_array()
+        .expect("acquisition")
+        .iter()
+        .find(|a| a["segment"] == "Basic (month)")
+        .expect("Basic");
+    let expansion = &basic["movements"]["expansion"];
+    assert_eq!(expansion["months"], 2);
+    assert!((number(&expansion["mean"]) - 1.0 / 6.0).abs() < 1e-12, "{expansion}");
+    assert_eq!(number(&basic["movements"]["contraction"]["mean"]), 0.0);
+}
