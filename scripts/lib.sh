@@ -5,6 +5,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repository), else target/.
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$TARGET_DIR"
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -101,7 +104,7 @@ build_wasm() {
   say "building the WebAssembly module (profile $profile)"
   cargo build -q --lib --target wasm32-unknown-unknown --no-default-features --profile "$profile"
   wasm-bindgen --target "$target" --no-typescript --out-dir "$out_dir" \
-    "target/wasm32-unknown-unknown/$profile/subtwin.wasm"
+    "$TARGET_DIR/wasm32-unknown-unknown/$profile/subtwin.wasm"
   "$WASM_OPT" "${flags[@]}" "$out_dir/subtwin_bg.wasm" -o "$out_dir/subtwin_bg.wasm"
   say "built $out_dir/subtwin_bg.wasm ($(wc -c <"$out_dir/subtwin_bg.wasm") bytes)"
 }

@@ -56,7 +56,9 @@ impl Default for BacktestOptions {
 /// Active subscribers and MRR (major units).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pair {
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub active: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub mrr: f64,
 }
 
@@ -72,7 +74,9 @@ pub struct BacktestMonth {
     pub series: String,
     pub actual: Pair,
     /// The twin's 10%, 50% and 90% quantiles.
+    #[serde(deserialize_with = "crate::nonfinite::array_or_nan")]
     pub active_band: [f64; 3],
+    #[serde(deserialize_with = "crate::nonfinite::array_or_nan")]
     pub mrr_band: [f64; 3],
     pub last_value: Pair,
     pub linear_trend: Pair,
@@ -82,7 +86,9 @@ pub struct BacktestMonth {
 /// A score of active subscribers and of MRR.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Score {
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub active: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub mrr: f64,
 }
 

@@ -1,13 +1,16 @@
-//! Charts: plotters drawings of a [`HistoryReport`], generic over the drawing backend.
+//! Charts: plotters drawings of a [`HistoryReport`] and of a fitted segment's retention
+//! ([`SegmentFitReport`]), generic over the drawing backend.
 //!
 //! The page draws them on a canvas (plotters-canvas, on the main thread: plotters needs `window` to
-//! lay out text, which a worker lacks); tests draw them to SVG. The charts read only the report, so
+//! lay out text, which a worker lacks); tests draw them to SVG. The charts read only the reports, so
 //! they show exactly the numbers the tables and the command show.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::import::{BillingInterval, IntervalUnit};
 use crate::money::Currency;
+use crate::report::fit::SegmentFitReport;
 use crate::report::HistoryReport;
 
 /// What a history chart plots.
@@ -124,33 +127,187 @@ pub fn draw_history<DB: DrawingBackend>(
             .map_err(error)?;
     }
     let (left, top) = chart.plotting_area().get_base_pixel();
-    draw_legend(area, &order, (left + 10, top + 10)).map_err(error)?;
+    // The legend lists the top of the stack first, as the chart shows it.
+    let entries: Vec<(String, Swatch)> =
+        order.iter().rev().map(|(name, colour)| (name.clone(), Swatch::Area(*colour))).collect();
+    draw_legend(area, &entries, (left + 10, top + 10)).map_err(error)?;
     area.present().map_err(error)?;
     Ok(())
 }
 
-/// A legend box: a swatch and a name per segment, top of the stack first as in the chart.
+/// The fitted retention curve: the twin's colour.
+pub const FITTED_COLOUR: RGBColor = PALETTE[0];
+/// Kaplan-Meier, what was observed: ink.
+pub const OBSERVED_COLOUR: RGBColor = RGBColor(29, 35, 48);
+/// The 95% band around Kaplan-Meier: grey, see-through.
+pub const BAND_COLOUR: RGBColor = RGBColor(127, 127, 127);
+const BAND_OPACITY: f64 = 0.3;
+
+/// Draws one segment's retention filling `area`: the share still subscribed after each renewal of
+/// the segment's interval, as the twin's fitted curve (solid over the observed renewals, dashed
+/// beyond them) and as Kaplan-Meier steps with their 95% band.
+pub fn draw_retention<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    segment: &SegmentFitReport,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    area.fill(&WHITE).map_err(error)?;
+    let observed = segment.kaplan_meier.iter().map(|row| row.t).max().unwrap_or(0);
+    let last = (segment.survival.len() as u32).max(observed).max(1) as i32;
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("Retention of {}", segment.name), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0i32..last, 0f64..1.04)
+        .map_err(error)?;
+    let percent = |y: &f64| format!("{:.0}%", 100.0 * y);
+    chart
+        .configure_mesh()
+        .x_labels(12)
+        .y_labels(6)
+        .y_label_formatter(&percent)
+        .x_desc(renewal_axis(&segment.interval))
+        .y_desc("still subscribed")
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(error)?;
+
+    // A report read back from JSON holds NaN where a number could not be written: such points are
+    // left out rather than drawn somewhere.
+    let rows: Vec<_> = segment
+        .kaplan_meier
+        .iter()
+        .filter(|row| row.survival.is_finite() && row.lower.is_finite() && row.upper.is_finite())
+        .collect();
+    if !rows.is_empty() {
+        let upper = steps(rows.iter().map(|row| (row.t as i32, row.upper)));
+        let lower = steps(rows.iter().map(|row| (row.t as i32, row.lower)));
+        let band: Vec<(i32, f64)> = upper.into_iter().chain(lower.into_iter().rev()).collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, BAND_COLOUR.mix(BAND_OPACITY).filled())))
+            .map_err(error)?;
+        let observed_steps = steps(rows.iter().map(|row| (row.t as i32, row.survival)));
+        chart.draw_series(LineSeries::new(observed_steps, OBSERVED_COLOUR.stroke_width(2))).map_err(error)?;
+    }
+    let fitted: Vec<(i32, f64)> = std::iter::once((0, 1.0))
+        .chain(segment.survival.iter().enumerate().map(|(i, s)| (i as i32 + 1, *s)))
+        .take_while(|(_, s)| s.is_finite())
+        .collect();
+    if fitted.len() > 1 {
+        let split = (observed as usize).min(fitted.len() - 1);
+        if split > 0 {
+            chart
+                .draw_series(LineSeries::new(fitted[..=split].to_vec(), FITTED_COLOUR.stroke_width(3)))
+                .map_err(error)?;
+        }
+        if split < fitted.len() - 1 {
+            chart
+                .draw_series(DashedLineSeries::new(fitted[split..].to_vec(), 8, 6, FITTED_COLOUR.stroke_width(3)))
+                .map_err(error)?;
+        }
+    }
+
+    let entries = [
+        ("the twin's fitted curve (dashed beyond the data)".to_owned(), Swatch::Line(FITTED_COLOUR)),
+        ("observed (Kaplan–Meier)".to_owned(), Swatch::Line(OBSERVED_COLOUR)),
+        ("95% band of the observed".to_owned(), Swatch::Band(BAND_COLOUR)),
+    ];
+    // Upper right: the curves fall from the upper left, so that corner stays clear.
+    let (width, _) = legend_size(area, &entries).map_err(error)?;
+    let plot = chart.plotting_area();
+    let (plot_right, plot_top) = (plot.get_base_pixel().0 + plot.dim_in_pixel().0 as i32, plot.get_base_pixel().1);
+    draw_legend(area, &entries, (plot_right - width - 10, plot_top + 10)).map_err(error)?;
+    area.present().map_err(error)?;
+    Ok(())
+}
+
+/// The x axis of a retention chart: renewals of the segment's interval, named by the interval.
+fn renewal_axis(interval: &str) -> String {
+    match BillingInterval::from_label(interval) {
+        Some(BillingInterval { unit, count: 1 }) => {
+            let unit = match unit {
+                IntervalUnit::Day => "days",
+                IntervalUnit::Week => "weeks",
+                IntervalUnit::Month => "months",
+                IntervalUnit::Year => "years",
+            };
+            format!("{unit} since starting")
+        }
+        _ => format!("renewals (every {interval})"),
+    }
+}
+
+/// A step function through `(t, value)` points, from 100% at 0: flat until each `t`, then down
+/// (or up) to its value.
+fn steps(points: impl Iterator<Item = (i32, f64)>) -> Vec<(i32, f64)> {
+    let mut out = vec![(0, 1.0)];
+    let mut previous = 1.0;
+    for (t, value) in points {
+        out.push((t, previous));
+        out.push((t, value));
+        previous = value;
+    }
+    out
+}
+
+/// What a legend entry's swatch shows.
+#[derive(Clone, Copy, Debug)]
+enum Swatch {
+    /// A filled area of this colour (a stacked segment).
+    Area(RGBColor),
+    /// A line of this colour.
+    Line(RGBColor),
+    /// A see-through band of this colour.
+    Band(RGBColor),
+}
+
+const LEGEND_ROW_HEIGHT: i32 = 18;
+
+fn legend_font() -> TextStyle<'static> {
+    ("sans-serif", 13).into_font().into()
+}
+
+/// The legend box's width and height in pixels.
+fn legend_size<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, Swatch)],
+) -> Result<(i32, i32), DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = legend_font();
+    let mut text_width = 0;
+    for (name, _) in entries {
+        text_width = text_width.max(area.estimate_text_size(name, &font)?.0 as i32);
+    }
+    Ok((text_width + 34, LEGEND_ROW_HEIGHT * entries.len() as i32 + 8))
+}
+
+/// A legend box with its upper left corner at `(x, y)`: a swatch and a name per entry, in order.
 ///
 /// plotters' own series labels measure text through a path that, in the browser, adds an inline
 /// `style` attribute to the page; this one measures through the backend only.
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    entries: &[(String, RGBColor)],
+    entries: &[(String, Swatch)],
     (x, y): (i32, i32),
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let font: TextStyle = ("sans-serif", 13).into_font().into();
-    let row_height = 18;
-    let mut text_width = 0;
-    for (name, _) in entries {
-        text_width = text_width.max(area.estimate_text_size(name, &font)?.0 as i32);
-    }
-    let width = text_width + 34;
-    let height = row_height * entries.len() as i32 + 8;
+    let font = legend_font();
+    let (width, height) = legend_size(area, entries)?;
     area.draw(&Rectangle::new([(x, y), (x + width, y + height)], WHITE.mix(0.85).filled()))?;
     area.draw(&Rectangle::new([(x, y), (x + width, y + height)], BLACK.mix(0.3)))?;
-    for (row, (name, colour)) in entries.iter().rev().enumerate() {
-        let row_top = y + 4 + row as i32 * row_height;
-        area.draw(&Rectangle::new([(x + 8, row_top + 3), (x + 20, row_top + 14)], colour.filled()))?;
+    for (row, (name, swatch)) in entries.iter().enumerate() {
+        let row_top = y + 4 + row as i32 * LEGEND_ROW_HEIGHT;
+        let (left, top, right, bottom) = (x + 8, row_top + 3, x + 20, row_top + 14);
+        match swatch {
+            Swatch::Area(colour) => area.draw(&Rectangle::new([(left, top), (right, bottom)], colour.filled()))?,
+            Swatch::Line(colour) => {
+                let middle = (top + bottom) / 2;
+                area.draw(&PathElement::new(vec![(left, middle), (right, middle)], colour.stroke_width(3)))?
+            }
+            Swatch::Band(colour) => {
+                area.draw(&Rectangle::new([(left, top), (right, bottom)], colour.mix(BAND_OPACITY).filled()))?
+            }
+        }
         area.draw(&Text::new(name.clone(), (x + 26, row_top + 2), font.clone()))?;
     }
     Ok(())

@@ -7,6 +7,8 @@
 //! Snapshot tables and cohort tables, which are not subscription lists, take a shorter way:
 //! [`import::snapshot`] and [`import::cohort`] read them, and [`report::snapshot`] and
 //! [`report::cohort`] report them; [`analyse_export`] reads a file of any of these kinds.
+//! [`fit_exports`] (bytes) and [`fit_reader`] (a file streamed) calibrate the twin on the same
+//! files ([`model`]) and report it ([`report::fit`]; the page's view is [`report::fit_page`]).
 //!
 //! Everything above is plain Rust: no clock, no file system, no browser. The native command
 //! (`src/main.rs`) and the browser boundary (`web`, compiled for wasm32 only, the one module that
@@ -22,6 +24,7 @@ pub mod history;
 pub mod import;
 pub mod model;
 pub mod money;
+mod nonfinite;
 pub mod report;
 pub mod sim;
 pub mod twin;
@@ -357,7 +360,7 @@ pub fn fit_exports_with(
     backtest_options: &backtest::BacktestOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<report::fit::FitReport, ImportError> {
-    use model::calibrate::{calibrate, calibrate_retention};
+    use model::calibrate::calibrate_retention;
     use model::retention::RenewalData;
     use report::fit::{fit_report, FitSource};
     let kinds: Vec<TableKind> = inputs.iter().map(|(_, bytes)| import::table_kind(bytes, &request.import)).collect();
@@ -406,11 +409,45 @@ pub fn fit_exports_with(
         return Ok(fit_report(&calibrate_retention(segments), source));
     }
     let business = import_business(inputs, request, on_progress)?;
+    fit_business(business, request, backtest_options)
+}
+
+/// [`fit_exports`] on one file read from a reader, as [`analyse_reader`] reads it: a subscriptions
+/// export is streamed through the importer, so only its records are held; a snapshot or cohort table
+/// (small by nature), or an invoices export alone, is read whole. The report is the same as
+/// [`fit_exports`] gives for the file's bytes.
+pub fn fit_reader(
+    file: &str,
+    mut reader: impl Read,
+    len_hint: Option<u64>,
+    request: &HistoryRequest,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<report::fit::FitReport, ImportError> {
+    let unreadable = |error: std::io::Error| ImportError::new(file, format!("the file could not be read ({error})."));
+    let mut head = Vec::new();
+    (&mut reader).take(KIND_HEAD_BYTES).read_to_end(&mut head).map_err(unreadable)?;
+    let kind = import::table_kind(&head, &request.import);
+    if matches!(kind, TableKind::Snapshot | TableKind::Cohorts | TableKind::Charges) {
+        reader.read_to_end(&mut head).map_err(unreadable)?;
+        return fit_exports(&[(file, &head)], request, on_progress);
+    }
+    let reader = std::io::Cursor::new(head).chain(reader);
+    let imported = import::import_reader(file, reader, len_hint, &request.import, on_progress)?;
+    fit_business(Business::of(vec![imported], Vec::new()), request, &backtest::BacktestOptions::default())
+}
+
+/// Calibrates the twin on a business's subscriptions, at the as-of asked for or derived from them.
+fn fit_business(
+    business: Business,
+    request: &HistoryRequest,
+    backtest_options: &backtest::BacktestOptions,
+) -> Result<report::fit::FitReport, ImportError> {
+    use report::fit::{fit_report, FitSource};
     let as_of = match request.history.as_of.or_else(|| history::derive_as_of(&business.subscriptions)) {
         Some(as_of) => as_of,
         None => return Err(import::nothing_readable(business.imports)),
     };
-    let calibration = calibrate(&business.subscriptions, as_of);
+    let calibration = model::calibrate::calibrate(&business.subscriptions, as_of);
     let currency = business.imports.first().map(|i| i.currency.clone());
     let backtest = currency
         .as_ref()

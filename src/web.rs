@@ -5,7 +5,9 @@
 //! for a file the person chose (read a slice at a time, never whole) and [`analyse_json`] for bytes
 //! it holds (the demo); the page keeps an [`AnalysisHandle`] made from that JSON to format text and
 //! draw charts on the main thread (plotters needs `window` to lay out text, which a worker lacks),
-//! and asks [`needs_mapping`], [`preview_table`] and [`mapping_json`] for its mapping form.
+//! and asks [`needs_mapping`], [`preview_table`] and [`mapping_json`] for its mapping form. Once the
+//! history is posted, the worker calibrates the twin on the same file(s) with [`fit_file_json`],
+//! [`fit_files_json`] or [`fit_json`], and the page shows it through a [`FitHandle`].
 
 use plotters::prelude::*;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
@@ -14,13 +16,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, CanvasRenderingContext2d, File, FileReaderSync, HtmlCanvasElement};
 
-use crate::chart::{draw_history, HistoryMetric};
+use crate::chart::{draw_history, draw_retention, HistoryMetric};
 use crate::import::mapped::{ColumnMapping, Role, Source};
 use crate::import::values::{parse_as_of, DateOrder};
 use crate::import::{table_kind, ImportOptions, Progress, TableKind};
 use crate::money::ExchangeRates;
 use crate::report;
-use crate::{analyse_export, analyse_exports, analyse_reader, history, Analysis, HistoryRequest};
+use crate::report::fit::FitReport;
+use crate::{
+    analyse_export, analyse_exports, analyse_reader, fit_exports, fit_reader, history, Analysis, HistoryRequest,
+};
 
 /// What the page asks of an analysis, beyond the file: the options form's values.
 #[derive(serde::Deserialize, Default)]
@@ -130,18 +135,7 @@ pub const MAX_FILE_BYTES: f64 = 1.4e9;
 /// [`MAX_FILE_BYTES`] is refused with what to do instead.
 #[wasm_bindgen]
 pub fn analyse_file_json(file: &File, options: JsValue, on_progress: &js_sys::Function) -> Result<String, JsError> {
-    let name = file.name();
-    let size = file.size();
-    if size > MAX_FILE_BYTES {
-        return Err(JsError::new(&format!(
-            "{name}: this file is {:.2} GB, more than this page can hold in memory (up to {:.1} GB). Run the \
-             command instead (`subtwin history {name}`), which has no such limit, or aggregate it into a cohort \
-             survival table: one row per segment, cohort and age (the README shows a query that does it), and \
-             drop that table here.",
-            size / 1e9,
-            MAX_FILE_BYTES / 1e9
-        )));
-    }
+    let (name, size) = checked_size(file, "history")?;
     let request = request_of(options)?;
     let mut progress = progress_to(on_progress);
     let reader = BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
@@ -158,17 +152,91 @@ pub fn analyse_files_json(
     options: JsValue,
     on_progress: &js_sys::Function,
 ) -> Result<String, JsError> {
+    let request = request_of(options)?;
+    let inputs = read_files(files, "history")?;
+    let mut progress = progress_to(on_progress);
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let analysis = analyse_exports(&borrowed, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(analysis.to_json())
+}
+
+/// Calibrates the twin on a file's bytes and returns the fit as JSON: byte for byte what
+/// `subtwin fit FILE --json` prints (without its final newline). The options and progress are
+/// [`analyse_json`]'s.
+#[wasm_bindgen]
+pub fn fit_json(
+    file_name: &str,
+    bytes: &[u8],
+    options: JsValue,
+    on_progress: &js_sys::Function,
+) -> Result<String, JsError> {
+    let request = request_of(options)?;
+    let mut progress = progress_to(on_progress);
+    let report =
+        fit_exports(&[(file_name, bytes)], &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(report::fit::to_json(&report))
+}
+
+/// [`fit_json`] for a file the person chose, read in slices as [`analyse_file_json`] reads it (so
+/// only in a worker): a subscriptions export's text is never held whole.
+#[wasm_bindgen]
+pub fn fit_file_json(file: &File, options: JsValue, on_progress: &js_sys::Function) -> Result<String, JsError> {
+    let (name, size) = checked_size(file, "fit")?;
+    let request = request_of(options)?;
+    let mut progress = progress_to(on_progress);
+    let reader = BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let report = fit_reader(&name, reader, Some(size as u64), &request, &mut progress)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(report::fit::to_json(&report))
+}
+
+/// [`fit_json`] for several files read as one business (`subtwin fit A B`), read whole as
+/// [`analyse_files_json`] reads them.
+#[wasm_bindgen]
+pub fn fit_files_json(
+    files: js_sys::Array,
+    options: JsValue,
+    on_progress: &js_sys::Function,
+) -> Result<String, JsError> {
+    let request = request_of(options)?;
+    let inputs = read_files(files, "fit")?;
+    let mut progress = progress_to(on_progress);
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let report = fit_exports(&borrowed, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(report::fit::to_json(&report))
+}
+
+/// A chosen file's name and size, refused when it is larger than [`MAX_FILE_BYTES`], with what to
+/// do instead (`command`: the subcommand that has no such limit).
+fn checked_size(file: &File, command: &str) -> Result<(String, f64), JsError> {
+    let name = file.name();
+    let size = file.size();
+    if size > MAX_FILE_BYTES {
+        return Err(JsError::new(&format!(
+            "{name}: this file is {:.2} GB, more than this page can hold in memory (up to {:.1} GB). Run the \
+             command instead (`subtwin {command} {name}`), which has no such limit, or aggregate it into a cohort \
+             survival table: one row per segment, cohort and age (the README shows a query that does it), and \
+             drop that table here.",
+            size / 1e9,
+            MAX_FILE_BYTES / 1e9
+        )));
+    }
+    Ok((name, size))
+}
+
+/// Several chosen files, each read whole, with their names; refused when together they are larger
+/// than [`MAX_FILE_BYTES`].
+fn read_files(files: js_sys::Array, command: &str) -> Result<Vec<(String, Vec<u8>)>, JsError> {
     let files: Vec<File> = files.iter().filter_map(|f| f.dyn_into::<File>().ok()).collect();
     let total: f64 = files.iter().map(|f| f.size()).sum();
     if total > MAX_FILE_BYTES {
         return Err(JsError::new(&format!(
             "these files are {:.2} GB together, more than this page can hold in memory (up to {:.1} GB). Run the \
-             command instead (`subtwin history FILE...`), which has no such limit.",
+             command instead (`subtwin {command} FILE...`), which has no such limit.",
             total / 1e9,
             MAX_FILE_BYTES / 1e9
         )));
     }
-    let request = request_of(options)?;
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::with_capacity(files.len());
     for file in &files {
         let name = file.name();
@@ -180,10 +248,7 @@ pub fn analyse_files_json(
         .map_err(|e| JsError::new(&format!("{name}: {e}")))?;
         inputs.push((name, bytes));
     }
-    let mut progress = progress_to(on_progress);
-    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
-    let analysis = analyse_exports(&borrowed, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
-    Ok(analysis.to_json())
+    Ok(inputs)
 }
 
 /// A `Blob` as a `std::io::Read`: the next slice is read with `FileReaderSync` (which a worker may
@@ -324,6 +389,37 @@ impl AnalysisHandle {
         let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         let area = backend.into_drawing_area();
         draw_history(&area, report, metric).map_err(|e| JsError::new(&e))
+    }
+}
+
+/// A calibrated twin held on the page's side, for its text and its retention charts.
+#[wasm_bindgen]
+pub struct FitHandle {
+    report: FitReport,
+}
+
+#[wasm_bindgen]
+impl FitHandle {
+    /// Reads the JSON that [`fit_json`], [`fit_file_json`] or [`fit_files_json`] produced.
+    #[wasm_bindgen(constructor)]
+    pub fn new(json: &str) -> Result<FitHandle, JsError> {
+        Ok(FitHandle { report: FitReport::from_json(json).map_err(|e| JsError::new(&e))? })
+    }
+
+    /// Every text the page's twin section shows ([`report::fit_page::FitPageView`]).
+    pub fn view(&self) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(&report::fit_page::fit_page_view(&self.report))
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Draws the retention of the segment at `segment_index` (in the report's order) on the canvas.
+    pub fn draw_retention(&self, canvas: HtmlCanvasElement, segment_index: usize) -> Result<(), JsError> {
+        let segment = self.report.segments.get(segment_index).ok_or_else(|| {
+            JsError::new(&format!("no segment {segment_index}: the fit has {}", self.report.segments.len()))
+        })?;
+        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let area = backend.into_drawing_area();
+        draw_retention(&area, segment).map_err(|e| JsError::new(&e))
     }
 }
 

@@ -12,6 +12,9 @@ const DEMO: &[u8] = include_bytes!("../www/demo-stripe.csv");
 /// `subtwin history www/demo-stripe.csv --json`, as the native command prints it; the native test
 /// `golden::demo_history_json_matches_the_native_command` keeps this file equal to that output.
 const NATIVE_JSON: &str = include_str!("fixtures/demo-stripe.history.json");
+/// `subtwin fit www/demo-stripe.csv --json`, kept equal to the command's output by the native test
+/// `golden::demo_fit_json_matches_the_native_command`.
+const NATIVE_FIT_JSON: &str = include_str!("fixtures/demo-stripe.fit.json");
 
 fn ignore_progress() -> js_sys::Function {
     js_sys::Function::new_no_args("")
@@ -117,4 +120,55 @@ fn charts_draw_on_a_canvas() {
         assert!(coloured > 5_000, "{metric}: only {coloured} coloured pixels");
     }
     assert!(handle.draw(canvas, "revenue").is_err(), "an unknown chart is an error");
+}
+
+#[wasm_bindgen_test]
+fn wasm_fit_json_is_byte_identical_to_the_native_command() {
+    let json = subtwin::web::fit_json("demo-stripe.csv", DEMO, JsValue::UNDEFINED, &ignore_progress())
+        .map_err(JsValue::from)
+        .expect("the demo fits");
+    assert_eq!(format!("{json}\n"), NATIVE_FIT_JSON);
+}
+
+#[wasm_bindgen_test]
+fn a_file_that_cannot_be_fitted_is_an_error_not_a_panic() {
+    for (name, bytes) in [("empty.csv", &b""[..]), ("other.csv", &b"name,email\nA,a@example.com\n"[..])] {
+        let error = subtwin::web::fit_json(name, bytes, JsValue::UNDEFINED, &ignore_progress())
+            .err()
+            .map(JsValue::from)
+            .expect("refused");
+        let message =
+            js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        assert!(message.starts_with(name), "the message names the file: {message}");
+    }
+    assert!(subtwin::web::FitHandle::new(NATIVE_JSON.trim_end()).is_err(), "a history is not a fit");
+}
+
+#[wasm_bindgen_test]
+fn the_fit_handle_shows_every_segment_and_draws_its_retention() {
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let canvas: web_sys::HtmlCanvasElement =
+        document.create_element("canvas").expect("canvas").dyn_into().expect("a canvas element");
+    canvas.set_width(600);
+    canvas.set_height(300);
+    document.body().expect("body").append_child(&canvas).expect("attached");
+    let handle = subtwin::web::FitHandle::new(NATIVE_FIT_JSON.trim_end()).map_err(JsValue::from).expect("fit parses");
+    let report = subtwin::report::fit::FitReport::from_json(NATIVE_FIT_JSON).expect("fit parses natively too");
+    let view = handle.view().map_err(JsValue::from).expect("a view");
+    let segments = js_sys::Reflect::get(&view, &"segments".into()).expect("segments");
+    let segments: js_sys::Array = segments.dyn_into().expect("an array");
+    assert_eq!(segments.length() as usize, report.segments.len());
+    for (index, segment) in report.segments.iter().enumerate() {
+        let shown = segments.get(index as u32);
+        let summary = js_sys::Reflect::get(&shown, &"summary".into()).ok().and_then(|s| s.as_string());
+        assert_eq!(summary.as_deref(), Some(segment.summary.as_str()));
+        let context: web_sys::CanvasRenderingContext2d =
+            canvas.get_context("2d").ok().flatten().expect("2d").dyn_into().expect("a 2d context");
+        context.clear_rect(0.0, 0.0, 600.0, 300.0);
+        handle.draw_retention(canvas.clone(), index).map_err(JsValue::from).expect("drawn");
+        let pixels = context.get_image_data(0.0, 0.0, 600.0, 300.0).expect("pixels").data();
+        let coloured = pixels.chunks(4).filter(|p| !(p[0] == p[1] && p[1] == p[2])).count();
+        assert!(coloured > 1_000, "{}: only {coloured} coloured pixels", segment.name);
+    }
+    assert!(handle.draw_retention(canvas, report.segments.len()).is_err(), "no such segment");
 }

@@ -1,8 +1,10 @@
 // The page: files in, the worker's report out, text and charts drawn by the WebAssembly core.
 // This script handles the DOM, files, the worker and the browser's storage; every number and every
-// formatted figure comes from Rust (AnalysisHandle), never from JavaScript.
+// formatted figure comes from Rust (AnalysisHandle for the history, FitHandle for the twin), never
+// from JavaScript.
 import init, {
   AnalysisHandle,
+  FitHandle,
   conventions,
   mapping_json,
   mapping_roles,
@@ -18,11 +20,15 @@ const MAPPING_KEY = 'subtwin.mapping:';
 
 let worker = null;
 let busy = false; // a request is in flight in the worker
+let fitting = false; // the worker is calibrating the twin of the file shown
 let shown = null; // the source whose results are on the page
 let settle = null; // ends the request in flight (Cancel)
 let latest = 0; // the id of the newest request: replies to older ones are ignored
 let current = null; // { name, load } of the file shown, for "Apply"
 let handle = null;
+let fitHandle = null;
+let fitView = null; // the twin's display strings (FitHandle.view)
+let segmentShown = null; // the name of the segment the twin section shows
 let objectUrls = [];
 let rates = null; // { name, text } of the exchange rates file, when one was chosen
 
@@ -69,6 +75,10 @@ function stopWorker() {
   worker.terminate();
   startWorker();
   busy = false;
+  if (fitting) {
+    fitting = false;
+    twinError('Calibrating the twin stopped when another file was chosen. Choose the file again, or Apply, to calibrate it.');
+  }
   if (settle) settle({ type: 'stopped' });
 }
 
@@ -177,8 +187,8 @@ function askForMapping(source, preview, start) {
 /// mapping saved for its header, or the person is asked for one.
 async function analyse(source, mapping = null, changeMapping = null) {
   const id = ++latest;
-  // A newer file replaces the one being read: stop the old computation outright.
-  if (busy) stopWorker();
+  // A newer file replaces the one being read (or the twin being fitted): stop the old computation outright.
+  if (busy || fitting) stopWorker();
   current = source;
   // Timings for benchmarks (scripts/bench-browser.mjs reads them): import = read + parse + history
   // in the worker, render = text and charts on the main thread.
@@ -227,7 +237,17 @@ async function analyse(source, mapping = null, changeMapping = null) {
       if (message.id !== id) return;
       if (message.type === 'progress') {
         $('progress').value = message.total > 0 ? message.read / message.total : 0;
+      } else if (message.type === 'fit-progress') {
+        $('twin-progress').value = message.total > 0 ? message.read / message.total : 0;
+      } else if (message.type === 'fit' || message.type === 'fit-error') {
+        // After the history: the worker calibrates the twin on the same file(s) and posts it.
+        fitting = false;
+        if (message.type === 'fit') showTwin(message.json);
+        else twinError(message.message);
+        if (message.fatal) stopWorker();
       } else {
+        // The history (or its error). The worker goes on to fit the twin only after a history.
+        fitting = message.type === 'done';
         resolve(message);
       }
     };
@@ -247,6 +267,7 @@ async function analyse(source, mapping = null, changeMapping = null) {
   }
   const imported = performance.now();
   show(result.json);
+  twinPending(source.name);
   shown = source;
   $('mapping-used').hidden = !mapping;
   if (mapping) {
@@ -262,16 +283,7 @@ function show(json) {
   if (handle) handle.free();
   handle = new AnalysisHandle(json);
   const view = handle.view();
-  const facts = $('facts');
-  facts.replaceChildren();
-  for (const fact of view.facts) {
-    const dt = document.createElement('dt');
-    dt.textContent = fact.label;
-    const dd = document.createElement('dd');
-    dd.textContent = fact.value;
-    dd.dataset.fact = fact.label;
-    facts.append(dt, dd);
-  }
+  fillFacts($('facts'), view.facts);
   const tables = $('tables');
   tables.replaceChildren();
   for (const { id, title, table } of view.tables) {
@@ -314,6 +326,122 @@ function show(json) {
   for (const chart of view.charts) handle.draw($(`chart-${chart}`), chart);
 }
 
+function fillFacts(list, facts) {
+  list.replaceChildren();
+  for (const fact of facts) {
+    const dt = document.createElement('dt');
+    dt.textContent = fact.label;
+    const dd = document.createElement('dd');
+    dd.textContent = fact.value;
+    dd.dataset.fact = fact.label;
+    list.append(dt, dd);
+  }
+}
+
+// --- The twin: calibrated in the worker after the history, shown per segment ----------------------
+
+/// The twin section while the worker fits the file just shown.
+function twinPending(name) {
+  if (fitHandle) fitHandle.free();
+  fitHandle = null;
+  fitView = null;
+  $('twin-body').hidden = true;
+  $('twin-error').hidden = true;
+  $('twin-progress').value = 0;
+  $('twin-progress').hidden = false;
+  $('twin-status-text').textContent = `Calibrating the twin on ${name}…`;
+  document.body.dataset.twin = 'fitting';
+}
+
+/// A fit that failed: its message in the twin section; the history above stays.
+function twinError(message) {
+  if (fitHandle) fitHandle.free();
+  fitHandle = null;
+  fitView = null;
+  $('twin-body').hidden = true;
+  $('twin-progress').hidden = true;
+  $('twin-status-text').textContent = 'The twin could not be calibrated.';
+  $('twin-error').textContent = message;
+  $('twin-error').hidden = false;
+  document.body.dataset.twin = 'error';
+}
+
+function showTwin(json) {
+  if (fitHandle) fitHandle.free();
+  fitHandle = null;
+  try {
+    fitHandle = new FitHandle(json);
+    fitView = fitHandle.view();
+  } catch (error) {
+    twinError(error.message);
+    return;
+  }
+  const view = fitView;
+  fillFacts($('twin-facts'), view.facts);
+  fillTable($('twin-retention'), view.retention);
+  fillTable($('twin-acquisition'), view.acquisition);
+  $('twin-acquisition').hidden = view.acquisition.rows.length === 0;
+  $('twin-acquisition-note').textContent = view.acquisition_note || '';
+  $('twin-acquisition-note').hidden = !view.acquisition_note;
+  fillTable($('twin-price'), view.price_response);
+  $('twin-price').hidden = view.price_response.rows.length === 0;
+  $('twin-price-note').textContent = view.price_response_note;
+  $('twin-conventions').textContent = view.conventions;
+  objectUrls.push(setDownload($('download-fit'), json, 'application/json'));
+  const picker = $('twin-segments');
+  picker.replaceChildren();
+  for (const [index, segment] of view.segments.entries()) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = segment.name;
+    button.dataset.segment = String(index);
+    button.setAttribute('aria-pressed', 'false');
+    button.addEventListener('click', () => showSegment(index));
+    picker.append(button, ' ');
+  }
+  $('twin-progress').hidden = true;
+  $('twin-status-text').textContent = '';
+  $('twin-error').hidden = true;
+  $('twin-body').hidden = false;
+  // The segment shown before stays chosen when the new fit has it.
+  const again = view.segments.findIndex((segment) => segment.name === segmentShown);
+  showSegment(again >= 0 ? again : 0);
+  document.body.dataset.twin = 'ready';
+}
+
+function showSegment(index) {
+  const segment = fitView.segments[index];
+  for (const button of $('twin-segments').querySelectorAll('button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.segment === String(index)));
+  }
+  $('twin-segment').hidden = !segment;
+  if (!segment) return;
+  segmentShown = segment.name;
+  $('twin-segment-title').textContent = segment.name;
+  $('twin-summary').textContent = segment.summary;
+  fillList($('twin-model'), segment.model);
+  fillList($('twin-learned'), segment.learned);
+  fillList($('twin-assumed'), segment.assumed);
+  fillList($('twin-warnings'), segment.warnings);
+  $('twin-warnings').hidden = segment.warnings.length === 0;
+  const canvas = $('chart-retention');
+  canvas.setAttribute('aria-label', segment.chart_label);
+  fitHandle.draw_retention(canvas, index);
+  $('twin-cohorts-title').textContent = segment.cohorts_title;
+  $('twin-cohorts-note').textContent = segment.cohorts_note;
+  fillTable($('twin-cohorts'), segment.cohorts, segment.cohort_shades);
+  $('twin-cohorts-wrap').hidden = segment.cohorts.rows.length === 0;
+}
+
+function fillList(list, items) {
+  list.replaceChildren();
+  for (const item of items) {
+    const li = document.createElement('li');
+    li.textContent = item;
+    list.append(li);
+  }
+}
+
 function setDownload(link, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type }));
   link.href = url;
@@ -325,7 +453,9 @@ function setDownloadOnce(link, text, type) {
   setDownload(link, text, type);
 }
 
-function fillTable(table, { columns, rows }) {
+/// A table of display strings; `shades` (optional, the same shape as `rows`) gives cells a
+/// `data-shade` that the style sheet colours.
+function fillTable(table, { columns, rows }, shades = null) {
   const head = document.createElement('thead');
   const headRow = head.insertRow();
   for (const column of columns) {
@@ -334,9 +464,14 @@ function fillTable(table, { columns, rows }) {
     headRow.append(th);
   }
   const body = document.createElement('tbody');
-  for (const row of rows) {
+  for (const [i, row] of rows.entries()) {
     const tr = body.insertRow();
-    for (const cell of row) tr.insertCell().textContent = cell;
+    for (const [j, cell] of row.entries()) {
+      const td = tr.insertCell();
+      td.textContent = cell;
+      const shade = shades && shades[i] ? shades[i][j] : '';
+      if (shade) td.dataset.shade = shade;
+    }
   }
   table.replaceChildren(head, body);
 }

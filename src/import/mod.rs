@@ -109,6 +109,22 @@ impl BillingInterval {
         }
     }
 
+    /// Reads back what [`BillingInterval::label`] wrote (a report's `interval`).
+    pub fn from_label(label: &str) -> Option<BillingInterval> {
+        let (count, unit) = match label.trim().split_once(' ') {
+            Some((count, unit)) => (count.parse().ok()?, unit.strip_suffix('s')?),
+            None => (1, label.trim()),
+        };
+        let unit = match unit {
+            "day" => IntervalUnit::Day,
+            "week" => IntervalUnit::Week,
+            "month" => IntervalUnit::Month,
+            "year" => IntervalUnit::Year,
+            _ => return None,
+        };
+        (count > 0).then_some(BillingInterval { unit, count })
+    }
+
     /// Normalises a price per interval to a month, exactly: a year is 12 months, a week 52/12 of a
     /// month's worth, a day 365/12, and the result is divided by the interval count.
     pub fn monthly(self, price_per_interval: Minor) -> Option<Minor> {

@@ -63,7 +63,9 @@ pub const MOVEMENT_MONTHS: usize = 12;
 /// the months, so months that differ widen it).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MonthlyRate {
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub mean: f64,
+    #[serde(deserialize_with = "crate::nonfinite::array_or_nan")]
     pub interval: [f64; 2],
     pub months: u32,
 }

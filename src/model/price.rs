@@ -44,7 +44,9 @@ const DOMINANT_SHARE: f64 = 0.8;
 /// An estimate with its 95% interval.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Estimate {
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub value: f64,
+    #[serde(deserialize_with = "crate::nonfinite::array_or_nan")]
     pub interval: [f64; 2],
 }
 

@@ -87,6 +87,7 @@ pub struct SegmentFitReport {
     pub c: Option<f64>,
     pub models_compared: Vec<ModelScoreReport>,
     /// S(1), S(2), ...: the share still subscribed after each renewal, under the twin's estimate.
+    #[serde(deserialize_with = "crate::nonfinite::vec_or_nan")]
     pub survival: Vec<f64>,
     /// The share still subscribed a year after starting (12 monthly renewals, 1 yearly, 52 weekly), for
     /// comparing segments with different intervals; `null` for intervals that do not divide a year.
@@ -102,7 +103,9 @@ pub struct SegmentFitReport {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UnpooledReport {
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub alpha: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub beta: f64,
     /// Alpha and beta ran off together: one constant churn rate fits as well.
     pub geometric_limit: bool,
@@ -120,6 +123,7 @@ pub struct PulledReport {
     pub logit_polarisation_shift: Option<f64>,
     /// S(12) under the segment's own estimate and after pooling.
     pub survival_12_own: Option<f64>,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub survival_12_pooled: f64,
 }
 
@@ -127,6 +131,7 @@ pub struct PulledReport {
 pub struct ModelScoreReport {
     pub model: String,
     /// Log-likelihood of the held-out renewals (ages after `trained_to`).
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub held_out_loglik: f64,
     pub trained_to: u32,
 }
@@ -136,6 +141,7 @@ pub struct CohortReport {
     /// The start month, `YYYY-MM`.
     pub month: String,
     pub size: u64,
+    #[serde(deserialize_with = "crate::nonfinite::vec_or_nan")]
     pub retained: Vec<f64>,
 }
 
@@ -144,16 +150,23 @@ pub struct KaplanMeierReport {
     pub t: u32,
     pub at_risk: u64,
     pub churned: u64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub survival: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub lower: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub upper: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PoolingReport {
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub centre_logit_mean_churn: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub centre_logit_polarisation: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub spread_logit_mean_churn: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub spread_logit_polarisation: f64,
 }
 
@@ -173,15 +186,22 @@ pub struct AcquisitionReport {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamReport {
     /// Expected arrivals in the first forecast month (its month-of-year effect included).
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub next_month: f64,
     /// Growth per month (0.03 is 3%), with its 95% interval.
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub growth_per_month: f64,
+    #[serde(deserialize_with = "crate::nonfinite::array_or_nan")]
     pub growth_interval: [f64; 2],
     /// The fitted log-linear model: log rate at the origin, slope per month, their covariance.
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub intercept: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub slope: f64,
+    #[serde(deserialize_with = "crate::nonfinite::matrix_or_nan")]
     pub covariance: [[f64; 2]; 2],
     /// Multipliers by calendar month (January first), when a month-of-year effect was fitted.
+    #[serde(deserialize_with = "crate::nonfinite::optional_array_or_nan")]
     pub seasonal: Option<[f64; 12]>,
     pub months_used: u32,
     pub arrivals: u64,
@@ -189,9 +209,12 @@ pub struct StreamReport {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConversionReport {
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub rate: f64,
     /// The beta-binomial's parameters: each month's conversion rate is Beta(a, b).
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub a: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub b: f64,
     pub trials: u64,
     pub converted: u64,
@@ -205,7 +228,9 @@ pub struct PriceResponseReport {
     /// The first month new subscribers paid the new price.
     pub month: String,
     /// List prices per unit and billing interval, in major units.
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub old_price: f64,
+    #[serde(deserialize_with = "crate::nonfinite::f64_or_nan")]
     pub new_price: f64,
     /// New subscribers at each price in the 12 months before and after the change.
     pub old_cohort: u64,
@@ -232,27 +257,31 @@ pub struct FitSource<'a> {
     pub currency: Option<Currency>,
 }
 
+/// The note of a fit made from a table without dates.
+pub const NO_DATES_NOTE: &str = "The table has no dates: retention is fitted, acquisition and price response are \
+not (they need a subscriptions export).";
+
+/// The note of a fit whose history holds no price change.
+pub const NO_PRICE_CHANGE_NOTE: &str = "No price change was found in the history (new subscribers of a segment \
+paying one list price and, from some month on, another): scenarios will ask for the price elasticities as \
+assumptions.";
+
+/// The note of a fit that found price changes.
+pub const PRICE_RESPONSE_NOTE: &str = "Price responses compare cohorts that started before and after a change: \
+anything else that changed at the same time is in the estimate too.";
+
 pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport {
     let mut notes = source.notes;
-    if calibration.as_of.is_none() {
-        notes.push(
-            "The table has no dates: retention is fitted, acquisition and price response are not (they need a \
-             subscriptions export)."
-                .into(),
-        );
-    } else if calibration.price_responses.is_empty() {
-        notes.push(
-            "No price change was found in the history (new subscribers of a segment paying one list price and, \
-             from some month on, another): scenarios will ask for the price elasticities as assumptions."
-                .into(),
-        );
-    } else {
-        notes.push(
-            "Price responses compare cohorts that started before and after a change: anything else that changed \
-             at the same time is in the estimate too."
-                .into(),
-        );
-    }
+    notes.push(
+        if calibration.as_of.is_none() {
+            NO_DATES_NOTE
+        } else if calibration.price_responses.is_empty() {
+            NO_PRICE_CHANGE_NOTE
+        } else {
+            PRICE_RESPONSE_NOTE
+        }
+        .into(),
+    );
     let major = |amount: Minor| match &source.currency {
         Some(currency) => amount.to_major_f64(currency),
         None => amount.round_to_minor().map_or(f64::NAN, |units| units as f64),
@@ -413,18 +442,21 @@ fn renewals_in_a_year(interval: BillingInterval) -> Option<u32> {
     (per_year.is_multiple_of(count) && per_year >= count).then_some(per_year / count)
 }
 
+/// `t` renewals of `interval` as a duration: "7 months", "1 year", "6 weeks".
+pub fn renewals_in_words(interval: BillingInterval, t: u32) -> String {
+    let count = t * interval.count.max(1);
+    let word = match interval.unit {
+        IntervalUnit::Day => "day",
+        IntervalUnit::Week => "week",
+        IntervalUnit::Month => "month",
+        IntervalUnit::Year => "year",
+    };
+    format!("{count} {word}{}", if count == 1 { "" } else { "s" })
+}
+
 /// "Half of new Starter (month) subscribers are still here after 7 months."
 fn plain_summary(name: &str, interval: BillingInterval, survival: &[f64], after_a_year: Option<f64>) -> String {
-    let unit = |t: u32| {
-        let count = t * interval.count.max(1);
-        let word = match interval.unit {
-            IntervalUnit::Day => "day",
-            IntervalUnit::Week => "week",
-            IntervalUnit::Month => "month",
-            IntervalUnit::Year => "year",
-        };
-        format!("{count} {word}{}", if count == 1 { "" } else { "s" })
-    };
+    let unit = |t: u32| renewals_in_words(interval, t);
     if survival.is_empty() {
         return format!("Too little data to say how long new {name} subscribers stay.");
     }
@@ -492,6 +524,17 @@ pub fn to_json(report: &FitReport) -> String {
     serde_json::to_string(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
+impl FitReport {
+    /// Reads back what [`to_json`] wrote (the page's main thread does, from the worker's JSON).
+    pub fn from_json(text: &str) -> Result<FitReport, String> {
+        let report: FitReport = serde_json::from_str(text).map_err(|e| format!("unreadable fit report: {e}"))?;
+        if report.kind != "fit" {
+            return Err(format!("this is not a fit report (its kind is `{}`)", report.kind));
+        }
+        Ok(report)
+    }
+}
+
 /// What the command prints and the page shows of a fit.
 pub fn fit_view(report: &FitReport) -> TablesView {
     let mut facts = vec![Fact {
@@ -504,7 +547,35 @@ pub fn fit_view(report: &FitReport) -> TablesView {
     for note in &report.notes {
         facts.push(Fact { label: "Note".into(), value: note.clone() });
     }
-    let number = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.3}"));
+    for segment in &report.segments {
+        let mut text = segment.summary.clone();
+        for warning in &segment.warnings {
+            text.push(' ');
+            text.push_str(warning);
+        }
+        facts.push(Fact { label: segment.name.clone(), value: text });
+    }
+    let mut tables = vec![TitledTable { title: "Retention".into(), table: retention_table(report) }];
+    if let Some(backtest) = &report.backtest {
+        let (backtest_facts, table) = backtest_view(backtest);
+        facts.extend(backtest_facts);
+        tables.push(table);
+    }
+    if !report.acquisition.is_empty() {
+        tables.push(TitledTable { title: "Acquisition".into(), table: acquisition_table(report) });
+    }
+    TablesView {
+        facts,
+        conventions: CONVENTIONS.to_owned(),
+        tables,
+        problems: problems_table(&report.problems),
+        problems_csv: problems_csv(&report.problems),
+    }
+}
+
+/// Each segment's retention parameters: the twin's (pooled) and the segment's own 95% intervals.
+pub fn retention_table(report: &FitReport) -> Table {
+    let number = |x: Option<f64>| x.map_or("-".to_owned(), |v| finite(v, |v| format!("{v:.3}")));
     let interval = |pair: &[Option<f64>; 2]| {
         format!(
             "{} to {}",
@@ -512,7 +583,7 @@ pub fn fit_view(report: &FitReport) -> TablesView {
             pair[1].map_or("∞".into(), |v| format!("{v:.3}"))
         )
     };
-    let retention = Table {
+    Table {
         columns: [
             "Segment",
             "Subscribers",
@@ -544,16 +615,22 @@ pub fn fit_view(report: &FitReport) -> TablesView {
                 ]
             })
             .collect(),
-    };
-    for segment in &report.segments {
-        let mut text = segment.summary.clone();
-        for warning in &segment.warnings {
-            text.push(' ');
-            text.push_str(warning);
-        }
-        facts.push(Fact { label: segment.name.clone(), value: text });
     }
-    let acquisition = Table {
+}
+
+/// A number as `text` writes it, or `-` when it is not finite (a JSON report read back holds NaN
+/// where the number was unbounded).
+pub fn finite(value: f64, text: impl FnOnce(f64) -> String) -> String {
+    if value.is_finite() {
+        text(value)
+    } else {
+        "-".into()
+    }
+}
+
+/// Each segment's acquisition: direct starts and their trend, trial starts and conversion.
+pub fn acquisition_table(report: &FitReport) -> Table {
+    Table {
         columns: ["Segment", "Direct starts next month", "Growth a month", "Trials next month", "Trial conversion"]
             .iter()
             .map(|c| c.to_string())
@@ -564,77 +641,78 @@ pub fn fit_view(report: &FitReport) -> TablesView {
             .map(|a| {
                 vec![
                     a.segment.clone(),
-                    a.direct.as_ref().map_or("-".into(), |d| format!("{:.1}", d.next_month)),
+                    a.direct.as_ref().map_or("-".into(), |d| finite(d.next_month, |v| format!("{v:.1}"))),
                     a.direct.as_ref().map_or("-".into(), |d| {
+                        let growth = |share: f64| finite(share, |v| format!("{:+.1}%", 100.0 * v));
                         format!(
-                            "{:+.1}% ({:+.1}% to {:+.1}%)",
-                            100.0 * d.growth_per_month,
-                            100.0 * d.growth_interval[0],
-                            100.0 * d.growth_interval[1]
+                            "{} ({} to {})",
+                            growth(d.growth_per_month),
+                            growth(d.growth_interval[0]),
+                            growth(d.growth_interval[1])
                         )
                     }),
-                    a.trials.as_ref().filter(|t| t.arrivals > 0).map_or("-".into(), |t| format!("{:.1}", t.next_month)),
-                    a.trial_conversion
+                    a.trials
                         .as_ref()
-                        .map_or("-".into(), |c| format!("{:.1}% ({} of {})", 100.0 * c.rate, c.converted, c.trials)),
+                        .filter(|t| t.arrivals > 0)
+                        .map_or("-".into(), |t| finite(t.next_month, |v| format!("{v:.1}"))),
+                    a.trial_conversion.as_ref().map_or("-".into(), |c| {
+                        format!(
+                            "{} ({} of {})",
+                            finite(c.rate, |v| format!("{:.1}%", 100.0 * v)),
+                            c.converted,
+                            c.trials
+                        )
+                    }),
                 ]
             })
             .collect(),
+    }
+}
+
+/// The backtest's verdict and notes as facts, and its scores per series as a table.
+pub fn backtest_view(backtest: &BacktestReport) -> (Vec<Fact>, TitledTable) {
+    let mut facts = vec![Fact { label: "Backtest".into(), value: backtest.verdict.clone() }];
+    for note in &backtest.notes {
+        facts.push(Fact { label: "Backtest note".into(), value: note.clone() });
+    }
+    let percent = |x: f64| finite(x, |v| format!("{:.1}%", 100.0 * v));
+    let row = |name: &str, s: &crate::backtest::Scores| {
+        vec![
+            name.to_owned(),
+            s.months.to_string(),
+            percent(s.mape.mrr),
+            percent(s.coverage.mrr),
+            percent(s.baselines.last_value.mrr),
+            percent(s.baselines.linear_trend.mrr),
+            percent(s.baselines.constant_churn.mrr),
+            percent(s.mape.active),
+            percent(s.coverage.active),
+        ]
     };
-    let mut tables = vec![TitledTable { title: "Retention".into(), table: retention }];
-    if let Some(backtest) = &report.backtest {
-        facts.push(Fact { label: "Backtest".into(), value: backtest.verdict.clone() });
-        for note in &backtest.notes {
-            facts.push(Fact { label: "Backtest note".into(), value: note.clone() });
-        }
-        let percent = |x: f64| format!("{:.1}%", 100.0 * x);
-        let row = |name: &str, s: &crate::backtest::Scores| {
-            vec![
-                name.to_owned(),
-                s.months.to_string(),
-                percent(s.mape.mrr),
-                percent(s.coverage.mrr),
-                percent(s.baselines.last_value.mrr),
-                percent(s.baselines.linear_trend.mrr),
-                percent(s.baselines.constant_churn.mrr),
-                percent(s.mape.active),
-                percent(s.coverage.active),
+    let mut rows: Vec<Vec<String>> = backtest.by_segment.iter().map(|s| row(&s.series, &s.scores)).collect();
+    rows.push(row("Total", &backtest.total));
+    let table = TitledTable {
+        title: format!(
+            "Backtest from {} (MAPE of the median; band = share inside the 10-90% band)",
+            backtest.cutoffs.join(", ")
+        ),
+        table: Table {
+            columns: [
+                "Series",
+                "Months",
+                "MRR MAPE",
+                "MRR band",
+                "Last value",
+                "Trend",
+                "Constant churn",
+                "Subscribers MAPE",
+                "Subscribers band",
             ]
-        };
-        let mut rows: Vec<Vec<String>> = backtest.by_segment.iter().map(|s| row(&s.series, &s.scores)).collect();
-        rows.push(row("Total", &backtest.total));
-        tables.push(TitledTable {
-            title: format!(
-                "Backtest from {} (MAPE of the median; band = share inside the 10-90% band)",
-                backtest.cutoffs.join(", ")
-            ),
-            table: Table {
-                columns: [
-                    "Series",
-                    "Months",
-                    "MRR MAPE",
-                    "MRR band",
-                    "Last value",
-                    "Trend",
-                    "Constant churn",
-                    "Subscribers MAPE",
-                    "Subscribers band",
-                ]
-                .iter()
-                .map(|c| c.to_string())
-                .collect(),
-                rows,
-            },
-        });
-    }
-    if !report.acquisition.is_empty() {
-        tables.push(TitledTable { title: "Acquisition".into(), table: acquisition });
-    }
-    TablesView {
-        facts,
-        conventions: CONVENTIONS.to_owned(),
-        tables,
-        problems: problems_table(&report.problems),
-        problems_csv: problems_csv(&report.problems),
-    }
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+            rows,
+        },
+    };
+    (facts, table)
 }

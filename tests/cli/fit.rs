@@ -307,3 +307,170 @@ fn expansion_from_invoices_is_a_monthly_share_of_mrr() {
     assert!((number(&expansion["mean"]) - 1.0 / 6.0).abs() < 1e-12, "{expansion}");
     assert_eq!(number(&basic["movements"]["contraction"]["mean"]), 0.0);
 }
+
+fn demo_bytes() -> Vec<u8> {
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/demo-stripe.csv")).expect("demo present")
+}
+
+/// The page's worker fits a chosen file from a reader (`fit_reader`, a slice at a time); the command
+/// and the demo fit bytes (`fit_exports`). Both give the same report.
+#[test]
+fn a_file_read_from_a_reader_fits_as_its_bytes_do() {
+    let request = subtwin::HistoryRequest::default();
+    let demo = demo_bytes();
+    let snapshot = std::fs::read(fixture_path("telco_snapshot.csv")).expect("fixture");
+    let cohorts = std::fs::read(fixture_path("cohorts.csv")).expect("fixture");
+    for (name, bytes) in [("demo-stripe.csv", &demo), ("telco_snapshot.csv", &snapshot), ("cohorts.csv", &cohorts)] {
+        let from_bytes = subtwin::fit_exports(&[(name, bytes)], &request, &mut |_| {}).expect("fits");
+        let from_reader =
+            subtwin::fit_reader(name, std::io::Cursor::new(bytes), Some(bytes.len() as u64), &request, &mut |_| {})
+                .expect("fits");
+        assert_eq!(subtwin::report::fit::to_json(&from_reader), subtwin::report::fit::to_json(&from_bytes), "{name}");
+    }
+    let error = subtwin::fit_reader("empty.csv", std::io::empty(), Some(0), &request, &mut |_| {}).expect_err("empty");
+    assert_eq!(error.file, "empty.csv");
+}
+
+/// The page's twin section: every sentence comes from the report's numbers.
+#[test]
+fn the_page_view_says_what_the_data_showed_and_what_the_twin_assumes() {
+    use subtwin::report::fit_page::fit_page_view;
+    let report =
+        subtwin::fit_exports(&[("demo-stripe.csv", &demo_bytes())], &Default::default(), &mut |_| {}).expect("fits");
+    let view = fit_page_view(&report);
+    assert_eq!(view.segments.len(), report.segments.len());
+    let facts: Vec<(&str, &str)> = view.facts.iter().map(|f| (f.label.as_str(), f.value.as_str())).collect();
+    assert_eq!(
+        facts[..3],
+        [
+            ("Fitted", "6 segments, from a subscriptions table"),
+            ("As of", "2025-12-31 17:32 UTC"),
+            ("Forecasts from", "2026-01")
+        ]
+    );
+    assert_eq!(view.price_response.rows.len(), 2, "the July 2024 Pro rise, monthly and annual");
+    assert_eq!(view.price_response.rows[0][..4], ["Pro (month)", "2024-07", "49", "59"]);
+    assert_eq!(view.acquisition.rows.len(), 6);
+    assert_eq!(view.acquisition_note, None);
+
+    let page = |name: &str| view.segments.iter().find(|s| s.name == name).expect(name);
+    let fitted = |name: &str| report.segments.iter().find(|s| s.name == name).expect(name);
+    let has = |lines: &[String], start: &str| lines.iter().any(|line| line.starts_with(start));
+    for segment in &report.segments {
+        let shown = page(&segment.name);
+        assert_eq!(shown.summary, segment.summary);
+        assert_eq!(shown.warnings, segment.warnings);
+        // Pooling's pull in plain words, from the report's S(12) own and pooled.
+        let pull = segment.pooled_from.as_ref().expect("pooled");
+        let own = pull.survival_12_own.expect("own fit");
+        let unit = if segment.interval == "month" { "months" } else { "years" };
+        let expected = format!(
+            "Pooling with the other segments moved its retention after 12 {unit} from {:.1}% to {:.1}%.",
+            100.0 * own,
+            100.0 * pull.survival_12_pooled
+        );
+        assert!(shown.learned.contains(&expected), "{}: {:?}", segment.name, shown.learned);
+        // Retention by start month: a row per cohort, a shade per share.
+        assert_eq!(shown.cohorts.rows.len(), segment.cohorts.len(), "{}", segment.name);
+        assert!(segment.cohorts.len() >= 46, "{}: about four years of start months", segment.name);
+        for (row, shades) in shown.cohorts.rows.iter().zip(&shown.cohort_shades) {
+            assert_eq!(row.len(), shown.cohorts.columns.len());
+            assert_eq!(shades.len(), row.len());
+            for (cell, shade) in row.iter().zip(shades) {
+                assert_eq!(cell.ends_with('%'), !shade.is_empty(), "a shade exactly for each share: {row:?}");
+            }
+        }
+    }
+    let pro = page("Pro (month)");
+    assert_eq!(pro.cohorts.columns.len(), 2 + 19, "every month to 12, then thinner: {:?}", pro.cohorts.columns);
+    assert!(has(&pro.learned, "From 2024-07, new subscribers paid 59 instead of 49"), "{:?}", pro.learned);
+    // The numbers in the sentences are the report's.
+    let churn = report.price_response[0].churn_elasticity.expect("estimated");
+    let churn_line = format!(
+        "Churn elasticity {:.2} (95% interval {:.2} to {:.2})",
+        churn.value, churn.interval[0], churn.interval[1]
+    );
+    assert!(has(&pro.learned, &churn_line), "{churn_line}: {:?}", pro.learned);
+    let direct =
+        report.acquisition.iter().find(|a| a.segment == "Pro (month)").and_then(|a| a.direct.as_ref()).expect("direct");
+    let direct_line = format!(
+        "Direct sign-ups (without a trial) go on as over the last 36 months: {:.1} expected in 2026-01, {:+.1}% a month",
+        direct.next_month,
+        100.0 * direct.growth_per_month
+    );
+    assert!(has(&pro.assumed, &direct_line), "{direct_line}: {:?}", pro.assumed);
+    assert!(!has(&pro.assumed, "No price change"), "Pro had one");
+    let first_churn = {
+        let pro = fitted("Pro (month)");
+        let (alpha, beta) = (pro.alpha.expect("alpha"), pro.beta.expect("beta"));
+        // sBG: the chance of leaving at the first renewal is alpha / (alpha + beta).
+        format!("{:.1}% at the first renewal", 100.0 * alpha / (alpha + beta))
+    };
+    assert!(pro.model.iter().any(|line| line.contains(&first_churn)), "{first_churn}: {:?}", pro.model);
+    let starter = page("Starter (month)");
+    assert!(has(&starter.assumed, "No price change was found in this segment"), "{:?}", starter.assumed);
+    let compared = &fitted("Starter (month)").models_compared;
+    let best = compared.iter().max_by(|a, b| a.held_out_loglik.total_cmp(&b.held_out_loglik)).expect("compared");
+    let best_name = match best.model.as_str() {
+        "sbg" => "the shifted-beta-geometric",
+        "bdw" => "the beta-discrete-Weibull",
+        _ => "one constant churn rate",
+    };
+    let held_out = format!("On the renewals after renewal {} (held out of the fit), {best_name}", best.trained_to);
+    assert!(has(&starter.learned, &held_out), "{held_out}: {:?}", starter.learned);
+    let team = page("Team (year)");
+    let team_fit = fitted("Team (year)");
+    assert_eq!(team_fit.alpha_interval[1], None, "the demo's Team (year) is at the geometric limit");
+    let lower = team_fit.alpha_interval[0].expect("a lower end");
+    assert!(
+        team.model[1].contains(&format!("(95% interval from {lower:.3}, with no upper bound)")),
+        "{:?}",
+        team.model
+    );
+    assert_eq!(team.cohorts.columns, ["Started", "Subscribers", "1", "2", "3"]);
+
+    // A table without dates: retention only, and the page says why there is nothing else.
+    let snapshot = std::fs::read(fixture_path("telco_snapshot.csv")).expect("fixture");
+    let report =
+        subtwin::fit_exports(&[("telco_snapshot.csv", &snapshot)], &Default::default(), &mut |_| {}).expect("fits");
+    let view = fit_page_view(&report);
+    assert_eq!(view.acquisition.rows.len(), 0);
+    assert_eq!(view.acquisition_note.as_deref(), Some(subtwin::report::fit::NO_DATES_NOTE));
+    assert_eq!(view.price_response_note, subtwin::report::fit::NO_DATES_NOTE);
+    assert!(view.facts.iter().all(|f| f.value != subtwin::report::fit::NO_DATES_NOTE), "not twice");
+    for segment in &view.segments {
+        assert!(segment.cohorts.rows.is_empty());
+        assert!(has(&segment.assumed, "The table has no dates"), "{:?}", segment.assumed);
+    }
+}
+
+/// The page reads the worker's JSON back. A fit on a handful of subscriptions has unbounded numbers,
+/// which JSON writes as `null`: they read back (as NaN), and the page shows the same as it would of
+/// the report itself, with "-" for what is unbounded.
+#[test]
+fn a_fit_with_unbounded_numbers_reads_back_from_its_json() {
+    use subtwin::report::fit::{to_json, FitReport};
+    use subtwin::report::fit_page::fit_page_view;
+    let text = std::fs::read_to_string(fixture_path("basic.csv")).expect("fixture");
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let first = format!("{}\n", lines[..5].join("\n"));
+    let second = format!("{}\n{}\n", lines[0], lines[5..].join("\n"));
+    let demo = demo_bytes();
+    let inputs: [Vec<(&str, &[u8])>; 2] = [
+        vec![("first-half.csv", first.as_bytes()), ("second-half.csv", second.as_bytes())],
+        vec![("demo-stripe.csv", &demo)],
+    ];
+    for inputs in inputs {
+        let name = inputs[0].0;
+        let fitted = subtwin::fit_exports(&inputs, &Default::default(), &mut |_| {}).expect("fits");
+        let json = to_json(&fitted);
+        if name == "first-half.csv" {
+            assert!(json.contains("null]"), "this fit does have an unbounded interval end");
+        }
+        let report = FitReport::from_json(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let view = fit_page_view(&report);
+        assert_eq!(view, fit_page_view(&fitted), "{name}: the page shows what the report says");
+        let text = serde_json::to_string(&view).expect("a view");
+        assert!(!text.contains("NaN") && !text.contains("inf"), "{name}: {text}");
+    }
+}

@@ -45,6 +45,19 @@ fn demo_history_json_matches_the_native_command() {
     check_or_update("tests/fixtures/demo-stripe.history.json", &output.stdout);
 }
 
+/// The WebAssembly test `wasm_fit_json_is_byte_identical_to_the_native_command` compares the
+/// browser's fit with this file, so native and wasm agree byte for byte through it.
+#[test]
+fn demo_fit_json_matches_the_native_command() {
+    let output = Command::new(env!("CARGO_BIN_EXE_subtwin"))
+        .args(["fit", "--json"])
+        .arg(repo("www/demo-stripe.csv"))
+        .output()
+        .expect("subtwin runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    check_or_update("tests/fixtures/demo-stripe.fit.json", &output.stdout);
+}
+
 #[test]
 fn history_chart_draws_every_segment_to_svg() {
     use plotters::prelude::*;
@@ -65,5 +78,105 @@ fn history_chart_draws_every_segment_to_svg() {
             assert!(svg.to_uppercase().contains(&hex), "{metric:?}: an area in {hex}");
         }
         assert!(svg.contains("2021-12") && svg.contains("month (the last one is partial)"), "axis labels");
+    }
+}
+
+/// The text of every SVG `<text>` element, trimmed and unescaped.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|element| {
+            let text = element.split_once('>')?.1.split("</text>").next()?;
+            Some(text.trim().replace("&apos;", "'").replace("&amp;", "&"))
+        })
+        .collect()
+}
+
+/// The points of every SVG element `tag` (`polyline` or `polygon`) drawn in `colour` (`#RRGGBB`).
+fn svg_shapes(svg: &str, tag: &str, colour: &str) -> Vec<Vec<(i32, i32)>> {
+    svg.split(&format!("<{tag} "))
+        .skip(1)
+        .filter(|element| element.to_uppercase().contains(&format!("\"{colour}\"")))
+        .filter_map(|element| {
+            let points = element.split("points=\"").nth(1)?.split('"').next()?;
+            Some(
+                points
+                    .split_whitespace()
+                    .filter_map(|pair| {
+                        let (x, y) = pair.split_once(',')?;
+                        Some((x.parse().ok()?, y.parse().ok()?))
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn retention_chart_draws_the_fitted_curve_and_the_observed_band_to_svg() {
+    use plotters::prelude::*;
+    use subtwin::chart::{BAND_COLOUR, FITTED_COLOUR, OBSERVED_COLOUR};
+    let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
+    let report = subtwin::fit_exports(&[("demo-stripe.csv", &bytes)], &Default::default(), &mut |_| {}).expect("fits");
+    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    for segment in &report.segments {
+        let name = &segment.name;
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (900, 380)).into_drawing_area();
+            subtwin::chart::draw_retention(&area, segment).expect("drawn");
+        }
+        let texts = svg_texts(&svg);
+        let has = |text: &str| texts.iter().any(|t| t == text);
+        let axis = if segment.interval == "month" { "months since starting" } else { "years since starting" };
+        assert!(has(axis) && has("still subscribed"), "{name}: axis titles in {texts:?}");
+        assert!(has("0%") && has("100%") && !has("120%"), "{name}: y runs from 0% to 100%: {texts:?}");
+        assert!(has(&format!("Retention of {name}")), "{name}: caption");
+        for label in
+            ["the twin's fitted curve (dashed beyond the data)", "observed (Kaplan–Meier)", "95% band of the observed"]
+        {
+            assert!(has(label), "{name}: the legend names {label}: {texts:?}");
+        }
+
+        // The band: one see-through polygon, the upper steps out and the lower steps back.
+        let bands = svg_shapes(&svg, "polygon", &hex(BAND_COLOUR));
+        assert_eq!(bands.len(), 1, "{name}: one band");
+        let steps = 1 + 2 * segment.kaplan_meier.len();
+        assert_eq!(bands[0].len(), 2 * steps, "{name}: the band has both step lines");
+
+        // Kaplan-Meier: one step line from (0, 100%) down to its last value. The legend's swatch is a
+        // two-point line of the same colour.
+        let observed: Vec<_> =
+            svg_shapes(&svg, "polyline", &hex(OBSERVED_COLOUR)).into_iter().filter(|p| p.len() > 2).collect();
+        assert_eq!(observed.len(), 1, "{name}: one Kaplan-Meier line");
+        let km = &observed[0];
+        assert_eq!(km.len(), steps, "{name}: a flat and a drop per observed renewal");
+        // Each step is vertical then flat: the drop at t keeps x, the next point keeps y.
+        for pair in km[1..].chunks(2) {
+            assert_eq!(pair[0].0, pair[1].0, "{name}: a vertical drop at each renewal: {pair:?}");
+        }
+        assert!(km.windows(2).all(|w| w[1].1 >= w[0].1), "{name}: survival never rises (y grows downwards)");
+
+        // The fitted curve: solid over the observed renewals, from the same (0, 100%) as
+        // Kaplan-Meier, then dashed to the end of the curve.
+        let fitted: Vec<_> =
+            svg_shapes(&svg, "polyline", &hex(FITTED_COLOUR)).into_iter().filter(|p| p.len() > 2).collect();
+        assert!(!fitted.is_empty(), "{name}: the fitted curve");
+        let solid = &fitted[0];
+        let oldest = segment.kaplan_meier.last().map(|r| r.t).unwrap_or(0) as usize;
+        assert_eq!(solid.len(), oldest + 1, "{name}: the solid curve runs to the oldest observed renewal");
+        assert_eq!(solid[0], km[0], "{name}: both curves start at 100% at renewal 0");
+        assert_eq!(solid[oldest].0, km[km.len() - 1].0, "{name}: the solid curve ends where the observed one does");
+        let dashes = svg.matches(&format!("stroke=\"{}\"", hex(FITTED_COLOUR))).count();
+        assert!(dashes > 10, "{name}: the curve beyond the data is dashed ({dashes} strokes)");
+        // At the first renewal (the most subscribers at risk) the fitted curve lies within the band, in
+        // pixels: the band's upper step there is its point 2, the lower one its point 2 from the end.
+        let (upper, lower) = (bands[0][2], bands[0][2 * steps - 3]);
+        assert_eq!((upper.0, lower.0), (km[2].0, km[2].0), "{name}: the band's steps at the first renewal");
+        assert!(
+            upper.1 - 2 <= solid[1].1 && solid[1].1 <= lower.1 + 2,
+            "{name}: S(1) at {:?} is outside the band {upper:?} to {lower:?}",
+            solid[1]
+        );
     }
 }

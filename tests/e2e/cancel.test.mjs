@@ -16,7 +16,9 @@ import { CHROMIUM_ARGS, startServer } from './server.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WWW = path.join(REPO, 'www');
-const BINARY = path.join(REPO, 'target', 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
+// Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repository), else target/.
+const TARGET_DIR = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
+const BINARY = path.join(TARGET_DIR, 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
 const WAIT = 60_000;
 /** Rows of the large export: enough that reading it takes a few seconds, so that it can be cancelled. */
 const LARGE_ROWS = 400_000;

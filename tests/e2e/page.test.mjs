@@ -20,7 +20,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const WWW = path.join(REPO, 'www');
 const WASM = path.join(WWW, 'pkg', 'subtwin_bg.wasm');
-const BINARY = path.join(REPO, 'target', 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
+// Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repository), else target/.
+const TARGET_DIR = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
+const BINARY = path.join(TARGET_DIR, 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
 const DEMO_CSV = path.join(WWW, 'demo-stripe.csv');
 const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
@@ -96,6 +98,12 @@ function subtwin(args) {
 function history(file, extra = []) {
   const { stdout, stderr } = subtwin(['history', ...extra, file]);
   return { ...parseHistoryText(stdout, file), stderr };
+}
+
+/** `subtwin fit FILE... --json`, parsed, and its text as printed. */
+function fit(files) {
+  const { stdout } = subtwin(['fit', ...files, '--json']);
+  return { report: JSON.parse(stdout), text: stdout };
 }
 
 const cells = (line) => line.trim().split(/\s{2,}/);
@@ -451,6 +459,99 @@ async function assertChartDrawn(page, id) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The twin section.
+
+/** Waits until the twin section shows a fit (or its error, which fails the test with its message). */
+async function waitForTwin(page, what) {
+  try {
+    await page.waitForFunction(
+      () => document.body.dataset.twin === 'ready' || document.body.dataset.twin === 'error',
+      null,
+      { timeout: WAIT },
+    );
+  } catch {
+    // reported below with what the page shows
+  }
+  const now = await page.evaluate(() => ({
+    twin: document.body.dataset.twin,
+    status: document.getElementById('twin-status-text').textContent,
+    error: document.getElementById('twin-error').hidden ? '' : document.getElementById('twin-error').textContent,
+  }));
+  assert.equal(now.twin, 'ready', `${what}: the twin is '${now.twin}' ("${now.status}"${now.error ? `: ${now.error}` : ''})`);
+}
+
+/** What the twin section shows of the segment chosen. */
+function readTwin(page) {
+  return page.evaluate(() => {
+    const texts = (selector) => [...document.querySelectorAll(selector)].map((element) => element.textContent);
+    return {
+      buttons: texts('#twin-segments button'),
+      pressed: texts('#twin-segments button[aria-pressed="true"]'),
+      title: document.getElementById('twin-segment-title').textContent,
+      summary: document.getElementById('twin-summary').textContent,
+      learned: texts('#twin-learned li'),
+      assumed: texts('#twin-assumed li'),
+      model: texts('#twin-model li'),
+      chartLabel: document.getElementById('chart-retention').getAttribute('aria-label'),
+      cohortRows: document.querySelectorAll('#twin-cohorts tbody tr').length,
+      shadedCells: document.querySelectorAll('#twin-cohorts td[data-shade]').length,
+      shareCells: [...document.querySelectorAll('#twin-cohorts td')].filter((td) => td.textContent.endsWith('%')).length,
+      retentionRows: document.querySelectorAll('#twin-retention tbody tr').length,
+      acquisitionRows: document.querySelectorAll('#twin-acquisition tbody tr').length,
+      acquisitionNote: document.getElementById('twin-acquisition-note').hidden
+        ? '' : document.getElementById('twin-acquisition-note').textContent,
+      priceRows: document.querySelectorAll('#twin-price tbody tr').length,
+      priceNote: document.getElementById('twin-price-note').textContent,
+    };
+  });
+}
+
+/** The retention canvas's pixels: how many are not white, how many in the fitted curve's colour, and a digest. */
+function readRetentionCanvas(page) {
+  return page.evaluate(() => {
+    // Copied to a canvas of its own first: reading the page's canvas back several times makes
+    // Chromium warn (willReadFrequently) on the console, which the tests keep clean.
+    const shown = document.getElementById('chart-retention');
+    const canvas = document.createElement('canvas');
+    canvas.width = shown.width;
+    canvas.height = shown.height;
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    context.drawImage(shown, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let nonWhite = 0;
+    let fitted = 0;
+    let digest = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 0 && (data[i] < 245 || data[i + 1] < 245 || data[i + 2] < 245)) nonWhite++;
+      // src/chart.rs FITTED_COLOUR (the palette's first blue), within antialiasing.
+      if (Math.abs(data[i] - 0x1f) < 30 && Math.abs(data[i + 1] - 0x77) < 30 && Math.abs(data[i + 2] - 0xb4) < 30) fitted++;
+      digest = (digest * 31 + data[i] + 7 * data[i + 1] + 13 * data[i + 2]) % 1000000007;
+    }
+    return { width: canvas.width, height: canvas.height, nonWhite, fitted, digest };
+  });
+}
+
+/** The twin section shows `expected` (the command's fit) with the segment at `index` chosen. */
+async function assertTwinSegment(page, expected, index, what) {
+  const segment = expected.segments[index];
+  const shown = await readTwin(page);
+  assert.deepEqual(shown.buttons, expected.segments.map((s) => s.name), `${what}: one button per fitted segment`);
+  assert.deepEqual(shown.pressed, [segment.name], `${what}: the pressed button`);
+  assert.equal(shown.title, segment.name, `${what}: the segment's title`);
+  assert.equal(shown.summary, segment.summary, `${what}: the summary differs from \`subtwin fit --json\`'s`);
+  assert.ok(shown.model.length >= 1 && shown.learned.length >= 1, `${what}: the model and what was learned are said`);
+  assert.match(shown.chartLabel, new RegExp(`^Retention of ${segment.name.replace(/[()]/g, '\\$&')}:`), `${what}: the chart's label`);
+  assert.equal(shown.cohortRows, segment.cohorts.length, `${what}: a cohort row per start month`);
+  assert.ok(shown.shareCells > segment.cohorts.length, `${what}: the start months show their shares`);
+  assert.equal(shown.shadedCells, shown.shareCells, `${what}: a shade for each share, and only for shares`);
+  assert.equal(shown.retentionRows, expected.segments.length, `${what}: the retention table has every segment`);
+  const canvas = await readRetentionCanvas(page);
+  assert.ok(canvas.nonWhite > canvas.width * canvas.height * 0.03, `${what}: the retention chart looks blank: ${JSON.stringify(canvas)}`);
+  assert.ok(canvas.fitted > 500, `${what}: the fitted curve is hardly drawn: ${JSON.stringify(canvas)}`);
+  return { shown, canvas };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 before(async () => {
   if (!fs.existsSync(WASM)) {
@@ -762,6 +863,14 @@ test('several files chosen together are read as one business, as the command rea
     assertSameAsCommand(shown, history(second, [first]), second);
     const format = Object.fromEntries(shown.facts).Format;
     assert.match(format, /first-half\.csv .*second-half\.csv/, `both files are named: "${format}"`);
+    // The twin of both files together, as `subtwin fit A B` makes it.
+    await waitForTwin(page, 'two files');
+    const fitted = fit([first, second]).report;
+    const twin = await readTwin(page);
+    assert.deepEqual(twin.buttons, fitted.segments.map((s) => s.name), 'the twin of both files');
+    // The segment chosen for the demo stays chosen when these files have it too.
+    assert.equal(twin.pressed.length, 1, 'one segment is chosen');
+    assert.equal(twin.summary, fitted.segments.find((s) => s.name === twin.pressed[0]).summary);
     assertCleanRun(log);
   } finally {
     await context.close();
@@ -795,6 +904,131 @@ test('exchange rates convert the other currencies in the page as --fx does', { t
     await page.click('#fx-clear');
     await waitForFile(page, 'currencies.csv');
     assertSameAsCommand(await readPage(page), history(file), file);
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the twin is calibrated in the worker after the history and shown per segment', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    // Records when the history and the twin appear (the twin must not hold the history back).
+    await context.addInitScript(() => {
+      window.subtwinChanges = [];
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const value = record.target.getAttribute(record.attributeName);
+          window.subtwinChanges.push([record.attributeName, value, performance.now()]);
+        }
+      }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-state', 'data-twin'] });
+    });
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+    await waitForTwin(page, 'the demo');
+    const changes = await page.evaluate(() => window.subtwinChanges);
+    const firstAt = (name, value) => changes.find(([n, v]) => n === name && v === value)?.[2];
+    const historyReady = firstAt('data-state', 'ready');
+    const twinFitting = firstAt('data-twin', 'fitting');
+    const twinReady = firstAt('data-twin', 'ready');
+    assert.ok(historyReady !== undefined && twinReady !== undefined, `changes seen: ${JSON.stringify(changes)}`);
+    assert.ok(twinFitting <= historyReady && historyReady <= twinReady, `the history shows first, then the twin: ${JSON.stringify(changes)}`);
+
+    const { report: expected, text } = fit([DEMO_CSV]);
+    const first = await assertTwinSegment(page, expected, 0, 'the demo');
+    assert.equal(first.shown.acquisitionRows, expected.acquisition.length, 'an acquisition row per segment');
+    assert.equal(first.shown.priceRows, expected.price_response.length, 'a row per price change found');
+    assert.ok(expected.price_response.length > 0, 'the demo has a price change');
+
+    // The JSON the page offers is the command's, byte for byte.
+    const { name: saved, text: json } = await download(page, '#download-fit');
+    assert.equal(saved, 'subtwin-fit.json');
+    assert.equal(json, text.replace(/\n$/, ''), 'the page\'s fit JSON differs from `subtwin fit --json`');
+
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.locator('#twin').screenshot({ path: path.join(ARTIFACTS, 'page-twin.png') });
+
+    // Another segment: its own summary, chart and start months.
+    const index = expected.segments.findIndex((s) => s.name === 'Starter (month)');
+    assert.ok(index > 0, 'the demo has Starter (month)');
+    await page.click(`#twin-segments button[data-segment="${index}"]`);
+    const other = await assertTwinSegment(page, expected, index, 'Starter (month)');
+    assert.notEqual(other.canvas.digest, first.canvas.digest, 'the chart was redrawn for the other segment');
+    assert.ok(other.shown.assumed.some((line) => line.startsWith('No price change was found in this segment')),
+      `Starter had no price change, so its elasticities are assumed: ${other.shown.assumed.join(' | ')}`);
+
+    // The chosen segment stays chosen when the file is read again.
+    await page.click('#drop details summary');
+    await page.click('#apply');
+    await waitForState(page, 'ready', 'applying the options again');
+    await waitForTwin(page, 'the demo again');
+    await assertTwinSegment(page, expected, index, 'Starter (month) after Apply');
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a chosen file and a snapshot table are calibrated from the File in the worker', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+    // The demo again, but chosen: the worker reads it from the File, in slices.
+    const chosen = path.join(tmp, 'chosen-demo.csv');
+    fs.copyFileSync(DEMO_CSV, chosen);
+    await page.setInputFiles('#file', chosen);
+    await waitForFile(page, 'chosen-demo.csv');
+    await waitForTwin(page, 'chosen-demo.csv');
+    const { report: expected, text } = fit([chosen]);
+    await assertTwinSegment(page, expected, 0, 'chosen-demo.csv');
+    const { text: json } = await download(page, '#download-fit');
+    assert.equal(json, text.replace(/\n$/, ''), 'the page\'s fit of a chosen file differs from `subtwin fit --json`');
+
+    const snapshot = path.join(FIXTURES, 'telco_snapshot.csv');
+    await page.setInputFiles('#file', snapshot);
+    await waitForFile(page, 'telco_snapshot.csv');
+    await waitForTwin(page, 'telco_snapshot.csv');
+    const table = fit([snapshot]).report;
+    assert.equal(table.source, 'snapshot');
+    const shown = await readTwin(page);
+    assert.deepEqual(shown.buttons, table.segments.map((s) => s.name));
+    assert.equal(shown.summary, table.segments[0].summary);
+    assert.equal(shown.acquisitionRows, 0, 'a table without dates has no acquisition');
+    assert.match(shown.acquisitionNote, /^The table has no dates/);
+    assert.match(shown.priceNote, /^The table has no dates/);
+    assert.equal(await page.isVisible('#twin-cohorts'), false, 'no start months without dates');
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a fit that fails shows its message in the twin section and leaves the history', { timeout: 120_000 }, async () => {
+  const { context, page, log } = await openPage();
+  try {
+    // The page's own worker, except that fitting the demo's bytes throws as the core does on a file
+    // it cannot fit (no input the history reads and the fit refuses is known).
+    const message = 'demo-stripe.csv: this file cannot be fitted (a test of the twin section).';
+    await context.route('**/worker.js', async (route) => {
+      const response = await route.fetch();
+      const original = await response.text();
+      const broken = original.replace(
+        ': fit_json(name, input, options, onProgress);',
+        `: (() => { throw new Error(${JSON.stringify(message)}); })();`,
+      );
+      assert.notEqual(broken, original, 'worker.js no longer calls fit_json as this test expects');
+      await route.fulfill({ response, body: broken });
+    });
+    await page.goto(`${origin}/`, { timeout: WAIT });
+    await waitForState(page, 'ready', 'opening the page');
+    await page.waitForFunction(() => document.body.dataset.twin === 'error', null, { timeout: WAIT });
+    assert.equal(await page.textContent('#twin-error'), message);
+    assert.equal(await page.isVisible('#twin-error'), true, 'the fit\'s message is shown');
+    assert.equal(await page.isVisible('#twin-body'), false, 'no twin is shown');
+    assert.equal(await page.isVisible('#error'), false, 'the page-wide error stays hidden');
+    assertSameAsCommand(await readPage(page), history(DEMO_CSV), DEMO_CSV);
+    await assertChartDrawn(page, 'chart-mrr');
     assertCleanRun(log);
   } finally {
     await context.close();
