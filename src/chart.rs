@@ -8,6 +8,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::backtest::{BacktestMonth, BacktestReport};
 use crate::import::{BillingInterval, IntervalUnit};
 use crate::money::Currency;
 use crate::report::fit::SegmentFitReport;
@@ -219,6 +220,78 @@ pub fn draw_retention<DB: DrawingBackend>(
     let plot = chart.plotting_area();
     let (plot_right, plot_top) = (plot.get_base_pixel().0 + plot.dim_in_pixel().0 as i32, plot.get_base_pixel().1);
     draw_legend(area, &entries, (plot_right - width - 10, plot_top + 10)).map_err(error)?;
+    area.present().map_err(error)?;
+    Ok(())
+}
+
+/// The backtest of one series (`total` or a segment's name): what really happened, month by month,
+/// as a line, and each cutoff's forecast as its median line over its shaded 10-90% band, MRR in
+/// `currency`. Nothing to draw (no such series) is an error.
+pub fn draw_backtest<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    backtest: &BacktestReport,
+    series: &str,
+    currency: &Currency,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let months: Vec<&BacktestMonth> =
+        backtest.months.iter().filter(|m| m.series == series && m.actual.mrr.is_finite()).collect();
+    if months.is_empty() {
+        return Err(format!("the backtest has no series `{series}`"));
+    }
+    // Months on the x axis as offsets from the first cutoff; labels are `YYYY-MM`.
+    let index = |label: &str| crate::report::month_of(label).map(|m| m.0).unwrap_or(0);
+    let first = backtest.cutoffs.iter().map(|c| index(c)).min().unwrap_or(0);
+    let last = months.iter().map(|m| index(&m.month)).max().unwrap_or(first) - first;
+    let top =
+        months.iter().flat_map(|m| [m.actual.mrr, m.mrr_band[2]]).filter(|v| v.is_finite()).fold(0.0f64, f64::max)
+            * 1.08;
+    area.fill(&WHITE).map_err(error)?;
+    let title = if series == crate::backtest::TOTAL { "all segments".to_owned() } else { series.to_owned() };
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("Backtest: MRR of {title}"), ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(76)
+        .build_cartesian_2d(0i32..last.max(1), 0f64..top.max(1.0))
+        .map_err(error)?;
+    let month_label = |x: &i32| crate::import::values::MonthIndex(first + x).label();
+    let money = |y: &f64| currency.format_compact(*y);
+    chart
+        .configure_mesh()
+        .x_labels(8)
+        .y_labels(6)
+        .x_label_formatter(&month_label)
+        .y_label_formatter(&money)
+        .y_desc("MRR at the month's end")
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(error)?;
+    for (number, cutoff) in backtest.cutoffs.iter().enumerate() {
+        let forecast: Vec<&&BacktestMonth> = months.iter().filter(|m| &m.cutoff == cutoff).collect();
+        let x = |m: &BacktestMonth| index(&m.month) - first;
+        let colour = PALETTE[number % PALETTE.len()];
+        let upper = forecast.iter().map(|m| (x(m), m.mrr_band[2]));
+        let lower: Vec<(i32, f64)> = forecast.iter().map(|m| (x(m), m.mrr_band[0])).collect();
+        let band: Vec<(i32, f64)> = upper.chain(lower.into_iter().rev()).filter(|p| p.1.is_finite()).collect();
+        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.22).filled()))).map_err(error)?;
+        let median = forecast.iter().map(|m| (x(m), m.mrr_band[1])).filter(|p| p.1.is_finite());
+        chart.draw_series(LineSeries::new(median, colour.stroke_width(2))).map_err(error)?;
+    }
+    // What happened: each month once (every cutoff compares with the same value).
+    let mut actual: Vec<(i32, f64)> = months.iter().map(|m| (index(&m.month) - first, m.actual.mrr)).collect();
+    actual.sort_by_key(|p| p.0);
+    actual.dedup_by_key(|p| p.0);
+    chart.draw_series(LineSeries::new(actual, OBSERVED_COLOUR.stroke_width(3))).map_err(error)?;
+    let entries = [
+        ("what happened".to_owned(), Swatch::Line(OBSERVED_COLOUR)),
+        ("the twin's median from each cutoff".to_owned(), Swatch::Line(PALETTE[0])),
+        ("its 10-90% band".to_owned(), Swatch::Band(PALETTE[0])),
+    ];
+    let plot = chart.plotting_area();
+    let (plot_left, plot_top) = plot.get_base_pixel();
+    draw_legend(area, &entries, (plot_left + 10, plot_top + 10)).map_err(error)?;
     area.present().map_err(error)?;
     Ok(())
 }

@@ -412,6 +412,20 @@ impl FitHandle {
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
+    /// Draws the backtest of all segments' MRR on the canvas; an error when the fit has no backtest.
+    pub fn draw_backtest(&self, canvas: HtmlCanvasElement) -> Result<(), JsError> {
+        let backtest = self.report.backtest.as_ref().ok_or_else(|| JsError::new("the fit has no backtest"))?;
+        let currency = self
+            .report
+            .currency
+            .as_deref()
+            .and_then(crate::money::Currency::from_code)
+            .unwrap_or(crate::money::Currency { code: String::new(), minor_digits: 2, symbol: String::new() });
+        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let area = backend.into_drawing_area();
+        crate::chart::draw_backtest(&area, backtest, crate::backtest::TOTAL, &currency).map_err(|e| JsError::new(&e))
+    }
+
     /// Draws the retention of the segment at `segment_index` (in the report's order) on the canvas.
     pub fn draw_retention(&self, canvas: HtmlCanvasElement, segment_index: usize) -> Result<(), JsError> {
         let segment = self.report.segments.get(segment_index).ok_or_else(|| {

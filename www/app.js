@@ -383,6 +383,13 @@ function showTwin(json) {
   $('twin-acquisition').hidden = view.acquisition.rows.length === 0;
   $('twin-acquisition-note').textContent = view.acquisition_note || '';
   $('twin-acquisition-note').hidden = !view.acquisition_note;
+  $('twin-backtest-verdict').textContent = view.backtest_verdict;
+  fillList($('twin-backtest-notes'), view.backtest_notes);
+  fillTable($('twin-backtest'), view.backtest);
+  const hasBacktest = view.backtest.rows.length > 0;
+  $('twin-backtest').hidden = !hasBacktest;
+  $('chart-backtest').hidden = !hasBacktest;
+  $('chart-backtest').setAttribute('aria-label', view.backtest_chart_label);
   fillTable($('twin-price'), view.price_response);
   $('twin-price').hidden = view.price_response.rows.length === 0;
   $('twin-price-note').textContent = view.price_response_note;
@@ -403,6 +410,7 @@ function showTwin(json) {
   $('twin-status-text').textContent = '';
   $('twin-error').hidden = true;
   $('twin-body').hidden = false;
+  if (hasBacktest) fitHandle.draw_backtest($('chart-backtest'));
   // The segment shown before stays chosen when the new fit has it.
   const again = view.segments.findIndex((segment) => segment.name === segmentShown);
   showSegment(again >= 0 ? again : 0);

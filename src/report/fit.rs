@@ -42,6 +42,8 @@ pub struct FitReport {
     pub as_of: Option<String>,
     /// The first month a forecast from this fit covers (`YYYY-MM`).
     pub origin: Option<String>,
+    /// The analysis currency (lower-case ISO code) of every amount; `null` for a table without one.
+    pub currency: Option<String>,
     pub segments: Vec<SegmentFitReport>,
     /// The shared prior of partial pooling, on the logit scale; `null` with one segment.
     pub pooling: Option<PoolingReport>,
@@ -308,6 +310,7 @@ pub fn fit_report(calibration: &Calibration, source: FitSource<'_>) -> FitReport
         source: source.kind.into(),
         as_of: calibration.as_of.map(format_instant),
         origin: calibration.origin.map(|m| m.label()),
+        currency: source.currency.as_ref().map(|c| c.code.clone()),
         segments: calibration.segments.iter().map(segment_report).collect(),
         pooling: calibration.prior.map(|p| PoolingReport {
             centre_logit_mean_churn: p.centre_logit_mean_churn,

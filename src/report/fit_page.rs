@@ -38,6 +38,14 @@ pub struct FitPageView {
     pub price_response: Table,
     /// What the price response means, or why there is none.
     pub price_response_note: String,
+    /// The backtest's verdict in plain words, or why there is none.
+    pub backtest_verdict: String,
+    /// The backtest's notes (cutoffs left out, segments not forecast).
+    pub backtest_notes: Vec<String>,
+    /// The backtest's scores per series (no rows without a backtest).
+    pub backtest: Table,
+    /// The backtest chart's accessible description.
+    pub backtest_chart_label: String,
 }
 
 /// Everything the page shows of one segment's fit.
@@ -97,6 +105,30 @@ pub fn fit_page_view(report: &FitReport) -> FitPageView {
         acquisition_note: report.acquisition.is_empty().then(|| NO_DATES_NOTE.to_owned()),
         price_response: price_response_table(&report.price_response),
         price_response_note: price_response_note.to_owned(),
+        backtest_verdict: match &report.backtest {
+            Some(backtest) => backtest.verdict.clone(),
+            None => report
+                .notes
+                .iter()
+                .find(|n| n.starts_with("No backtest"))
+                .cloned()
+                .unwrap_or_else(|| "No backtest: a table without dates has no history to replay.".to_owned()),
+        },
+        backtest_notes: report.backtest.as_ref().map(|b| b.notes.clone()).unwrap_or_default(),
+        backtest: match &report.backtest {
+            Some(backtest) => crate::report::fit::backtest_view(backtest).1.table,
+            None => Table { columns: Vec::new(), rows: Vec::new() },
+        },
+        backtest_chart_label: match &report.backtest {
+            Some(backtest) => format!(
+                "The MRR of all segments month by month from {} to {}, with the twin's median forecast and its \
+                 10-90% band from each cutoff ({}).",
+                backtest.cutoffs.first().cloned().unwrap_or_default(),
+                backtest.last_month,
+                backtest.cutoffs.join(", ")
+            ),
+            None => String::new(),
+        },
     }
 }
 

@@ -180,3 +180,45 @@ fn retention_chart_draws_the_fitted_curve_and_the_observed_band_to_svg() {
         );
     }
 }
+
+// The backtest chart of the demo: what happened as one line over every compared month, and per
+// cutoff a see-through band and a median line of that cutoff's colour (the demo's default cutoffs,
+// 18, 12, 9 and 6 months before its last whole month).
+#[test]
+fn backtest_chart_draws_what_happened_and_each_cutoffs_band_and_median_to_svg() {
+    use plotters::prelude::*;
+    use subtwin::chart::{OBSERVED_COLOUR, PALETTE};
+    let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
+    let report = subtwin::fit_exports(&[("demo-stripe.csv", &bytes)], &Default::default(), &mut |_| {}).expect("fits");
+    let backtest = report.backtest.as_ref().expect("the demo has a backtest");
+    let currency = subtwin::money::Currency::from_code("usd").expect("usd");
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, (880, 360)).into_drawing_area();
+        subtwin::chart::draw_backtest(&area, backtest, "total", &currency).expect("drawn");
+    }
+    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    let texts = svg_texts(&svg);
+    assert!(texts.iter().any(|t| t == "Backtest: MRR of all segments"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "2025-11") || texts.iter().any(|t| t.starts_with("2025-")), "{texts:?}");
+    for (number, cutoff) in backtest.cutoffs.iter().enumerate() {
+        let colour = hex(PALETTE[number]);
+        let months = backtest.months.iter().filter(|m| &m.cutoff == cutoff && m.series == "total").count();
+        let bands = svg_shapes(&svg, "polygon", &colour);
+        assert!(bands.iter().any(|b| b.len() == 2 * months), "{cutoff}: a band over its {months} months");
+        let medians: Vec<_> = svg_shapes(&svg, "polyline", &colour).into_iter().filter(|p| p.len() == months).collect();
+        assert!(!medians.is_empty(), "{cutoff}: a median line over its {months} months");
+    }
+    // 18 months from the first cutoff to the last whole month, each drawn once.
+    let actual: Vec<_> =
+        svg_shapes(&svg, "polyline", &hex(OBSERVED_COLOUR)).into_iter().filter(|p| p.len() > 2).collect();
+    assert_eq!(actual.len(), 1);
+    assert_eq!(actual[0].len(), 18);
+    assert!(subtwin::chart::draw_backtest(
+        &SVGBackend::with_string(&mut String::new(), (10, 10)).into_drawing_area(),
+        backtest,
+        "Nonexistent",
+        &currency
+    )
+    .is_err());
+}

@@ -940,6 +940,26 @@ test('the twin is calibrated in the worker after the history and shown per segme
     assert.equal(first.shown.priceRows, expected.price_response.length, 'a row per price change found');
     assert.ok(expected.price_response.length > 0, 'the demo has a price change');
 
+    // The backtest: the command's verdict, a row per series and the total, and a chart with pixels.
+    assert.equal(await page.textContent('#twin-backtest-verdict'), expected.backtest.verdict);
+    const backtestRows = await page.locator('#twin-backtest tbody tr').count();
+    assert.equal(backtestRows, expected.backtest.by_segment.length + 1, 'a row per segment and the total');
+    const backtestPixels = await page.evaluate(() => {
+      const shown = document.getElementById('chart-backtest');
+      const canvas = document.createElement('canvas');
+      canvas.width = shown.width;
+      canvas.height = shown.height;
+      const context = canvas.getContext('2d', { willReadFrequently: true });
+      context.drawImage(shown, 0, 0);
+      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      let nonWhite = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 0 && (data[i] < 245 || data[i + 1] < 245 || data[i + 2] < 245)) nonWhite++;
+      }
+      return nonWhite;
+    });
+    assert.ok(backtestPixels > 5000, `the backtest chart is drawn (${backtestPixels} pixels that are not white)`);
+
     // The JSON the page offers is the command's, byte for byte.
     const { name: saved, text: json } = await download(page, '#download-fit');
     assert.equal(saved, 'subtwin-fit.json');
