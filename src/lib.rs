@@ -418,9 +418,21 @@ pub fn fit_exports_with(
 /// [`fit_exports`] gives for the file's bytes.
 pub fn fit_reader(
     file: &str,
+    reader: impl Read,
+    len_hint: Option<u64>,
+    request: &HistoryRequest,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<report::fit::FitReport, ImportError> {
+    fit_reader_with(file, reader, len_hint, request, &backtest::BacktestOptions::default(), on_progress)
+}
+
+/// [`fit_reader`] with the backtest's cutoffs, paths and seed given.
+pub fn fit_reader_with(
+    file: &str,
     mut reader: impl Read,
     len_hint: Option<u64>,
     request: &HistoryRequest,
+    backtest_options: &backtest::BacktestOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<report::fit::FitReport, ImportError> {
     let unreadable = |error: std::io::Error| ImportError::new(file, format!("the file could not be read ({error})."));
@@ -429,11 +441,11 @@ pub fn fit_reader(
     let kind = import::table_kind(&head, &request.import);
     if matches!(kind, TableKind::Snapshot | TableKind::Cohorts | TableKind::Charges) {
         reader.read_to_end(&mut head).map_err(unreadable)?;
-        return fit_exports(&[(file, &head)], request, on_progress);
+        return fit_exports_with(&[(file, &head)], request, backtest_options, on_progress);
     }
     let reader = std::io::Cursor::new(head).chain(reader);
     let imported = import::import_reader(file, reader, len_hint, &request.import, on_progress)?;
-    fit_business(Business::of(vec![imported], Vec::new()), request, &backtest::BacktestOptions::default())
+    fit_business(Business::of(vec![imported], Vec::new()), request, backtest_options)
 }
 
 /// Calibrates the twin on a business's subscriptions, at the as-of asked for or derived from them.

@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, CanvasRenderingContext2d, File, FileReaderSync, HtmlCanvasElement};
 
+use crate::backtest::BacktestOptions;
 use crate::chart::{draw_history, draw_retention, HistoryMetric};
 use crate::import::mapped::{ColumnMapping, Role, Source};
 use crate::import::values::{parse_as_of, DateOrder};
@@ -24,7 +25,8 @@ use crate::money::ExchangeRates;
 use crate::report;
 use crate::report::fit::FitReport;
 use crate::{
-    analyse_export, analyse_exports, analyse_reader, fit_exports, fit_reader, history, Analysis, HistoryRequest,
+    analyse_export, analyse_exports, analyse_reader, fit_exports_with, fit_reader_with, history, Analysis,
+    HistoryRequest,
 };
 
 /// What the page asks of an analysis, beyond the file: the options form's values.
@@ -45,6 +47,11 @@ struct PageOptions {
     fx_name: String,
     /// Now, from the browser's clock (`Date.now()`), in milliseconds.
     today_ms: Option<f64>,
+    /// What segments are made of, comma-separated (`plan`, `price`, a column's name), or empty for
+    /// product x interval.
+    segment_by: String,
+    /// The backtest's cutoffs, `YYYY-MM` separated by commas or spaces, or empty for the defaults.
+    cutoffs: String,
 }
 
 impl PageOptions {
@@ -79,6 +86,12 @@ impl PageOptions {
                 mapping,
                 fx,
                 today: self.today_ms.filter(|ms| ms.is_finite()).map(|ms| (ms / 1000.0).floor() as i64),
+                segment_by: self
+                    .segment_by
+                    .split(',')
+                    .map(|part| part.trim().to_owned())
+                    .filter(|part| !part.is_empty())
+                    .collect(),
                 ..ImportOptions::default()
             },
             history: history::HistoryOptions { as_of },
@@ -88,12 +101,27 @@ impl PageOptions {
 
 /// The page's options object (`undefined` for none) as a checked request.
 fn request_of(options: JsValue) -> Result<HistoryRequest, JsError> {
-    let options: PageOptions = if options.is_undefined() || options.is_null() {
-        PageOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))?
-    };
-    options.request().map_err(|e| JsError::new(&e))
+    page_options(options)?.request().map_err(|e| JsError::new(&e))
+}
+
+fn page_options(options: JsValue) -> Result<PageOptions, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(PageOptions::default());
+    }
+    serde_wasm_bindgen::from_value(options).map_err(|e| JsError::new(&format!("unreadable options: {e}")))
+}
+
+/// The request and the backtest's options a fit is asked for with.
+fn fit_request_of(options: JsValue) -> Result<(HistoryRequest, BacktestOptions), JsError> {
+    let options = page_options(options)?;
+    let request = options.request().map_err(|e| JsError::new(&e))?;
+    let mut cutoffs = Vec::new();
+    for text in options.cutoffs.split([',', ' ']).map(str::trim).filter(|t| !t.is_empty()) {
+        cutoffs.push(report::month_of(text).ok_or_else(|| {
+            JsError::new(&format!("the cutoff `{text}` is not a month; write YYYY-MM, such as 2025-06."))
+        })?);
+    }
+    Ok((request, BacktestOptions { cutoffs, ..BacktestOptions::default() }))
 }
 
 /// Reports progress to the page's `on_progress(bytes_read, bytes_total)`.
@@ -170,10 +198,10 @@ pub fn fit_json(
     options: JsValue,
     on_progress: &js_sys::Function,
 ) -> Result<String, JsError> {
-    let request = request_of(options)?;
+    let (request, backtest) = fit_request_of(options)?;
     let mut progress = progress_to(on_progress);
-    let report =
-        fit_exports(&[(file_name, bytes)], &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
+    let report = fit_exports_with(&[(file_name, bytes)], &request, &backtest, &mut progress)
+        .map_err(|e| JsError::new(&e.to_string()))?;
     Ok(report::fit::to_json(&report))
 }
 
@@ -182,10 +210,10 @@ pub fn fit_json(
 #[wasm_bindgen]
 pub fn fit_file_json(file: &File, options: JsValue, on_progress: &js_sys::Function) -> Result<String, JsError> {
     let (name, size) = checked_size(file, "fit")?;
-    let request = request_of(options)?;
+    let (request, backtest) = fit_request_of(options)?;
     let mut progress = progress_to(on_progress);
     let reader = BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
-    let report = fit_reader(&name, reader, Some(size as u64), &request, &mut progress)
+    let report = fit_reader_with(&name, reader, Some(size as u64), &request, &backtest, &mut progress)
         .map_err(|e| JsError::new(&e.to_string()))?;
     Ok(report::fit::to_json(&report))
 }
@@ -198,11 +226,12 @@ pub fn fit_files_json(
     options: JsValue,
     on_progress: &js_sys::Function,
 ) -> Result<String, JsError> {
-    let request = request_of(options)?;
+    let (request, backtest) = fit_request_of(options)?;
     let inputs = read_files(files, "fit")?;
     let mut progress = progress_to(on_progress);
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
-    let report = fit_exports(&borrowed, &request, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
+    let report =
+        fit_exports_with(&borrowed, &request, &backtest, &mut progress).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(report::fit::to_json(&report))
 }
 

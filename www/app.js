@@ -228,6 +228,8 @@ async function analyse(source, mapping = null, changeMapping = null) {
     fx: rates ? rates.text : '',
     fxName: rates ? rates.name : '',
     todayMs: Date.now(),
+    segmentBy: $('segment-by').value.trim(),
+    cutoffs: $('cutoffs').value.trim(),
   };
   busy = true;
   const result = await new Promise((resolve) => {

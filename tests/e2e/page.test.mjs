@@ -983,6 +983,21 @@ test('the twin is calibrated in the worker after the history and shown per segme
     await waitForState(page, 'ready', 'applying the options again');
     await waitForTwin(page, 'the demo again');
     await assertTwinSegment(page, expected, index, 'Starter (month) after Apply');
+
+    // The person's own segments and backtest cutoff, as `subtwin fit --segment-by plan --cutoff 2025-03`.
+    await page.fill('#segment-by', 'plan');
+    await page.fill('#cutoffs', '2025-03');
+    await page.click('#apply');
+    await waitForState(page, 'ready', 'applying segments by plan and a cutoff');
+    await waitForTwin(page, 'the demo by plan');
+    const { report: byPlan } = (() => {
+      const { stdout } = subtwin(['fit', DEMO_CSV, '--segment-by', 'plan', '--cutoff', '2025-03', '--json']);
+      return { report: JSON.parse(stdout) };
+    })();
+    const buttons = await page.locator('#twin-segments button').allTextContents();
+    assert.deepEqual(buttons, byPlan.segments.map((s) => s.name), 'a segment per plan and interval');
+    assert.deepEqual(byPlan.backtest.cutoffs, ['2025-03']);
+    assert.equal(await page.textContent('#twin-backtest-verdict'), byPlan.backtest.verdict);
     assertCleanRun(log);
   } finally {
     await context.close();
