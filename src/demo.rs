@@ -47,6 +47,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io::{self, BufWriter, Write};
 
+use crate::sim::sample::{standard_normal as normal, uniform, uniform_open};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::OffsetDateTime;
@@ -802,17 +803,9 @@ fn seats(rng: &mut ChaCha8Rng) -> u32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Samplers, all on the one ChaCha8 stream and libm.
-
-/// Uniform on [0, 1), 53 bits.
-fn uniform(rng: &mut ChaCha8Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
-}
-
-/// Uniform on (0, 1), never 0 or 1.
-fn uniform_open(rng: &mut ChaCha8Rng) -> f64 {
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / 9_007_199_254_740_992.0)
-}
+// Samplers, all on the one ChaCha8 stream and libm: the uniform and normal draws are the simulation
+// engine's (`sim::sample`); gamma and beta stay the demo's own, as the shipped demo file was drawn
+// with them.
 
 /// Uniform integer in 0..n (0 when n is 0).
 fn below(rng: &mut ChaCha8Rng, n: usize) -> usize {
@@ -848,12 +841,6 @@ fn exponential(rng: &mut ChaCha8Rng, mean: f64) -> f64 {
 /// An exponential wait in whole minutes, capped far beyond any history.
 fn exponential_minutes(rng: &mut ChaCha8Rng, mean: f64) -> i64 {
     libm::floor(exponential(rng, mean)).min(1e12) as i64
-}
-
-/// Standard normal, by Box–Muller (one of the pair).
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let r = libm::sqrt(-2.0 * libm::log(uniform_open(rng)));
-    r * libm::cos(2.0 * std::f64::consts::PI * uniform(rng))
 }
 
 /// Gamma(shape, 1), by Marsaglia–Tsang; shapes below 1 by the boost

@@ -378,29 +378,24 @@ pub fn fit_exports_with(
                 format!("--segment-by applies to subscriptions exports{SEGMENT_BY_TABLES}."),
             ));
         }
-        let input = |format: &str| {
-            vec![report::InputReport { file: file.to_string(), format: format.into(), confidence: "certain".into() }]
+        // The table's own problems; a table has no currency of its own and adds no notes.
+        let source = |kind: &'static str, format: &str, problems: &[Problem]| FitSource {
+            kind,
+            inputs: vec![report::InputReport {
+                file: file.to_string(),
+                format: format.into(),
+                confidence: "certain".into(),
+            }],
+            problems: problems.to_vec(),
+            notes: Vec::new(),
+            currency: None,
         };
         let (segments, source) = if *kind == TableKind::Snapshot {
             let table = import::snapshot::import(file, bytes, &request.import, on_progress)?;
-            let source = FitSource {
-                kind: "snapshot",
-                inputs: input("snapshot_table"),
-                problems: table.problems.clone(),
-                notes: Vec::new(),
-                currency: None,
-            };
-            (model::renewals::snapshot_renewals(&table), source)
+            (model::renewals::snapshot_renewals(&table), source("snapshot", "snapshot_table", &table.problems))
         } else {
             let table = import::cohort::import(file, bytes, &request.import, on_progress)?;
-            let source = FitSource {
-                kind: "cohorts",
-                inputs: input("cohort_table"),
-                problems: table.problems.clone(),
-                notes: Vec::new(),
-                currency: None,
-            };
-            (model::renewals::cohort_renewals(&table), source)
+            (model::renewals::cohort_renewals(&table), source("cohorts", "cohort_table", &table.problems))
         };
         let segments = segments
             .into_iter()
