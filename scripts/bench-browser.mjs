@@ -2,11 +2,11 @@
 // end-to-end tests' static server and this script reads how long things take and how much memory the
 // tab uses. Recorded in BENCHMARKS.md.
 //
-//   node scripts/bench-browser.mjs [--runs N] [ROWS...]      (from the repository root)
+//   node scripts/bench-browser.mjs [--fit] [--runs N] [ROWS...]      (from the repository root)
 //
 // ROWS are the sizes of the generated exports to import (default 100000 1000000). --runs N sets the
 // number of runs of every measurement (default: 7 for the page load, 5 per export under 500,000 rows,
-// 3 for larger ones).
+// 3 for larger ones). --fit also times the twin the worker calibrates after the history (below).
 //
 // Needs the WebAssembly module in www/pkg (bash -c 'source scripts/lib.sh; ensure_build_tools; build_wasm'),
 // the native release binary (cargo build --release) to write the exports, and /usr/bin/chromium.
@@ -27,6 +27,20 @@
 //            renderer process that hosts the page and its worker (both run in that one process), read
 //            every 100 ms and at the end; each export run gets its own browser so the figure belongs
 //            to that run alone. The browser and GPU processes are not included.
+//   fit      with --fit only. The page's worker calibrates the twin once the history is shown: it reads
+//            the file again, imports it, fits every segment with its intervals and runs the backtest
+//            (4 cutoffs × 500 Monte Carlo paths); the page then sets body[data-twin] from "fitting" to
+//            "ready" (or "error"). A MutationObserver installed before the page's scripts records when
+//            body's data-state and data-twin change (performance.now() in the page), so, for each
+//            export: chosen → history ready (the start of the page's `subtwin:import` measure to
+//            data-state "ready"), history ready → twin ready (the fit alone), the total, and the same
+//            total as node sees it (setInputFiles until data-twin settles, polled every 100 ms). The
+//            export is chosen only once the demo's own twin is ready (without --fit it is chosen as soon
+//            as the demo's history is shown, which stops the demo's fit); the demo's fit at page load
+//            is reported too. "memory" then covers the whole run: the demo, the history and the fit,
+//            and is also read as the history is shown (the peak before the fit).
+//            Timeouts: the history 5 min, the twin 10 min for exports of 500,000 rows or more (2 and 3
+//            min for smaller ones).
 // A run that fails (an error on the page, a crashed tab, a timeout) is reported as such: that is a
 // finding, not a failure of this script.
 
@@ -50,6 +64,7 @@ const LARGE = 500_000; // rows from which an export counts as large (fewer runs,
 
 function parseArgs(argv) {
   let runs = null;
+  let fit = false;
   const rows = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -57,6 +72,8 @@ function parseArgs(argv) {
       const value = arg === '--runs' ? argv[++i] : arg.slice('--runs='.length);
       runs = Number(value);
       if (!Number.isInteger(runs) || runs < 1) usage(`--runs needs a positive whole number, not ${value}`);
+    } else if (arg === '--fit') {
+      fit = true;
     } else if (arg === '-h' || arg === '--help') {
       usage();
     } else if (/^\d+$/.test(arg) && Number(arg) > 0) {
@@ -65,12 +82,12 @@ function parseArgs(argv) {
       usage(`unknown argument ${arg}`);
     }
   }
-  return { runs, rows: rows.length > 0 ? rows : [100_000, 1_000_000] };
+  return { runs, fit, rows: rows.length > 0 ? rows : [100_000, 1_000_000] };
 }
 
 function usage(error) {
   if (error) console.error(`bench-browser: ${error}`);
-  console.error('usage: node scripts/bench-browser.mjs [--runs N] [ROWS...]   (default ROWS: 100000 1000000)');
+  console.error('usage: node scripts/bench-browser.mjs [--fit] [--runs N] [ROWS...]   (default ROWS: 100000 1000000)');
   process.exit(2);
 }
 
@@ -183,9 +200,38 @@ function lastMeasure(all, name, detail) {
   return found.length > 0 ? found[found.length - 1] : null;
 }
 
+/**
+ * Runs in the page before its scripts (--fit only): records every change of body's data-state and
+ * data-twin, with performance.now(), in window.__subtwinStates.
+ */
+function recordStates() {
+  window.__subtwinStates = [];
+  new MutationObserver((records) => {
+    const t = performance.now();
+    for (const record of records) {
+      if (record.target !== document.body) continue;
+      window.__subtwinStates.push({ attr: record.attributeName, value: record.target.getAttribute(record.attributeName), t });
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state', 'data-twin'] });
+}
+
+/**
+ * From the recorded changes: the last time data-state became "ready" and the first time after it that
+ * data-twin became "ready" or "error" (null while it has not).
+ */
+async function twinTimes(page) {
+  const states = await page.evaluate(() => window.__subtwinStates || []);
+  let ready = -1;
+  for (let i = 0; i < states.length; i++) if (states[i].attr === 'data-state' && states[i].value === 'ready') ready = i;
+  if (ready < 0) return { historyAt: null, twinAt: null, twin: null };
+  const settled = states.slice(ready + 1).find((s) => s.attr === 'data-twin' && (s.value === 'ready' || s.value === 'error'));
+  return { historyAt: states[ready].t, twinAt: settled ? settled.t : null, twin: settled ? settled.value : null };
+}
+
 /** Opens the page in a fresh context and waits for the demo; times it from page.goto. */
-async function openWithDemo(browser, origin, timeout) {
+async function openWithDemo(browser, origin, timeout, { fit = false } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  if (fit) await context.addInitScript(recordStates);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -200,11 +246,20 @@ async function openWithDemo(browser, origin, timeout) {
   const rendered = lastMeasure(all, 'subtwin:render', 'demo-stripe.csv');
   if (!imported || !rendered) throw new Error(`the page reached "ready" without its measures: ${JSON.stringify(all)}`);
   const fetched = await Promise.all(transfers);
+  let demoFit = null;
+  if (fit) {
+    // The demo's twin: history ready → twin ready, in the page's clock.
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.twin), null, { timeout, polling: 100 });
+    const times = await twinTimes(page);
+    if (times.twin !== 'ready') throw new Error(`the demo's twin failed: ${(await page.textContent('#twin-error')).trim()}`);
+    demoFit = times.twinAt - times.historyAt;
+  }
   return {
     context,
     page,
     errors,
     load,
+    demoFit,
     boot: imported.start,
     import: imported.duration,
     render: rendered.duration,
@@ -250,7 +305,36 @@ async function importFile(page, file, timeout) {
   const rendered = lastMeasure(all, 'subtwin:render', name);
   if (!imported || !rendered) return { ok: false, what: `ready without measures for ${name}: ${JSON.stringify(all)}` };
   const facts = await page.$$eval('#facts dd', (dds) => Object.fromEntries(dds.map((dd) => [dd.dataset.fact, dd.textContent])));
-  return { ok: true, wall, import: imported.duration, render: rendered.duration, rows: facts.Rows };
+  return { ok: true, wall, started, importStart: imported.start, import: imported.duration, render: rendered.duration, rows: facts.Rows };
+}
+
+/**
+ * After importFile (--fit): waits until the worker's twin of the file shown is ready, fails, the tab
+ * crashes or `timeout` passes. `chosen` is performance.now() in node just before the file was chosen.
+ */
+async function waitForTwin(page, chosen, timeout) {
+  let onCrash;
+  const crash = new Promise((resolve) => {
+    onCrash = () => resolve({ outcome: 'crash' });
+    page.once('crash', onCrash);
+  });
+  const started = performance.now();
+  const settled = page
+    .waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.twin), null, { timeout, polling: 100 })
+    .then(() => ({ outcome: 'settled' }))
+    .catch((error) => ({ outcome: /Timeout/i.test(error.message) ? 'timeout' : 'crash', message: error.message }));
+  const result = await Promise.race([settled, crash]);
+  page.off('crash', onCrash);
+  const wall = performance.now() - chosen;
+  const waited = performance.now() - started;
+  if (result.outcome === 'crash') return { ok: false, what: `the tab crashed ${seconds(waited)} into the fit${result.message ? ` (${firstLine(result.message)})` : ''}` };
+  if (result.outcome === 'timeout') return { ok: false, what: `no twin ${seconds(timeout)} after the history (timed out)` };
+  const times = await twinTimes(page);
+  if (times.twin !== 'ready') {
+    const message = (await page.textContent('#twin-error')).trim();
+    return { ok: false, what: `the twin failed ${seconds(waited)} after the history: ${message}` };
+  }
+  return { ok: true, wall, historyAt: times.historyAt, twinAt: times.twinAt };
 }
 
 /**
@@ -313,7 +397,7 @@ function printTable(header, rows, { left = false } = {}) {
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const { runs, rows } = parseArgs(process.argv.slice(2));
+  const { runs, fit, rows } = parseArgs(process.argv.slice(2));
   requireFile(WASM, "build it: bash -c 'source scripts/lib.sh; ensure_build_tools; build_wasm'");
   requireFile(BINARY, 'build it: cargo build --release');
   requireFile(CHROMIUM, "install Debian's chromium package");
@@ -331,11 +415,14 @@ async function main() {
     try {
       log(`page load with the demo: ${demoRuns} runs (fresh context each)`);
       for (let run = 1; run <= demoRuns; run++) {
-        const result = await openWithDemo(browser, origin, 60_000);
+        const result = await openWithDemo(browser, origin, 60_000, { fit });
         await result.context.close();
         if (result.errors.length > 0) throw new Error(`the page threw: ${result.errors.join('; ')}`);
         opened.push(result);
-        log(`  run ${run}: load ${ms(result.load)}, boot ${ms(result.boot)}, import ${ms(result.import)}, render ${ms(result.render)}`);
+        log(
+          `  run ${run}: load ${ms(result.load)}, boot ${ms(result.boot)}, import ${ms(result.import)}, render ${ms(result.render)}` +
+            (fit ? `, the demo's twin ${ms(result.demoFit)} after its history` : ''),
+        );
       }
     } finally {
       await browser.close();
@@ -351,16 +438,28 @@ async function main() {
       const large = count >= LARGE;
       const n = runs ?? (large ? 3 : 5);
       const timeout = large ? 5 * 60_000 : 2 * 60_000;
+      const fitTimeout = large ? 10 * 60_000 : 3 * 60_000;
       const results = [];
-      log(`importing ${count} rows (${(size / 1e6).toFixed(1)} MB): ${n} runs, a fresh browser each, timeout ${seconds(timeout)}`);
+      log(
+        `importing ${count} rows (${(size / 1e6).toFixed(1)} MB): ${n} runs, a fresh browser each, timeout ${seconds(timeout)}` +
+          (fit ? `, then the twin (timeout ${seconds(fitTimeout)})` : ''),
+      );
       for (let run = 1; run <= n; run++) {
         const browser = await launch();
         const sampler = memorySampler(process.pid);
         let result;
         try {
-          const { context, page } = await openWithDemo(browser, origin, 60_000);
+          const { context, page } = await openWithDemo(browser, origin, 60_000, { fit });
           const baseline = sampler ? sampler.rssNow() : null;
           result = await importFile(page, file, timeout);
+          if (fit && result.ok) {
+            const historyPeak = sampler.sample(); // VmHWM so far: the demo and the history
+            const twin = await waitForTwin(page, result.started, fitTimeout);
+            result.fit = twin.ok
+              ? { ok: true, wall: twin.wall, history: twin.historyAt - result.importStart, fit: twin.twinAt - twin.historyAt, total: twin.twinAt - result.importStart }
+              : twin;
+            result.fit.historyPeak = historyPeak;
+          }
           result.baseline = baseline;
           result.peak = sampler ? sampler.stop() : null;
           await context.close().catch(() => {});
@@ -375,6 +474,13 @@ async function main() {
             ? `  run ${run}: import ${ms(result.import)}, render ${ms(result.render)}, renderer peak ${mib(result.peak)} (after the demo ${mib(result.baseline)}); ${result.rows}`
             : `  run ${run}: FAILED: ${result.what}; renderer peak ${mib(result.peak)}`,
         );
+        if (result.fit) {
+          log(
+            result.fit.ok
+              ? `         twin: chosen → history ${ms(result.fit.history)}, history → twin ${ms(result.fit.fit)}, total ${ms(result.fit.total)} (node: ${ms(result.fit.wall)}); renderer peak at the history ${mib(result.fit.historyPeak)}`
+              : `         twin FAILED: ${result.fit.what}`,
+          );
+        }
       }
       const splits = [];
       log(`  split: file read and the core alone on the main thread, ${n} runs`);
@@ -417,6 +523,7 @@ async function main() {
         row('boot: navigation → import starts', opened.map((r) => r.boot)),
         row('subtwin:import (demo)', opened.map((r) => r.import)),
         row('subtwin:render (demo)', opened.map((r) => r.render)),
+        ...(fit ? [row("demo: history ready → twin ready", opened.map((r) => r.demoFit))] : []),
       ],
     );
 
@@ -453,6 +560,41 @@ async function main() {
     console.log('peak = VmHWM of the renderer process (page + worker); after demo = its VmRSS before the file was chosen');
     for (const { count, results } of imports) {
       for (const [i, r] of results.entries()) if (!r.ok) console.log(`${count} rows, run ${i + 1}: ${r.what}`);
+    }
+
+    if (fit) {
+      console.log('\nCalibrating the twin after the history (fresh browser each run; times in the page\'s clock)');
+      printTable(
+        ['rows', 'ok', 'chosen → history', 'history → twin', 'min', 'total', 'min', 'node: total', 'peak at history', 'peak median', 'peak max', 'after demo'],
+        imports.map(({ count, results }) => {
+          const done = results.filter((r) => r.fit && r.fit.ok).map((r) => r.fit);
+          const history = stats(done.map((f) => f.history));
+          const fitted = stats(done.map((f) => f.fit));
+          const total = stats(done.map((f) => f.total));
+          const wall = stats(done.map((f) => f.wall));
+          const peak = stats(results.map((r) => r.peak || null));
+          return [
+            String(count),
+            `${done.length}/${results.length}`,
+            ms(history.median),
+            ms(fitted.median),
+            ms(fitted.min),
+            ms(total.median),
+            ms(total.min),
+            ms(wall.median),
+            mib(stats(results.map((r) => (r.fit ? r.fit.historyPeak : null))).median),
+            mib(peak.median),
+            mib(peak.max),
+            mib(stats(results.filter((r) => r.ok).map((r) => r.baseline)).median),
+          ];
+        }),
+      );
+      console.log(
+        'peak = VmHWM of the renderer over the whole run (demo, history and twin); peak at history = the same read as the history was shown, before the fit; after demo = its VmRSS once the demo\'s twin was ready',
+      );
+      for (const { count, results } of imports) {
+        for (const [i, r] of results.entries()) if (r.fit && !r.fit.ok) console.log(`${count} rows, run ${i + 1}: the twin: ${r.fit.what}`);
+      }
     }
 
     console.log('\nWhere the import goes: File.arrayBuffer() and analyse_json alone on the main thread (fresh browser each run)');

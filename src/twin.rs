@@ -182,7 +182,20 @@ pub struct PoissonTrend {
     /// The covariance of (intercept, slope) estimates: each path draws its own pair from the
     /// bivariate normal around the fitted values. All zeros means no parameter uncertainty.
     pub uncertainty: Covariance2,
+    /// How much more a month's count varies than a Poisson's (variance = dispersion x mean): 1 is
+    /// Poisson; above 1, each month's rate is first drawn from a gamma around it (a negative
+    /// binomial), as real arrivals vary with campaigns and news. 1 to [`MAX_DISPERSION`].
+    #[serde(default = "poisson_dispersion")]
+    pub dispersion: f64,
 }
+
+/// A Poisson's dispersion, for twins written before arrivals could be overdispersed.
+fn poisson_dispersion() -> f64 {
+    1.0
+}
+
+/// The largest dispersion of monthly arrivals.
+pub const MAX_DISPERSION: f64 = 1e6;
 
 /// Trials: how many start, what share convert to paid, and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -418,6 +431,7 @@ impl PoissonTrend {
         for (month, value) in self.seasonal_log_multipliers.iter().enumerate() {
             check_range(&format!("{field}.seasonal_log_multipliers[{month}]"), *value, low, high)?;
         }
+        check_range(&format!("{field}.dispersion"), self.dispersion, 1.0, MAX_DISPERSION)?;
         self.uncertainty.check(&format!("{field}.uncertainty"))
     }
 }
@@ -481,6 +495,7 @@ pub(crate) mod tests {
             log_rate_slope_per_month: 0.01,
             seasonal_log_multipliers: [0.0; 12],
             uncertainty: Covariance2 { variance_first: 0.01, variance_second: 0.0001, covariance: -0.0005 },
+            dispersion: 1.0,
         };
         Twin {
             start_month_index: 2025 * 12 + 2,

@@ -128,6 +128,7 @@ fn poisson_trend(fit: &PoissonTrendFit) -> Option<PoissonTrend> {
             variance_second: fit.covariance[1][1].min(100.0),
             covariance: fit.covariance[0][1],
         },
+        dispersion: fit.dispersion.clamp(1.0, crate::twin::MAX_DISPERSION),
     })
 }
 

@@ -384,6 +384,18 @@ impl LogRate {
     }
 }
 
+/// A month's arrivals with `expected` as their mean: Poisson, or with a dispersion above 1 a
+/// negative binomial (the rate drawn from Gamma(expected / (dispersion - 1), dispersion - 1) first,
+/// which keeps the mean and makes the variance dispersion x mean).
+fn arrivals(rng: &mut ChaCha8Rng, expected: f64, dispersion: f64) -> u64 {
+    if dispersion > 1.0 && expected > 0.0 {
+        let excess = dispersion - 1.0;
+        let rate = sample::gamma(rng, expected / excess) * excess;
+        return sample::poisson(rng, rate.min(MAX_RATE_PER_MONTH));
+    }
+    sample::poisson(rng, expected)
+}
+
 /// Everything one path draws for one segment before its first month.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct PathParameters {
@@ -535,12 +547,12 @@ impl SegmentRun<'_> {
 
             let mut new_subscribers = std::mem::take(&mut converting_next_month);
             if let (Some(trend), Some(rate)) = (&twin.acquisition.direct, &self.parameters.direct) {
-                new_subscribers +=
-                    sample::poisson(&mut streams.acquisition, rate.rate(trend, self.start_month_index, month));
+                let expected = rate.rate(trend, self.start_month_index, month);
+                new_subscribers += arrivals(&mut streams.acquisition, expected, trend.dispersion);
             }
             if let (Some(trials), Some(rate)) = (trials, &self.parameters.trial_starts) {
-                let started =
-                    sample::poisson(&mut streams.acquisition, rate.rate(&trials.starts, self.start_month_index, month));
+                let expected = rate.rate(&trials.starts, self.start_month_index, month);
+                let started = arrivals(&mut streams.acquisition, expected, trials.starts.dispersion);
                 let converted = sample::binomial(&mut streams.acquisition, started, p_convert);
                 if trials.lag_months == 0 {
                     new_subscribers += converted;
@@ -765,6 +777,7 @@ mod tests {
             log_rate_slope_per_month,
             seasonal_log_multipliers: seasonal,
             uncertainty: Covariance2::ZERO,
+            dispersion: 1.0,
         }
     }
 
@@ -810,6 +823,21 @@ mod tests {
         // sqrt((mu4 - sigma^4) / n) = sqrt((3 lambda^2 + lambda - lambda^2) / n).
         let error = ((2.0 * 144.0 + 12.0) / 20_000f64).sqrt();
         assert!((variance(&new) - 12.0).abs() < 5.0 * error, "variance {}", variance(&new));
+    }
+
+    #[test]
+    fn overdispersed_starts_keep_their_mean_and_vary_dispersion_times_more() {
+        // A negative binomial with mean 12 and dispersion 4: variance 48. Over 20,000 paths the sample
+        // variance's standard error is about 0.7 (from the negative binomial's fourth moment), so 5 is
+        // seven of them, and far below the 36 by which a Poisson's variance would miss.
+        let mut acquirer = segment("direct", Cadence::EveryMonths(1), sbg(1.0, 9.0), Vec::new());
+        acquirer.acquisition.direct = Some(PoissonTrend { dispersion: 4.0, ..trend(12f64.ln(), 0.0, [0.0; 12]) });
+        acquirer.new_mrr = vec![MrrGroup { mrr_major_units: 10.0, subscribers: 1 }];
+        let simulation = run(&twin_of(vec![acquirer]), 20_000, 2);
+        let new: Vec<f64> = simulation.across_paths(1, Series::Total).map(|f| f.new_subscribers as f64).collect();
+        assert_mean_near("overdispersed starts", &new, 12.0);
+        let spread = variance(&new);
+        assert!((spread - 48.0).abs() < 5.0, "variance {spread}, expected 4 x 12 = 48");
     }
 
     #[test]
