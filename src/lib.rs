@@ -501,3 +501,77 @@ fn fit_business(
     }
     Ok(report)
 }
+
+/// What a baseline simulation is asked for: how far, how many paths, from which seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimulateOptions {
+    /// 1 to [`MAX_SIMULATION_HORIZON_MONTHS`].
+    pub horizon_months: u32,
+    /// 1 to [`MAX_SIMULATION_PATHS`].
+    pub paths: u32,
+    pub seed: u64,
+}
+
+/// The longest horizon a simulation may ask for.
+pub const MAX_SIMULATION_HORIZON_MONTHS: u32 = 120;
+/// The most paths a simulation may ask for.
+pub const MAX_SIMULATION_PATHS: u32 = 100_000;
+
+/// Calibrates the twin on a business's subscriptions exports and runs it forward with no change
+/// (`subtwin simulate`): the quantiles of paid subscribers and MRR per month, per segment and in
+/// total. The error names what is wrong: the files, or options out of range.
+pub fn simulate_exports(
+    inputs: &[(&str, &[u8])],
+    request: &HistoryRequest,
+    options: &SimulateOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<report::simulate::SimulationReport, ImportError> {
+    let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
+    let fail = |message: String| ImportError::new(file, message);
+    if !(1..=MAX_SIMULATION_HORIZON_MONTHS).contains(&options.horizon_months) {
+        return Err(fail(format!(
+            "the horizon of {} months is out of range: give 1 to {MAX_SIMULATION_HORIZON_MONTHS}.",
+            options.horizon_months
+        )));
+    }
+    if !(1..=MAX_SIMULATION_PATHS).contains(&options.paths) {
+        return Err(fail(format!("{} paths is out of range: give 1 to {MAX_SIMULATION_PATHS}.", options.paths)));
+    }
+    let kinds: Vec<TableKind> = inputs.iter().map(|(_, bytes)| import::table_kind(bytes, &request.import)).collect();
+    if let Some(((file, _), _)) =
+        inputs.iter().zip(&kinds).find(|(_, kind)| matches!(kind, TableKind::Snapshot | TableKind::Cohorts))
+    {
+        return Err(ImportError::new(
+            file,
+            "a snapshot or cohort table has no dates, so there is no state to simulate from: give a subscriptions \
+             export."
+                .into(),
+        ));
+    }
+    let business = import_business(inputs, request, on_progress)?;
+    let as_of = match request.history.as_of.or_else(|| history::derive_as_of(&business.subscriptions)) {
+        Some(as_of) => as_of,
+        None => return Err(import::nothing_readable(business.imports)),
+    };
+    let Some(currency) = business.imports.first().map(|i| i.currency.clone()) else {
+        return Err(import::nothing_readable(business.imports));
+    };
+    let calibration = model::calibrate::calibrate(&business.subscriptions, as_of);
+    let (twin, left_out) = model::build::build_twin(&calibration, &currency).map_err(|e| fail(format!("{e}.")))?;
+    let sim_options =
+        sim::SimOptions { paths: options.paths, horizon_months: options.horizon_months, seed: options.seed };
+    let simulation = sim::simulate(&twin, &sim_options).map_err(|e| fail(format!("{e}.")))?;
+    let summary = sim::summarise(&simulation, &report::simulate::PROBABILITIES).map_err(|e| fail(format!("{e}.")))?;
+    let notes = left_out
+        .into_iter()
+        .map(|name| format!("{name} is left out: none of its subscribers has churned yet, so its retention is unknown"))
+        .collect();
+    Ok(report::simulate::simulation_report(
+        &summary,
+        &import::values::format_instant(as_of),
+        options.seed,
+        options.horizon_months,
+        &currency,
+        notes,
+    ))
+}

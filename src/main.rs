@@ -33,6 +33,9 @@ enum Command {
     /// segments, beside Kaplan-Meier and the geometric and beta-discrete-Weibull models), acquisition
     /// and trial conversion. Reads what `history` reads.
     Fit(FitArgs),
+    /// Run the calibrated twin forward with no change (the baseline): paid subscribers and MRR per
+    /// month, per segment and in total, with their 5 to 95% quantiles over the Monte Carlo paths.
+    Simulate(SimulateArgs),
     /// Write the demo company's subscriptions export to stdout (or --output), as Stripe (the default),
     /// Chargebee, Recurly or Baremetrics would export it.
     Demo {
@@ -83,6 +86,24 @@ struct FitArgs {
     /// Exit with 1 when any row was set aside.
     #[arg(long)]
     strict: bool,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct SimulateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Months to simulate (1 to 120).
+    #[arg(long, value_name = "MONTHS", default_value_t = 24)]
+    horizon: u32,
+    /// Monte Carlo paths (1 to 100000).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    runs: u32,
+    /// The seed; the same data, seed and options give the same numbers.
+    #[arg(long, value_name = "N", default_value_t = subtwin::backtest::DEFAULT_SEED)]
+    seed: u64,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -148,6 +169,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::History(args) => run_history(args),
         Command::Fit(args) => run_fit(args),
+        Command::Simulate(args) => run_simulate(args),
         Command::Demo { subscriptions, seed, as_of, output, format } => {
             run_demo(subscriptions, seed, as_of, output, format)
         }
@@ -356,6 +378,32 @@ fn run_fit(args: FitArgs) -> Outcome {
         ));
     }
     Outcome::Done
+}
+
+fn run_simulate(args: SimulateArgs) -> Outcome {
+    let request = match request_of(&args.input) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
+    let inputs = match read_inputs(&args.input.files) {
+        Ok(inputs) => inputs,
+        Err(outcome) => return outcome,
+    };
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
+    let options = subtwin::SimulateOptions { horizon_months: args.horizon, paths: args.runs, seed: args.seed };
+    let report = match subtwin::simulate_exports(&borrowed, &request, &options, &mut |_| {}) {
+        Ok(report) => report,
+        Err(error) => return Outcome::Unusable(error.to_string()),
+    };
+    let printed = if args.json {
+        print_stdout(&format!("{}\n", subtwin::report::simulate::to_json(&report)))
+    } else {
+        print_stdout(&subtwin::report::render_tables_text(&subtwin::report::simulate::simulation_view(&report)))
+    };
+    match printed {
+        Ok(()) => Outcome::Done,
+        Err(outcome) => outcome,
+    }
 }
 
 fn run_demo(

@@ -18,6 +18,7 @@ use crate::money::{group_thousands, Currency, Minor};
 pub mod cohort;
 pub mod fit;
 pub mod fit_page;
+pub mod simulate;
 pub mod snapshot;
 
 /// The conventions behind every number, stated once for the page, the command and the README.

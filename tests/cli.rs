@@ -44,5 +44,7 @@ mod problems;
 mod reconcile;
 #[path = "cli/robustness.rs"]
 mod robustness;
+#[path = "cli/simulate.rs"]
+mod simulate;
 #[path = "cli/tables.rs"]
 mod tables;

@@ -1,0 +1,72 @@
+//! `subtwin simulate`: the calibrated twin run forward with no change, its documented JSON, its
+//! bounds, and the same bytes for the same seed.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn demo() -> String {
+    format!("{}/www/demo-stripe.csv", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn simulate(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["simulate"];
+    all.extend_from_slice(args);
+    run_subtwin(&all)
+}
+
+#[test]
+fn the_baseline_starts_from_the_real_state_and_reports_ordered_quantiles() {
+    let output = simulate(&[&demo(), "--horizon", "12", "--runs", "300", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["kind"], "simulation");
+    assert_eq!(json["start_month"], "2026-01", "the month after the as-of (2025-12-31)");
+    assert_eq!((json["horizon_months"].as_u64(), json["paths"].as_u64()), (Some(12), Some(300)));
+    assert_eq!(json["seed"], "20251231", "the seed is a decimal string");
+    assert_eq!(json["probabilities"], serde_json::json!([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]));
+    let total = &json["total"];
+    assert_eq!(total["months"].as_array().map(Vec::len), Some(12));
+    for series in ["active", "mrr"] {
+        for row in total[series].as_array().expect("rows") {
+            let q: Vec<f64> = row.as_array().expect("quantiles").iter().filter_map(Value::as_f64).collect();
+            assert_eq!(q.len(), 7);
+            assert!(q.windows(2).all(|w| w[0] <= w[1]), "{series}: quantiles in order: {q:?}");
+        }
+    }
+    // The demo ends 2025 with 3,207 paid subscribers (README): a month later the median is near it,
+    // grown by the month's arrivals less its churn, a few percent.
+    let first_median = total["active"][0][3].as_f64().expect("median");
+    assert!((3207.0..3207.0 * 1.08).contains(&first_median), "{first_median}");
+    assert_eq!(json["segments"].as_array().map(Vec::len), Some(6));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_and_another_seed_other_paths() {
+    let run = |seed: &str| {
+        let output = simulate(&[&demo(), "--horizon", "6", "--runs", "100", "--seed", seed, "--json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        output.stdout
+    };
+    assert_eq!(run("42"), run("42"));
+    assert_ne!(run("42"), run("43"));
+}
+
+#[test]
+fn options_out_of_range_and_tables_without_dates_are_refused() {
+    for (args, message) in [
+        (vec!["--horizon", "0"], "the horizon of 0 months is out of range: give 1 to 120."),
+        (vec!["--horizon", "121"], "the horizon of 121 months is out of range"),
+        (vec!["--runs", "0"], "0 paths is out of range: give 1 to 100000."),
+    ] {
+        let mut all = vec![demo()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let borrowed: Vec<&str> = all.iter().map(String::as_str).collect();
+        let output = simulate(&borrowed);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(text(&output.stderr).contains(message), "{args:?}: {}", text(&output.stderr));
+    }
+    let output = simulate(&[&fixture_arg("telco_snapshot.csv")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("no state to simulate from"), "{}", text(&output.stderr));
+}
