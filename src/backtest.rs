@@ -2,7 +2,7 @@
 //! forecasts people use instead?
 //!
 //! For each cutoff (a month; by default 6, 9, 12 and 18 months before the last whole month of data),
-//! everything is refitted on what was known at the cutoff's last second ([`calibrate`] sees nothing
+//! everything is refitted on what was known at the cutoff's last second ([`paid_spans`] sees nothing
 //! later), the twin starts from the real state then, and the engine simulates forward to the last
 //! whole month. Each month's forecast (median and 10-90% band, per segment) is compared with what
 //! really happened, as the history rebuilds it: active subscribers and MRR at the month's end.
@@ -19,11 +19,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::paid_spans;
 use crate::history::{self, History, HistoryOptions, MonthFigures};
 use crate::import::values::MonthIndex;
 use crate::import::{Instant, Subscription};
 use crate::model::build::build_twin;
-use crate::model::calibrate::calibrate;
+use crate::model::calibrate::calibrate_spans;
 use crate::money::Currency;
 use crate::sim::{simulate, summarise, SimOptions};
 
@@ -241,7 +242,9 @@ fn forecast_from(
     currency: &Currency,
     options: &BacktestOptions,
 ) -> Result<(Vec<BacktestMonth>, Vec<String>), String> {
-    let calibration = calibrate(subscriptions, cutoff.end() - 1);
+    // What the twin needs: retention, acquisition and the state at the cutoff (not the price
+    // response or the movement rates, which the full calibration adds for the report).
+    let calibration = calibrate_spans(&paid_spans(subscriptions, cutoff.end() - 1));
     let (twin, left_out) = build_twin(&calibration, currency).map_err(|e| format!("cutoff {}: {e}", cutoff.label()))?;
     let mut notes: Vec<String> = left_out
         .iter()

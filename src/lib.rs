@@ -71,17 +71,14 @@ pub fn history_of_reader(
     history_of_business(Business::of(vec![imported], Vec::new()), request)
 }
 
-/// Imports several exports as one business (see [`import::import_all`]) and rebuilds its history.
+/// Imports several exports as one business (see [`import_business`]: subscriptions exports, with
+/// any invoices or payments exports beside them) and rebuilds its history.
 pub fn history_of_exports(
     inputs: &[(&str, &[u8])],
     request: &HistoryRequest,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<HistoryReport, ImportError> {
-    if let [(file, bytes)] = inputs {
-        return history_of_export(file, bytes, request, on_progress);
-    }
-    let imports = import::import_all(inputs, &request.import, on_progress)?;
-    history_of_business(Business::of(imports, Vec::new()), request)
+    import_business(inputs, request, on_progress).and_then(|business| history_of_business(business, request))
 }
 
 /// A file's name and bytes.
@@ -327,12 +324,7 @@ pub fn analyse_exports(
         let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
         return Err(ImportError::new(file, SEGMENT_ONLY_FOR_SNAPSHOTS.into()));
     }
-    let history = if kinds.contains(&TableKind::Charges) {
-        import_business(inputs, request, on_progress).and_then(|business| history_of_business(business, request))
-    } else {
-        history_of_exports(inputs, request, on_progress)
-    };
-    history.map(Analysis::History).map_err(|mut error| {
+    history_of_exports(inputs, request, on_progress).map(Analysis::History).map_err(|mut error| {
         let unrecognised =
             inputs.iter().zip(&kinds).any(|((file, _), kind)| *kind == TableKind::Unrecognised && error.file == *file);
         if unrecognised {

@@ -271,15 +271,11 @@ fn run_history(args: HistoryArgs) -> Outcome {
     let args_files = &args.input.files;
     let analysis = if let [path] = args_files.as_slice() {
         // One file is streamed through the importer: only its records are held, never its whole text.
-        let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
-        let (reader, size) = match opened {
-            Ok((_, metadata)) if metadata.is_dir() => {
-                return Outcome::Unusable(format!("{}: cannot read the file (it is a folder).", path.display()))
-            }
-            Ok((reader, metadata)) => (reader, metadata.len()),
-            Err(error) => return Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display())),
+        let (reader, size) = match open_streamed(path) {
+            Ok(opened) => opened,
+            Err(outcome) => return outcome,
         };
-        analyse_reader(&file_name(path), ReadAhead::new(reader), Some(size), &request, &mut |_| {})
+        analyse_reader(&file_name(path), reader, Some(size), &request, &mut |_| {})
     } else {
         let inputs = match read_inputs(args_files) {
             Ok(inputs) => inputs,
@@ -318,6 +314,18 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
+/// Opens one file to stream it, with its size.
+fn open_streamed(path: &Path) -> Result<(ReadAhead, u64), Outcome> {
+    let opened = std::fs::File::open(path).and_then(|f| f.metadata().map(|m| (f, m)));
+    match opened {
+        Ok((_, metadata)) if metadata.is_dir() => {
+            Err(Outcome::Unusable(format!("{}: cannot read the file (it is a folder).", path.display())))
+        }
+        Ok((reader, metadata)) => Ok((ReadAhead::new(reader), metadata.len())),
+        Err(error) => Err(Outcome::Unusable(format!("{}: cannot read the file ({error}).", path.display()))),
+    }
+}
+
 /// Reads every file whole, with its name.
 fn read_inputs(files: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, Outcome> {
     let mut inputs = Vec::with_capacity(files.len());
@@ -337,10 +345,6 @@ fn run_fit(args: FitArgs) -> Outcome {
         Ok(request) => request,
         Err(outcome) => return outcome,
     };
-    let inputs = match read_inputs(&args.input.files) {
-        Ok(inputs) => inputs,
-        Err(outcome) => return outcome,
-    };
     let mut cutoffs = Vec::with_capacity(args.cutoff.len());
     for text in &args.cutoff {
         match subtwin::report::month_of(text.trim()) {
@@ -354,8 +358,23 @@ fn run_fit(args: FitArgs) -> Outcome {
         return Outcome::Unusable(format!("--paths {} is out of range; give 1 to 100000.", args.paths));
     }
     let backtest = subtwin::backtest::BacktestOptions { cutoffs, paths: args.paths, seed: args.seed };
-    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
-    let report = match subtwin::fit_exports_with(&borrowed, &request, &backtest, &mut |_| {}) {
+    let fitted = if let [path] = args.input.files.as_slice() {
+        // One file is streamed, as `history` streams it.
+        let (reader, size) = match open_streamed(path) {
+            Ok(opened) => opened,
+            Err(outcome) => return outcome,
+        };
+        subtwin::fit_reader_with(&file_name(path), reader, Some(size), &request, &backtest, &mut |_| {})
+    } else {
+        let inputs = match read_inputs(&args.input.files) {
+            Ok(inputs) => inputs,
+            Err(outcome) => return outcome,
+        };
+        let borrowed: Vec<(&str, &[u8])> =
+            inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
+        subtwin::fit_exports_with(&borrowed, &request, &backtest, &mut |_| {})
+    };
+    let report = match fitted {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
     };
