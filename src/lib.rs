@@ -509,26 +509,26 @@ pub const MAX_SIMULATION_HORIZON_MONTHS: u32 = 120;
 /// The most paths a simulation may ask for.
 pub const MAX_SIMULATION_PATHS: u32 = 100_000;
 
-/// Calibrates the twin on a business's subscriptions exports and runs it forward with no change
-/// (`subtwin simulate`): the quantiles of paid subscribers and MRR per month, per segment and in
-/// total. The error names what is wrong: the files, or options out of range.
-pub fn simulate_exports(
+/// A twin calibrated on a business's exports, ready to simulate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibratedTwin {
+    pub twin: twin::Twin,
+    /// The instant calibrated at, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub as_of: String,
+    pub currency: money::Currency,
+    /// Segments the twin could not run (no retention estimate), with the reason, for the report.
+    pub notes: Vec<String>,
+}
+
+/// Calibrates the twin on a business's subscriptions exports: the starting state and every fitted
+/// parameter, as the engine takes them. The error names what is wrong with the files.
+pub fn calibrated_twin(
     inputs: &[(&str, &[u8])],
     request: &HistoryRequest,
-    options: &SimulateOptions,
     on_progress: &mut dyn FnMut(Progress),
-) -> Result<report::simulate::SimulationReport, ImportError> {
+) -> Result<CalibratedTwin, ImportError> {
     let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
     let fail = |message: String| ImportError::new(file, message);
-    if !(1..=MAX_SIMULATION_HORIZON_MONTHS).contains(&options.horizon_months) {
-        return Err(fail(format!(
-            "the horizon of {} months is out of range: give 1 to {MAX_SIMULATION_HORIZON_MONTHS}.",
-            options.horizon_months
-        )));
-    }
-    if !(1..=MAX_SIMULATION_PATHS).contains(&options.paths) {
-        return Err(fail(format!("{} paths is out of range: give 1 to {MAX_SIMULATION_PATHS}.", options.paths)));
-    }
     let kinds: Vec<TableKind> = inputs.iter().map(|(_, bytes)| import::table_kind(bytes, &request.import)).collect();
     if let Some(((file, _), _)) =
         inputs.iter().zip(&kinds).find(|(_, kind)| matches!(kind, TableKind::Snapshot | TableKind::Cohorts))
@@ -550,20 +550,37 @@ pub fn simulate_exports(
     };
     let calibration = model::calibrate::calibrate(&business.subscriptions, as_of);
     let (twin, left_out) = model::build::build_twin(&calibration, &currency).map_err(|e| fail(format!("{e}.")))?;
-    let sim_options =
-        sim::SimOptions { paths: options.paths, horizon_months: options.horizon_months, seed: options.seed };
-    let simulation = sim::simulate(&twin, &sim_options).map_err(|e| fail(format!("{e}.")))?;
-    let summary = sim::summarise(&simulation, &report::simulate::PROBABILITIES).map_err(|e| fail(format!("{e}.")))?;
     let notes = left_out
         .into_iter()
         .map(|name| format!("{name} is left out: none of its subscribers has churned yet, so its retention is unknown"))
         .collect();
-    Ok(report::simulate::simulation_report(
-        &summary,
-        &import::values::format_instant(as_of),
-        options.seed,
-        options.horizon_months,
-        &currency,
-        notes,
-    ))
+    Ok(CalibratedTwin { twin, as_of: import::values::format_instant(as_of), currency, notes })
+}
+
+/// Calibrates the twin on a business's subscriptions exports and runs it forward with no change
+/// (`subtwin simulate`): the quantiles of paid subscribers and MRR per month, per segment and in
+/// total. The error names what is wrong: the files, or options out of range.
+pub fn simulate_exports(
+    inputs: &[(&str, &[u8])],
+    request: &HistoryRequest,
+    options: &SimulateOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<report::simulate::SimulationReport, ImportError> {
+    let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
+    let fail = |message: String| ImportError::new(file, message);
+    if !(1..=MAX_SIMULATION_HORIZON_MONTHS).contains(&options.horizon_months) {
+        return Err(fail(format!(
+            "the horizon of {} months is out of range: give 1 to {MAX_SIMULATION_HORIZON_MONTHS}.",
+            options.horizon_months
+        )));
+    }
+    if !(1..=MAX_SIMULATION_PATHS).contains(&options.paths) {
+        return Err(fail(format!("{} paths is out of range: give 1 to {MAX_SIMULATION_PATHS}.", options.paths)));
+    }
+    let CalibratedTwin { twin, as_of, currency, notes } = calibrated_twin(inputs, request, on_progress)?;
+    let sim_options =
+        sim::SimOptions { paths: options.paths, horizon_months: options.horizon_months, seed: options.seed };
+    let simulation = sim::simulate(&twin, &sim_options).map_err(|e| fail(format!("{e}.")))?;
+    let summary = sim::summarise(&simulation, &report::simulate::PROBABILITIES).map_err(|e| fail(format!("{e}.")))?;
+    Ok(report::simulate::simulation_report(&summary, &as_of, options.seed, options.horizon_months, &currency, notes))
 }

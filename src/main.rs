@@ -107,6 +107,10 @@ struct SimulateArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also write the calibrated twin (its parameters and starting cells, no customer row) as JSON
+    /// to this file.
+    #[arg(long, value_name = "FILE")]
+    save_twin: Option<PathBuf>,
 }
 
 /// The files and what the person knows about them: the same for every subcommand that reads exports.
@@ -410,6 +414,19 @@ fn run_simulate(args: SimulateArgs) -> Outcome {
     };
     let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
     let options = subtwin::SimulateOptions { horizon_months: args.horizon, paths: args.runs, seed: args.seed };
+    if let Some(path) = &args.save_twin {
+        let calibrated = match subtwin::calibrated_twin(&borrowed, &request, &mut |_| {}) {
+            Ok(calibrated) => calibrated,
+            Err(error) => return Outcome::Unusable(error.to_string()),
+        };
+        let json = match serde_json::to_string(&calibrated.twin) {
+            Ok(json) => json + "\n",
+            Err(error) => return Outcome::Unusable(format!("cannot write the twin as JSON ({error}).")),
+        };
+        if let Err(error) = std::fs::write(path, json) {
+            return Outcome::Unusable(format!("{}: cannot write the twin ({error}).", path.display()));
+        }
+    }
     let report = match subtwin::simulate_exports(&borrowed, &request, &options, &mut |_| {}) {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
