@@ -26,6 +26,7 @@ pub mod model;
 pub mod money;
 mod nonfinite;
 pub mod report;
+pub mod scenario;
 pub mod sim;
 pub mod twin;
 

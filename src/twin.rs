@@ -67,7 +67,17 @@ pub struct Twin {
     /// `import::values::MonthIndex`): 2025-03 is `2025 * 12 + 2`. The cells describe the state at the
     /// start of this month; it also places the seasonal multipliers on the calendar.
     pub start_month_index: i32,
+    /// How much of a month the first simulated month spans: 1, plus the share of the calibration
+    /// month that was still to come at the as-of instant (the data ends on the 20th of a 30-day
+    /// month: 1 + 10/30). Renewals due in that rest already fall in the first simulated month; this
+    /// scales its expected arrivals to match. 1 to 2.
+    #[serde(default = "one")]
+    pub first_month_exposure: f64,
     pub segments: Vec<SegmentTwin>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// One segment: subscribers of one plan who share a billing interval, and so a renewal clock.
@@ -83,7 +93,31 @@ pub struct SegmentTwin {
     pub new_mrr: Vec<MrrGroup>,
     /// The subscribers alive at the start, grouped by renewal age and renewal month.
     pub cells: Vec<Cell>,
+    /// What the history says about this segment's response to a price change, where it holds one
+    /// (a scenario that changes the price uses it instead of an assumed range).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_response: Option<LearnedPriceResponse>,
 }
+
+/// Elasticities estimated from a past price change of the segment, each with its uncertainty as a
+/// normal distribution (the estimate and its standard error) that every path draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LearnedPriceResponse {
+    /// The churn elasticity: the renewal hazard is multiplied by (new price / old price)^e.
+    pub churn_elasticity: Option<NormalEstimate>,
+    /// The acquisition elasticity: arrivals are multiplied by (new price / old price)^(-n).
+    pub acquisition_elasticity: Option<NormalEstimate>,
+}
+
+/// An estimate and its standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NormalEstimate {
+    pub estimate: f64,
+    pub standard_error: f64,
+}
+
+/// The range of an elasticity (learned or assumed) and of its standard error.
+pub const ELASTICITY_RANGE: (f64, f64) = (-20.0, 20.0);
 
 /// How often a segment's subscribers renew. Retention is counted in these renewals: the sBG
 /// parameters of an annual plan are per year, those of a weekly plan per week.
@@ -313,6 +347,7 @@ impl Twin {
     pub fn check(&self) -> Result<(), TwinError> {
         let (low, high) = START_MONTH_INDEX_RANGE;
         check_range("start_month_index", f64::from(self.start_month_index), f64::from(low), f64::from(high))?;
+        check_range("first_month_exposure", self.first_month_exposure, 1.0, 2.0)?;
         check_count("segments", self.segments.len() as u64, MAX_SEGMENTS as u64)?;
         let mut groups = 0u64;
         let mut subscribers = 0u64;
@@ -346,6 +381,19 @@ impl SegmentTwin {
         };
         self.retention.check(&format!("{field}.retention"))?;
         self.acquisition.check(&format!("{field}.acquisition"))?;
+        if let Some(response) = &self.price_response {
+            let (low, high) = ELASTICITY_RANGE;
+            for (name, estimate) in [
+                ("churn_elasticity", response.churn_elasticity),
+                ("acquisition_elasticity", response.acquisition_elasticity),
+            ] {
+                if let Some(estimate) = estimate {
+                    let at = format!("{field}.price_response.{name}");
+                    check_range(&format!("{at}.estimate"), estimate.estimate, low, high)?;
+                    check_range(&format!("{at}.standard_error"), estimate.standard_error, 0.0, high)?;
+                }
+            }
+        }
 
         let new_mrr_field = format!("{field}.new_mrr");
         check_groups(&new_mrr_field, &self.new_mrr, MAX_MRR_WEIGHT, groups)?;
@@ -499,6 +547,7 @@ pub(crate) mod tests {
         };
         Twin {
             start_month_index: 2025 * 12 + 2,
+            first_month_exposure: 1.0,
             segments: vec![SegmentTwin {
                 name: "Pro monthly".into(),
                 cadence: Cadence::EveryMonths(1),
@@ -535,6 +584,7 @@ pub(crate) mod tests {
                         ],
                     },
                 ],
+                price_response: None,
             }],
         }
     }

@@ -16,15 +16,17 @@
 
 use std::collections::BTreeMap;
 
+use crate::import::values::MonthIndex;
 use crate::import::{BillingInterval, IntervalUnit};
 use crate::money::{Currency, Minor};
 use crate::twin::{
-    Acquisition, BetaParams, Cadence, Cell, Covariance2, MrrGroup, PoissonTrend, Retention, SegmentTwin, Trials, Twin,
-    TwinError, CONVERSION_PARAMETER_RANGE, SBG_PARAMETER_RANGE,
+    Acquisition, BetaParams, Cadence, Cell, Covariance2, LearnedPriceResponse, MrrGroup, NormalEstimate, PoissonTrend,
+    Retention, SegmentTwin, Trials, Twin, TwinError, CONVERSION_PARAMETER_RANGE, ELASTICITY_RANGE, SBG_PARAMETER_RANGE,
 };
 
 use super::acquisition::PoissonTrendFit;
 use super::calibrate::{Calibration, SegmentCalibration};
+use super::price::{Estimate, PriceResponse};
 
 /// Why a calibration gives no twin.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,18 +62,62 @@ pub fn build_twin(calibration: &Calibration, currency: &Currency) -> Result<(Twi
     });
     let mut segments = Vec::new();
     let mut left_out = Vec::new();
-    for segment in &calibration.segments {
+    for (index, segment) in calibration.segments.iter().enumerate() {
         match retention(segment, fallback) {
-            Some(retention) => segments.push(segment_twin(segment, retention, origin.0, currency)),
+            Some(retention) => {
+                let mut twin = segment_twin(segment, retention, origin.0, currency);
+                twin.price_response = calibration
+                    .price_responses
+                    .iter()
+                    .find(|response| response.segment == index)
+                    .and_then(learned_response);
+                segments.push(twin);
+            }
             None => left_out.push(segment.name.clone()),
         }
     }
     if segments.is_empty() {
         return Err(BuildError::NoRetention);
     }
-    let twin = Twin { start_month_index: origin.0, segments };
+    let twin =
+        Twin { start_month_index: origin.0, first_month_exposure: first_month_exposure(calibration, origin), segments };
     twin.check().map_err(BuildError::Invalid)?;
     Ok((twin, left_out))
+}
+
+/// 1 plus the share of the calibration month still to come after the as-of instant, which the first
+/// simulated month takes in (0 when the data ends in the month's last second, as a backtest's cutoff
+/// does).
+fn first_month_exposure(calibration: &Calibration, origin: MonthIndex) -> f64 {
+    let Some(as_of) = calibration.as_of else {
+        return 1.0;
+    };
+    let month = MonthIndex(origin.0 - 1);
+    let length = (month.end() - month.start()) as f64;
+    let rest = (month.end() - 1 - as_of).clamp(0, month.end() - month.start()) as f64;
+    if length > 0.0 {
+        (1.0 + rest / length).clamp(1.0, 2.0)
+    } else {
+        1.0
+    }
+}
+
+/// An estimate with a finite 95% interval as a normal distribution: the interval's half-width over
+/// 1.96 is the standard error.
+fn normal_estimate(estimate: &Estimate) -> Option<NormalEstimate> {
+    let [low, high] = estimate.interval;
+    let (min, max) = ELASTICITY_RANGE;
+    let standard_error = (high - low) / (2.0 * 1.959_964);
+    let finite = estimate.value.is_finite() && standard_error.is_finite() && standard_error >= 0.0;
+    (finite && (min..=max).contains(&estimate.value) && standard_error <= max)
+        .then_some(NormalEstimate { estimate: estimate.value, standard_error })
+}
+
+fn learned_response(response: &PriceResponse) -> Option<LearnedPriceResponse> {
+    let churn_elasticity = response.churn_elasticity.as_ref().and_then(normal_estimate);
+    let acquisition_elasticity = response.acquisition_elasticity.as_ref().and_then(normal_estimate);
+    (churn_elasticity.is_some() || acquisition_elasticity.is_some())
+        .then_some(LearnedPriceResponse { churn_elasticity, acquisition_elasticity })
 }
 
 /// How often the segment renews, in the engine's terms.
@@ -173,5 +219,6 @@ fn segment_twin(segment: &SegmentCalibration, retention: Retention, origin: i32,
                 mrr: mrr.into_iter().map(|(m, n)| MrrGroup { mrr_major_units: major(m), subscribers: n }).collect(),
             })
             .collect(),
+        price_response: None,
     }
 }

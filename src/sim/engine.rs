@@ -1,23 +1,29 @@
-//! The baseline forward simulation: a checked twin, stepped month by month over many paths.
+//! The forward simulation: a checked twin, with or without a scenario's [`Plan`], stepped month by
+//! month over many paths.
 //!
 //! Each path first draws its parameters (per segment: retention from its uncertainty, the
-//! acquisition trends, the trial conversion probability), then steps month by month. In a month,
-//! every cell whose renewal falls in it renews: its churners are Binomial(n, h(k + 1)) with the
-//! path's hazard, and which MRR values leave is multivariate hypergeometric over the cell's distinct
-//! values; the survivors move to age k + 1 and their next renewal. Then new subscribers arrive, direct
+//! acquisition trends, the trial conversion probability, and under a plan the price response), then
+//! steps month by month. In a month, every cell whose renewal falls in it renews: its churners are
+//! Binomial(n, h(k + 1)) with the path's hazard, and which MRR values leave is multivariate
+//! hypergeometric over the cell's distinct values; the survivors move to age k + 1, pay for their
+//! next billing interval, and renew next one interval later. Then new subscribers arrive, direct
 //! starts Poisson at the month's rate and converted trials Binomial(trials, p) after the trial lag;
 //! they form a new cell of age 0, each one's MRR drawn from the segment's new-subscriber distribution
-//! (multinomial over its weights). Subscribers who start in a month do not renew in it.
+//! (multinomial over its weights), and pay their first interval. Subscribers who start in a month do
+//! not renew in it.
 //!
 //! Random streams. Every path, segment and purpose has its own stream of one `ChaCha8Rng`: the key
 //! comes from the seed (`seed_from_u64`), the ChaCha stream number is the path's index, and within
-//! that stream each (segment, purpose) starts at its own word position, 2^48 words apart (far more
-//! than a segment's path ever draws). The purposes are the parameters, the renewals and the
-//! acquisition. So a path's numbers depend on the seed and its index alone (not on which other paths
-//! are simulated, nor where, nor on the platform), and a later scenario that changes one segment or
-//! one purpose leaves the draws of the others untouched, which is what comparing a scenario with
-//! the baseline on common random numbers needs. The month-by-month draws are also independent of the
-//! horizon: a shorter run is the start of a longer one.
+//! that stream each (segment, purpose) starts at its own word position, 2^48 words apart. The
+//! purposes are the parameters, the renewals, the acquisition and the scenario's own draws (price
+//! response, migrations, new plans' share of arrivals). Within a purpose, each month starts at its own
+//! position again (2^36 words apart), so a month's draws do not depend on how many earlier months
+//! consumed. So a path's numbers depend on the seed and its index alone (not on which other paths are
+//! simulated, nor where, nor on the platform), and a scenario shares the baseline's draws everywhere
+//! it does not change the inputs of a draw: common random numbers, which make the per-path
+//! difference between a scenario and the baseline tell about the scenario rather than about luck. The
+//! month-by-month draws are also independent of the horizon: a shorter run is the start of a longer
+//! one.
 
 use std::ops::Range;
 
@@ -25,6 +31,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::plan::{factor_in, Plan, ResponseDraws, SegmentPlan, NEVER};
 use super::sample;
 use crate::twin::{Cadence, Covariance2, PoissonTrend, Retention, SegmentTwin, Twin, TwinError};
 
@@ -32,10 +39,10 @@ use crate::twin::{Cadence, Covariance2, PoissonTrend, Retention, SegmentTwin, Tw
 pub const MAX_PATHS: u32 = 1_000_000;
 /// The longest horizon: 50 years.
 pub const MAX_HORIZON_MONTHS: u32 = 600;
-/// The most [`MonthFigures`] one call may produce (paths × months × (segments + 1)): 4.2 million, 168 MB
-/// at 40 bytes each, which a browser tab can hold (1000 paths × 36 months × 7 series are 252,000).
+/// The most figures one call may hold (paths × months × (segments + 3)): 16.8 million, 268 MB at
+/// 16 bytes each, which a browser tab can hold (1000 paths × 60 months × 9 series are 540,000).
 /// Larger runs are simulated in batches of paths ([`simulate_paths`]).
-pub const MAX_FIGURES_PER_BATCH: u64 = 1 << 22;
+pub const MAX_FIGURES_PER_BATCH: u64 = 1 << 24;
 /// The largest expected number of starts in a month of one acquisition stream: a drawn trend that
 /// grows past it stays at it, so that no draw of uncertain parameters can explode.
 pub const MAX_RATE_PER_MONTH: f64 = 1e8;
@@ -52,29 +59,35 @@ pub struct SimOptions {
     pub seed: u64,
 }
 
-/// One segment's (or the total's) figures in one month of one path.
+/// One month of one path: a segment's figures, or the sum over segments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MonthFigures {
     /// Subscribers at the end of the month.
     pub active_subscribers: u64,
     /// Their MRR at the end of the month, in major currency units.
     pub mrr_major_units: f64,
-    /// Paid subscribers who started in the month (direct and converted trials).
+    /// Paid subscribers who started in the month (direct, converted trials, and those a new plan
+    /// took from another segment's arrivals); not those who moved between segments.
     pub new_subscribers: u64,
     /// Subscribers who churned at a renewal in the month.
     pub churned_subscribers: u64,
     /// The MRR they took with them, in major currency units.
     pub churned_mrr_major_units: f64,
+    /// What was billed in the month, in major currency units: each renewal and each start pays its
+    /// billing interval up front (an annual plan twelve months of MRR in its renewal month).
+    pub billed_major_units: f64,
 }
 
-/// Which figures: one segment's (by its index in the twin) or the sum over segments.
+/// Which figures: one segment's (by its index: the twin's segments, then a plan's new ones) or the
+/// sum over segments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Series {
     Segment(usize),
     Total,
 }
 
-/// The simulated paths of one call, or of several batches appended in path order.
+/// The simulated paths of one call, or of several batches appended in path order. The total keeps
+/// every figure; each segment keeps its actives and MRR (what its fan chart needs), to bound memory.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Simulation {
     pub options: SimOptions,
@@ -83,43 +96,59 @@ pub struct Simulation {
     pub segment_names: Vec<String>,
     /// The indices of the paths held, within `0..options.paths`.
     pub paths: Range<u32>,
-    /// Path-major: the figures of path `paths.start + i`, month `m`, series `s` (segments in the
-    /// twin's order, then the total) are at `(i * horizon + m) * (segments + 1) + s`.
-    figures: Vec<MonthFigures>,
+    /// Path-major: the total of path `paths.start + i`, month `m`, is at `i * horizon + m`.
+    totals: Vec<MonthFigures>,
+    /// Path-major: segment `s` of path `paths.start + i`, month `m`, is at
+    /// `(i * horizon + m) * segments + s`.
+    segments: Vec<SegmentMonth>,
+}
+
+/// What a simulation keeps of a segment's month.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct SegmentMonth {
+    active_subscribers: u64,
+    mrr_major_units: f64,
 }
 
 impl Simulation {
-    /// The number of series per month: the segments and the total.
-    fn series_count(&self) -> usize {
-        self.segment_names.len() + 1
-    }
-
-    fn series_index(&self, series: Series) -> Option<usize> {
-        match series {
-            Series::Segment(index) if index < self.segment_names.len() => Some(index),
-            Series::Segment(_) => None,
-            Series::Total => Some(self.segment_names.len()),
-        }
-    }
-
     /// The figures of one path (its index in the whole run), month (0 is the start month) and
-    /// series; `None` outside what this simulation holds.
-    pub fn figures(&self, path: u32, month: u32, series: Series) -> Option<&MonthFigures> {
+    /// series; `None` outside what this simulation holds. A segment's figures hold its actives and
+    /// MRR only (the other fields are 0).
+    pub fn figures(&self, path: u32, month: u32, series: Series) -> Option<MonthFigures> {
         if !self.paths.contains(&path) || month >= self.options.horizon_months {
             return None;
         }
-        let series = self.series_index(series)?;
         let row = (path - self.paths.start) as usize * self.options.horizon_months as usize + month as usize;
-        self.figures.get(row * self.series_count() + series)
+        match series {
+            Series::Total => self.totals.get(row).copied(),
+            Series::Segment(index) if index < self.segment_names.len() => {
+                let segment = self.segments.get(row * self.segment_names.len() + index)?;
+                Some(MonthFigures {
+                    active_subscribers: segment.active_subscribers,
+                    mrr_major_units: segment.mrr_major_units,
+                    ..MonthFigures::default()
+                })
+            }
+            Series::Segment(_) => None,
+        }
     }
 
-    /// One series in one month, over every path held, in path order.
-    pub fn across_paths(&self, month: u32, series: Series) -> impl Iterator<Item = &MonthFigures> + '_ {
-        let series_count = self.series_count();
-        let stride = self.options.horizon_months as usize * series_count;
-        let offset = self.series_index(series).map(|s| month as usize * series_count + s);
+    /// One series in one month, over every path held, in path order (segments: actives and MRR
+    /// only, as [`Simulation::figures`]).
+    pub fn across_paths(&self, month: u32, series: Series) -> impl Iterator<Item = MonthFigures> + '_ {
         let valid = month < self.options.horizon_months;
-        offset.filter(|_| valid).into_iter().flat_map(move |offset| self.figures.iter().skip(offset).step_by(stride))
+        let paths = if valid { self.paths.clone() } else { 0..0 };
+        paths.filter_map(move |path| self.figures(path, month, series))
+    }
+
+    /// The totals of one path, month by month; empty for a path not held.
+    pub fn path_totals(&self, path: u32) -> &[MonthFigures] {
+        if !self.paths.contains(&path) {
+            return &[];
+        }
+        let horizon = self.options.horizon_months as usize;
+        let start = (path - self.paths.start) as usize * horizon;
+        self.totals.get(start..start + horizon).unwrap_or(&[])
     }
 
     /// Appends the next batch of paths of the same run: `later` must come from the same twin and
@@ -135,7 +164,8 @@ impl Simulation {
             return Err(SimError::PathsNotContiguous { ends_at: self.paths.end, next_starts_at: later.paths.start });
         }
         self.paths.end = later.paths.end;
-        self.figures.extend(later.figures);
+        self.totals.extend(later.totals);
+        self.segments.extend(later.segments);
         Ok(())
     }
 }
@@ -145,6 +175,8 @@ impl Simulation {
 pub enum SimError {
     /// The twin did not pass [`Twin::check`].
     Twin(TwinError),
+    /// The plan does not fit the twin (a bug in whatever compiled it: scenarios are checked first).
+    Plan(String),
     /// The number of paths is 0 or above [`MAX_PATHS`].
     Paths { paths: u32 },
     /// The horizon is 0 or above [`MAX_HORIZON_MONTHS`].
@@ -167,6 +199,7 @@ impl std::fmt::Display for SimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SimError::Twin(error) => write!(f, "the twin cannot be simulated: {error}"),
+            SimError::Plan(problem) => write!(f, "the scenario cannot be simulated: {problem}"),
             SimError::Paths { paths } => write!(f, "{paths} paths: give 1 to {MAX_PATHS}."),
             SimError::Horizon { horizon_months } => {
                 write!(f, "a horizon of {horizon_months} months: give 1 to {MAX_HORIZON_MONTHS}.")
@@ -176,7 +209,7 @@ impl std::fmt::Display for SimError {
             }
             SimError::TooLarge { figures } => write!(
                 f,
-                "{figures} figures (paths × months × (segments + 1)) is more than {MAX_FIGURES_PER_BATCH} at once: \
+                "{figures} figures (paths × months × (segments + 3)) is more than {MAX_FIGURES_PER_BATCH} at once: \
                  simulate fewer paths per batch."
             ),
             SimError::NotTheSameRun => {
@@ -207,62 +240,110 @@ impl SimOptions {
     }
 }
 
-/// Simulates all of the run's paths, `0..options.paths`.
+/// Simulates all of the run's paths, `0..options.paths`, with no change.
 pub fn simulate(twin: &Twin, options: &SimOptions) -> Result<Simulation, SimError> {
     simulate_paths(twin, options, 0..options.paths)
 }
 
-/// Simulates the paths `path_range` of the run (a batch for one worker). The figures of a path are
-/// the same whichever batch it is simulated in, so batches appended in order
+/// Simulates the paths `path_range` of the run (a batch for one worker) with no change. The figures
+/// of a path are the same whichever batch it is simulated in, so batches appended in order
 /// ([`Simulation::append`]) equal one call over the whole range.
 pub fn simulate_paths(twin: &Twin, options: &SimOptions, path_range: Range<u32>) -> Result<Simulation, SimError> {
+    simulate_plan_paths(twin, &Plan::baseline(twin.segments.len()), options, path_range)
+}
+
+/// Simulates the paths `path_range` of the run under a scenario's plan. With the same seed, each
+/// path shares the baseline's random numbers wherever the plan leaves a draw's inputs unchanged.
+pub fn simulate_plan_paths(
+    twin: &Twin,
+    plan: &Plan,
+    options: &SimOptions,
+    path_range: Range<u32>,
+) -> Result<Simulation, SimError> {
     twin.check().map_err(SimError::Twin)?;
+    plan.check(twin.segments.len()).map_err(SimError::Plan)?;
     options.check()?;
     if path_range.start >= path_range.end || path_range.end > options.paths {
         return Err(SimError::PathRange { start: path_range.start, end: path_range.end, paths: options.paths });
     }
     let horizon = options.horizon_months as usize;
-    let series_count = twin.segments.len() + 1;
+    let twin_segments = twin.segments.len();
+    let segment_count = twin_segments + plan.new_plans.len();
     let path_count = (path_range.end - path_range.start) as usize;
-    let figure_count = path_count as u64 * horizon as u64 * series_count as u64;
+    let figure_count = path_count as u64 * horizon as u64 * (segment_count as u64 + 3);
     if figure_count > MAX_FIGURES_PER_BATCH {
         return Err(SimError::TooLarge { figures: figure_count });
     }
 
-    let prepared: Vec<PreparedSegment> = twin.segments.iter().map(PreparedSegment::new).collect();
+    let prepared: Vec<PreparedSegment> = (0..segment_count).map(|i| PreparedSegment::new(twin, plan, i)).collect();
+    let order = plan.order(twin_segments);
     let mut states: Vec<SegmentState> = prepared.iter().map(|p| p.initial.clone()).collect();
     let most_groups = prepared.iter().map(PreparedSegment::most_groups).max().unwrap_or(0);
-    let mut scratch = vec![0u64; most_groups];
+    let mut scratch = vec![0u64; most_groups.max(1)];
     let base = ChaCha8Rng::seed_from_u64(options.seed);
-    let mut figures = vec![MonthFigures::default(); figure_count as usize];
+    let mut totals = vec![MonthFigures::default(); path_count * horizon];
+    let mut segments = vec![SegmentMonth::default(); path_count * horizon * segment_count];
+    let mut month_figures = vec![MonthFigures::default(); horizon * segment_count];
+    let mut inflows: Vec<Vec<Inflow>> = vec![Vec::new(); segment_count];
 
     for (offset, path) in path_range.clone().enumerate() {
-        let path_figures = &mut figures[offset * horizon * series_count..(offset + 1) * horizon * series_count];
-        for (index, (segment, state)) in prepared.iter().zip(states.iter_mut()).enumerate() {
-            let mut streams = SegmentStreams::new(&base, path, index);
-            let parameters = PathParameters::draw(segment.twin, &mut streams.parameters);
-            let run =
-                SegmentRun { segment, parameters, start_month_index: twin.start_month_index, horizon_months: horizon };
-            run.simulate(state, &mut streams, &mut scratch, |month, month_figures| {
-                path_figures[month * series_count + index] = month_figures;
-            });
+        // Parameters first, in the twin's order, each from its own stream.
+        let mut parameters = Vec::with_capacity(segment_count);
+        let mut responses = Vec::with_capacity(segment_count);
+        for (index, segment) in prepared.iter().enumerate() {
+            let drawn = match segment.kind {
+                SegmentKind::Twin(twin_segment) => {
+                    PathParameters::draw(twin_segment, &mut purpose_stream(&base, path, index, PARAMETERS))
+                }
+                SegmentKind::NewPlan { like, .. } => parameters[like],
+            };
+            parameters.push(drawn);
+            responses.push(Response::draw(&segment.response, &mut purpose_stream(&base, path, index, SCENARIO)));
         }
-        for row in path_figures.chunks_exact_mut(series_count) {
-            let (segments, total) = row.split_at_mut(series_count - 1);
-            total[0] = sum_of(segments);
+        inflows.iter_mut().for_each(Vec::clear);
+        for &index in &order {
+            let segment = &prepared[index];
+            let mut streams = SegmentStreams::new(&base, path, index);
+            let run = SegmentRun {
+                segment,
+                parameters: parameters[index],
+                response: responses[index],
+                start_month_index: twin.start_month_index,
+                first_month_exposure: twin.first_month_exposure,
+                horizon_months: horizon,
+                twin_segments,
+            };
+            let mut arriving = std::mem::take(&mut inflows[index]);
+            arriving.sort_by_key(Inflow::month);
+            let mut record = |month: usize, figures: MonthFigures| {
+                month_figures[month * segment_count + index] = figures;
+            };
+            run.simulate(&mut states[index], &mut streams, &mut scratch, &arriving, &mut inflows, &mut record);
+        }
+        for month in 0..horizon {
+            let row = &month_figures[month * segment_count..(month + 1) * segment_count];
+            totals[offset * horizon + month] = sum_of(row);
+            let out = &mut segments[(offset * horizon + month) * segment_count..][..segment_count];
+            for (kept, figures) in out.iter_mut().zip(row) {
+                *kept = SegmentMonth {
+                    active_subscribers: figures.active_subscribers,
+                    mrr_major_units: figures.mrr_major_units,
+                };
+            }
         }
     }
 
     Ok(Simulation {
         options: *options,
         start_month_index: twin.start_month_index,
-        segment_names: twin.segments.iter().map(|s| s.name.clone()).collect(),
+        segment_names: prepared.iter().map(|p| p.name.clone()).collect(),
         paths: path_range,
-        figures,
+        totals,
+        segments,
     })
 }
 
-/// The total of the segments' figures, summed in the twin's order (so the same bits everywhere).
+/// The total of the segments' figures, summed in the segments' order (so the same bits everywhere).
 fn sum_of(segments: &[MonthFigures]) -> MonthFigures {
     segments.iter().fold(MonthFigures::default(), |sum, s| MonthFigures {
         active_subscribers: sum.active_subscribers + s.active_subscribers,
@@ -270,6 +351,7 @@ fn sum_of(segments: &[MonthFigures]) -> MonthFigures {
         new_subscribers: sum.new_subscribers + s.new_subscribers,
         churned_subscribers: sum.churned_subscribers + s.churned_subscribers,
         churned_mrr_major_units: sum.churned_mrr_major_units + s.churned_mrr_major_units,
+        billed_major_units: sum.billed_major_units + s.billed_major_units,
     })
 }
 
@@ -278,27 +360,68 @@ fn sum_of(segments: &[MonthFigures]) -> MonthFigures {
 
 /// Word positions 2^48 apart within a path's ChaCha stream: one block per (segment, purpose).
 const STREAM_BLOCK_WORDS_LOG2: u32 = 48;
-/// Purposes per segment: parameters, renewals, acquisition, and one kept free for scenarios (price
-/// response draws), so that adding it later leaves the others' positions where they are.
+/// Within a block, each month's draws start 2^36 words apart (the first slot holds draws made
+/// before the first month).
+const MONTH_BLOCK_WORDS_LOG2: u32 = 36;
+/// Purposes per segment.
 const PURPOSES_PER_SEGMENT: u128 = 4;
+const PARAMETERS: u128 = 0;
+const RENEWALS: u128 = 1;
+const ACQUISITION: u128 = 2;
+const SCENARIO: u128 = 3;
 
-/// One segment's three streams on one path.
+/// The stream of one (path, segment, purpose), at the start of its block.
+fn purpose_stream(base: &ChaCha8Rng, path: u32, segment: usize, purpose: u128) -> ChaCha8Rng {
+    let mut rng = base.clone();
+    rng.set_stream(u64::from(path));
+    rng.set_word_pos(block_of(segment, purpose));
+    rng
+}
+
+fn block_of(segment: usize, purpose: u128) -> u128 {
+    (segment as u128 * PURPOSES_PER_SEGMENT + purpose) << STREAM_BLOCK_WORDS_LOG2
+}
+
+/// A purpose's stream that moves to its month's own position when the month changes.
+struct MonthlyStream {
+    rng: ChaCha8Rng,
+    block: u128,
+    month: usize,
+}
+
+impl MonthlyStream {
+    fn new(base: &ChaCha8Rng, path: u32, segment: usize, purpose: u128) -> MonthlyStream {
+        MonthlyStream {
+            rng: purpose_stream(base, path, segment, purpose),
+            block: block_of(segment, purpose),
+            month: usize::MAX,
+        }
+    }
+
+    /// The stream, positioned within `month`'s slot.
+    fn at(&mut self, month: usize) -> &mut ChaCha8Rng {
+        if self.month != month {
+            self.month = month;
+            self.rng.set_word_pos(self.block + ((month as u128 + 1) << MONTH_BLOCK_WORDS_LOG2));
+        }
+        &mut self.rng
+    }
+}
+
+/// One segment's streams on one path, month by month.
 struct SegmentStreams {
-    parameters: ChaCha8Rng,
-    renewals: ChaCha8Rng,
-    acquisition: ChaCha8Rng,
+    renewals: MonthlyStream,
+    acquisition: MonthlyStream,
+    scenario: MonthlyStream,
 }
 
 impl SegmentStreams {
     fn new(base: &ChaCha8Rng, path: u32, segment: usize) -> SegmentStreams {
-        let stream = |purpose: u128| {
-            let mut rng = base.clone();
-            rng.set_stream(u64::from(path));
-            let block = segment as u128 * PURPOSES_PER_SEGMENT + purpose;
-            rng.set_word_pos(block << STREAM_BLOCK_WORDS_LOG2);
-            rng
-        };
-        SegmentStreams { parameters: stream(0), renewals: stream(1), acquisition: stream(2) }
+        SegmentStreams {
+            renewals: MonthlyStream::new(base, path, segment, RENEWALS),
+            acquisition: MonthlyStream::new(base, path, segment, ACQUISITION),
+            scenario: MonthlyStream::new(base, path, segment, SCENARIO),
+        }
     }
 }
 
@@ -420,11 +543,53 @@ impl PathParameters {
     }
 }
 
+/// A path's price response for one segment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Response {
+    churn_elasticity: f64,
+    acquisition_elasticity: f64,
+    shock: f64,
+}
+
+impl Response {
+    /// Draws in a fixed order, each draw consuming a uniform and a normal whatever its distribution.
+    fn draw(draws: &ResponseDraws, rng: &mut ChaCha8Rng) -> Response {
+        let mut one = |draw: &super::plan::Draw| {
+            let u = sample::uniform(rng);
+            let z = sample::standard_normal(rng);
+            draw.value(u, z)
+        };
+        let churn_elasticity = one(&draws.churn_elasticity);
+        let acquisition_elasticity = one(&draws.acquisition_elasticity);
+        let shock = one(&draws.shock).clamp(0.0, 1.0);
+        Response { churn_elasticity, acquisition_elasticity, shock }
+    }
+
+    /// The factor on the churn probability of a subscriber paying `ratio` times the baseline price.
+    fn churn_factor(&self, ratio: f64) -> f64 {
+        if ratio == 1.0 || self.churn_elasticity == 0.0 {
+            1.0
+        } else {
+            libm::pow(ratio, self.churn_elasticity)
+        }
+    }
+
+    /// The factor on arrivals at an entry price of `ratio` times the baseline's.
+    fn acquisition_factor(&self, ratio: f64) -> f64 {
+        if ratio == 1.0 || self.acquisition_elasticity == 0.0 {
+            1.0
+        } else {
+            libm::pow(ratio, -self.acquisition_elasticity)
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // A segment's state and its months.
 
 /// A cell during a path. Its MRR groups are `groups_start..groups_start + groups_len` of the
-/// segment state's `mrr_values` and `counts`.
+/// segment state's `mrr_values` and `counts`; what each subscriber pays is the group's value times
+/// `price * discount`.
 #[derive(Clone, Debug, PartialEq)]
 struct CellState {
     renewals_survived: u64,
@@ -434,6 +599,23 @@ struct CellState {
     groups_start: usize,
     groups_len: usize,
     subscribers: u64,
+    /// The price they pay over the baseline's (1 in the baseline).
+    price: f64,
+    /// The discount factor they pay (1 for none).
+    discount: f64,
+    /// Their price over the baseline segment's, beyond `price * discount`, for the churn response
+    /// (a new plan's price over the segment it renews like); 1 otherwise.
+    relative: f64,
+    /// At their first renewal in or after this month they move to the plan's new price ([`NEVER`]).
+    price_from: u32,
+    /// At their first renewal in or after this month their discount ends ([`NEVER`]).
+    discount_until: u32,
+}
+
+impl CellState {
+    fn paying(&self) -> f64 {
+        self.price * self.discount
+    }
 }
 
 /// A segment's cells during a path, with their MRR groups stored flat (structure of arrays), so
@@ -443,6 +625,21 @@ struct SegmentState {
     cells: Vec<CellState>,
     mrr_values: Vec<f64>,
     counts: Vec<u64>,
+}
+
+/// A new cell's terms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Terms {
+    price: f64,
+    discount: f64,
+    relative: f64,
+    price_from: u32,
+    discount_until: u32,
+}
+
+impl Terms {
+    const BASELINE: Terms =
+        Terms { price: 1.0, discount: 1.0, relative: 1.0, price_from: NEVER, discount_until: NEVER };
 }
 
 impl SegmentState {
@@ -456,6 +653,7 @@ impl SegmentState {
         &mut self,
         renewals_survived: u64,
         next_renewal_month: usize,
+        terms: Terms,
         groups: impl Iterator<Item = (f64, u64)>,
     ) {
         let groups_start = self.counts.len();
@@ -466,7 +664,21 @@ impl SegmentState {
         let subscribers = self.counts[groups_start..].iter().sum();
         let groups_len = self.counts.len() - groups_start;
         if subscribers > 0 {
-            self.cells.push(CellState { renewals_survived, next_renewal_month, groups_start, groups_len, subscribers });
+            self.cells.push(CellState {
+                renewals_survived,
+                next_renewal_month,
+                groups_start,
+                groups_len,
+                subscribers,
+                price: terms.price,
+                discount: terms.discount,
+                relative: terms.relative,
+                price_from: terms.price_from,
+                discount_until: terms.discount_until,
+            });
+        } else {
+            self.mrr_values.truncate(groups_start);
+            self.counts.truncate(groups_start);
         }
     }
 
@@ -477,35 +689,114 @@ impl SegmentState {
     fn mrr(&self) -> f64 {
         let mut total = 0.0;
         for cell in self.cells.iter().filter(|c| c.subscribers > 0) {
-            let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-            for (mrr, count) in self.mrr_values[groups.clone()].iter().zip(&self.counts[groups]) {
-                total += *mrr * *count as f64;
-            }
+            total += cell.paying() * self.list_mrr(cell);
+        }
+        total
+    }
+
+    /// The cell's MRR at the values held (before its price and discount).
+    fn list_mrr(&self, cell: &CellState) -> f64 {
+        let groups = cell.groups_start..cell.groups_start + cell.groups_len;
+        let mut total = 0.0;
+        for (mrr, count) in self.mrr_values[groups.clone()].iter().zip(&self.counts[groups]) {
+            total += *mrr * *count as f64;
         }
         total
     }
 }
 
-/// A segment's twin with its starting state laid out for the engine, built once per call.
+/// Subscribers arriving in a segment from another in a month: migrants with the MRR they pay, or
+/// a new plan's share of another segment's arrivals.
+#[derive(Clone, Debug, PartialEq)]
+enum Inflow {
+    Migrants { month: usize, groups: Vec<(f64, u64)> },
+    Arrivals { month: usize, count: u64 },
+}
+
+impl Inflow {
+    fn month(&self) -> usize {
+        match self {
+            Inflow::Migrants { month, .. } | Inflow::Arrivals { month, .. } => *month,
+        }
+    }
+}
+
+/// Which segment: one of the twin's, or a new plan renewing like one of them.
+#[derive(Clone, Copy)]
+enum SegmentKind<'a> {
+    Twin(&'a SegmentTwin),
+    NewPlan { like: usize, relative: f64 },
+}
+
+/// A segment with its starting state and its plan laid out for the engine, built once per call.
 struct PreparedSegment<'a> {
+    name: String,
+    kind: SegmentKind<'a>,
+    /// The twin segment whose cadence, acquisition and new-subscriber MRR it has (itself, or the
+    /// one a new plan renews like).
     twin: &'a SegmentTwin,
+    plan: &'a SegmentPlan,
+    response: ResponseDraws,
+    /// Migrations out of this segment, as (month, target segment, share, price factor).
+    migrations: Vec<(usize, usize, f64, f64)>,
     initial: SegmentState,
     new_mrr_values: Vec<f64>,
     new_mrr_weights: Vec<u64>,
 }
 
+/// The plan of a segment no scenario touches.
+static NO_CHANGE: std::sync::LazyLock<SegmentPlan> = std::sync::LazyLock::new(SegmentPlan::default);
+
 impl<'a> PreparedSegment<'a> {
-    fn new(twin: &'a SegmentTwin) -> PreparedSegment<'a> {
-        let mut initial = SegmentState::default();
-        for cell in &twin.cells {
-            let groups = cell.mrr.iter().map(|g| (g.mrr_major_units, g.subscribers));
-            initial.push_cell(u64::from(cell.renewals_survived), cell.next_renewal_offset_months as usize, groups);
+    fn new(twin: &'a Twin, plan: &'a Plan, index: usize) -> PreparedSegment<'a> {
+        let segments = twin.segments.len();
+        if index >= segments {
+            let new_plan = &plan.new_plans[index - segments];
+            return PreparedSegment {
+                name: new_plan.name.clone(),
+                kind: SegmentKind::NewPlan { like: new_plan.like, relative: new_plan.price_ratio },
+                twin: &twin.segments[new_plan.like],
+                plan: &NO_CHANGE,
+                response: new_plan.response,
+                migrations: Vec::new(),
+                initial: SegmentState::default(),
+                new_mrr_values: vec![new_plan.mrr_major_units],
+                new_mrr_weights: vec![1],
+            };
         }
+        let segment = &twin.segments[index];
+        let segment_plan = &plan.segments[index];
+        // Existing subscribers meet a price change at their first renewal in or after its month.
+        let terms = match &segment_plan.price {
+            Some(price) => Terms { price_from: price.existing_from, ..Terms::BASELINE },
+            None => Terms::BASELINE,
+        };
+        let mut initial = SegmentState::default();
+        for cell in &segment.cells {
+            let groups = cell.mrr.iter().map(|g| (g.mrr_major_units, g.subscribers));
+            initial.push_cell(
+                u64::from(cell.renewals_survived),
+                cell.next_renewal_offset_months as usize,
+                terms,
+                groups,
+            );
+        }
+        let migrations = plan
+            .migrations
+            .iter()
+            .filter(|m| m.from_segment == index)
+            .map(|m| (m.month as usize, m.to_segment, m.share, m.price_factor))
+            .collect();
         PreparedSegment {
-            twin,
+            name: segment.name.clone(),
+            kind: SegmentKind::Twin(segment),
+            twin: segment,
+            plan: segment_plan,
+            response: segment_plan.response,
+            migrations,
             initial,
-            new_mrr_values: twin.new_mrr.iter().map(|g| g.mrr_major_units).collect(),
-            new_mrr_weights: twin.new_mrr.iter().map(|g| g.subscribers).collect(),
+            new_mrr_values: segment.new_mrr.iter().map(|g| g.mrr_major_units).collect(),
+            new_mrr_weights: segment.new_mrr.iter().map(|g| g.subscribers).collect(),
         }
     }
 
@@ -514,53 +805,109 @@ impl<'a> PreparedSegment<'a> {
         let cells = self.initial.cells.iter().map(|c| c.groups_len).max().unwrap_or(0);
         cells.max(self.new_mrr_weights.len())
     }
+
+    /// Months paid at each renewal (and at the start).
+    fn months_per_payment(&self) -> f64 {
+        match self.twin.cadence {
+            Cadence::EveryMonths(months) => f64::from(months),
+            Cadence::TimesPerYear(times) => 12.0 / f64::from(times),
+        }
+    }
+
+    /// The month a cell that starts in `month` first renews.
+    fn first_renewal(&self, month: usize) -> usize {
+        match self.twin.cadence {
+            Cadence::EveryMonths(months) => month + months as usize,
+            Cadence::TimesPerYear(_) => month + 1,
+        }
+    }
 }
 
 /// One segment on one path.
 struct SegmentRun<'a> {
     segment: &'a PreparedSegment<'a>,
     parameters: PathParameters,
+    response: Response,
     start_month_index: i32,
+    first_month_exposure: f64,
     horizon_months: usize,
+    /// The number of the twin's segments: new plan `j` is segment `twin_segments + j`.
+    twin_segments: usize,
+}
+
+/// What a month's renewals did.
+#[derive(Clone, Copy, Debug, Default)]
+struct Renewed {
+    churned: u64,
+    churned_mrr: f64,
+    billed: f64,
 }
 
 impl SegmentRun<'_> {
-    /// Steps the segment through the horizon from its starting state, handing each month's figures to
-    /// `record`.
+    /// Steps the segment through the horizon from its starting state, taking in `arriving` (sorted by
+    /// month), sending migrants and diverted arrivals to `inflows`, and handing each month's figures
+    /// to `record`.
     fn simulate(
         &self,
         state: &mut SegmentState,
         streams: &mut SegmentStreams,
         scratch: &mut [u64],
-        mut record: impl FnMut(usize, MonthFigures),
+        arriving: &[Inflow],
+        inflows: &mut [Vec<Inflow>],
+        record: &mut impl FnMut(usize, MonthFigures),
     ) {
-        let twin = self.segment.twin;
-        state.reset_to(&self.segment.initial);
-        let trials = twin.acquisition.trials.as_ref();
+        let prepared = self.segment;
+        state.reset_to(&prepared.initial);
+        let plan = prepared.plan;
+        let acquires = matches!(prepared.kind, SegmentKind::Twin(_));
+        let trials = if acquires { prepared.twin.acquisition.trials.as_ref() } else { None };
+        let direct = if acquires { prepared.twin.acquisition.direct.as_ref() } else { None };
         let p_convert = self.parameters.conversion_probability;
-        // Converted trials waiting for next month: at the start, those already running.
-        let mut converting_next_month =
-            trials.map_or(0, |t| sample::binomial(&mut streams.acquisition, t.in_progress_at_start, p_convert));
+        let mut converting_next_month = 0u64;
+        if let Some(t) = trials {
+            // Trials already running convert in the first month.
+            let p = (p_convert * factor_in(&plan.conversion, 0)).min(1.0);
+            converting_next_month = sample::binomial(streams.acquisition.at(0), t.in_progress_at_start, p);
+        }
+        let mut arriving = arriving.iter().peekable();
         for month in 0..self.horizon_months {
-            let (churned_subscribers, churned_mrr_major_units) =
-                self.renew(state, month, &mut streams.renewals, scratch);
+            let month_u32 = month as u32;
+            let renewed = self.renew(state, month, streams, scratch, inflows);
 
-            let mut new_subscribers = std::mem::take(&mut converting_next_month);
-            if let (Some(trend), Some(rate)) = (&twin.acquisition.direct, &self.parameters.direct) {
-                let expected = rate.rate(trend, self.start_month_index, month);
-                new_subscribers += arrivals(&mut streams.acquisition, expected, trend.dispersion);
+            // Arrivals: the trend, times the plan's factors and the entry price's response.
+            let entry = self.entry_terms(month_u32);
+            let mut expected_factor = factor_in(&plan.acquisition, month_u32)
+                * self.response.acquisition_factor(entry.price * entry.discount);
+            if month == 0 {
+                expected_factor *= self.first_month_exposure;
+            }
+            let mut arrivals_now = std::mem::take(&mut converting_next_month);
+            if let (Some(trend), Some(rate)) = (direct, &self.parameters.direct) {
+                let expected = rate.rate(trend, self.start_month_index, month) * expected_factor;
+                arrivals_now += arrivals(streams.acquisition.at(month), expected, trend.dispersion);
             }
             if let (Some(trials), Some(rate)) = (trials, &self.parameters.trial_starts) {
-                let expected = rate.rate(&trials.starts, self.start_month_index, month);
-                let started = arrivals(&mut streams.acquisition, expected, trials.starts.dispersion);
-                let converted = sample::binomial(&mut streams.acquisition, started, p_convert);
+                let expected = rate.rate(&trials.starts, self.start_month_index, month) * expected_factor;
+                let rng = streams.acquisition.at(month);
+                let started = arrivals(rng, expected, trials.starts.dispersion);
+                let p = (p_convert * factor_in(&plan.conversion, month_u32)).min(1.0);
+                let converted = sample::binomial(rng, started, p);
                 if trials.lag_months == 0 {
-                    new_subscribers += converted;
+                    arrivals_now += converted;
                 } else {
                     converting_next_month = converted;
                 }
             }
-            self.add_new_cell(state, month, new_subscribers, &mut streams.acquisition, scratch);
+            let staying = self.divert(arrivals_now, month, streams, inflows);
+            let mut new_subscribers = staying;
+            let mut billed = renewed.billed;
+            billed += self.add_new_cell(state, month, staying, entry, streams, scratch);
+            while let Some(inflow) = arriving.next_if(|inflow| inflow.month() == month) {
+                billed += self.add_inflow(state, inflow);
+                if let Inflow::Arrivals { count, .. } = inflow {
+                    new_subscribers += count;
+                }
+            }
 
             record(
                 month,
@@ -568,73 +915,212 @@ impl SegmentRun<'_> {
                     active_subscribers: state.active_subscribers(),
                     mrr_major_units: state.mrr(),
                     new_subscribers,
-                    churned_subscribers,
-                    churned_mrr_major_units,
+                    churned_subscribers: renewed.churned,
+                    churned_mrr_major_units: renewed.churned_mrr,
+                    billed_major_units: billed,
                 },
             );
         }
     }
 
-    /// Applies the renewals that fall in `month`: in each cell, in order, churners ~ Binomial(n, h(k + 1))
-    /// and which MRR values leave ~ multivariate hypergeometric; survivors move to age k + 1. Returns
-    /// the subscribers and MRR that churned.
-    fn renew(&self, state: &mut SegmentState, month: usize, rng: &mut ChaCha8Rng, scratch: &mut [u64]) -> (u64, f64) {
-        let SegmentState { cells, mrr_values, counts } = state;
-        let (mut churned, mut churned_mrr) = (0u64, 0.0);
-        for cell in cells.iter_mut().filter(|c| c.subscribers > 0) {
-            let renewals = renewals_due(self.segment.twin.cadence, cell, month);
-            for _ in 0..renewals {
-                let churn_probability = self.parameters.hazard.churn_probability(cell.renewals_survived);
-                let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
-                cell.renewals_survived += 1;
-                if leaving == 0 {
-                    continue;
-                }
-                let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-                let taken = &mut scratch[..cell.groups_len];
-                if cell.groups_len == 1 {
-                    taken[0] = leaving;
-                } else {
-                    sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
-                }
-                for ((count, mrr), out) in counts[groups.clone()].iter_mut().zip(&mrr_values[groups]).zip(taken.iter())
-                {
-                    *count -= *out;
-                    churned_mrr += *mrr * *out as f64;
-                }
-                cell.subscribers -= leaving;
-                churned += leaving;
-                if cell.subscribers == 0 {
-                    break;
+    /// The terms of a subscriber who starts in `month`: the plan's price from its month, the
+    /// introductory discount within its months; one who starts before a price change that reaches
+    /// existing subscribers meets it at their renewal as they do.
+    fn entry_terms(&self, month: u32) -> Terms {
+        if let SegmentKind::NewPlan { relative, .. } = self.segment.kind {
+            return Terms { relative, ..Terms::BASELINE };
+        }
+        let plan = self.segment.plan;
+        let mut terms = Terms::BASELINE;
+        if let Some(price) = &plan.price {
+            if price.new_from <= month {
+                terms.price = price.ratio;
+            } else {
+                terms.price_from = price.existing_from;
+            }
+        }
+        if let Some(discount) = plan.discount.filter(|d| d.from <= month && month < d.until) {
+            terms.discount = discount.factor;
+            terms.discount_until = month.saturating_add(discount.months);
+        }
+        terms
+    }
+
+    /// Sends the plan's shares of this month's arrivals to new plans (one conditional binomial after
+    /// another: an exact multinomial split), returning the arrivals that stay.
+    fn divert(&self, arrivals: u64, month: usize, streams: &mut SegmentStreams, inflows: &mut [Vec<Inflow>]) -> u64 {
+        let mut staying = arrivals;
+        let mut share_left = 1.0;
+        for diversion in self.segment.plan.diversions.iter().filter(|d| d.from as usize <= month) {
+            if staying == 0 || share_left <= 0.0 {
+                break;
+            }
+            let p = (diversion.share / share_left).min(1.0);
+            share_left -= diversion.share;
+            let moving = sample::binomial(streams.scenario.at(month), staying, p);
+            staying -= moving;
+            if let Some(target) = inflows.get_mut(self.twin_segments + diversion.new_plan) {
+                if moving > 0 {
+                    target.push(Inflow::Arrivals { month, count: moving });
                 }
             }
         }
-        (churned, churned_mrr)
+        staying
+    }
+
+    /// Applies the renewals that fall in `month`: in each cell, in order, the cell first meets any
+    /// new terms due (a price change, the end of a discount), then its churners ~ Binomial(n, h)
+    /// with the path's hazard at its age times the plan's factors and the price response, and which
+    /// MRR values leave ~ multivariate hypergeometric; in a migration month, the migrants among the
+    /// survivors leave for their new segment; the rest move to age k + 1 and pay their next interval.
+    fn renew(
+        &self,
+        state: &mut SegmentState,
+        month: usize,
+        streams: &mut SegmentStreams,
+        scratch: &mut [u64],
+        inflows: &mut [Vec<Inflow>],
+    ) -> Renewed {
+        let prepared = self.segment;
+        let plan = prepared.plan;
+        let month_u32 = month as u32;
+        let churn_factor = factor_in(&plan.churn, month_u32);
+        let migration = prepared.migrations.iter().find(|m| m.0 == month).copied();
+        let months_paid = prepared.months_per_payment();
+        let new_price = plan.price.map_or(1.0, |p| p.ratio);
+        let mut renewed = Renewed::default();
+        let SegmentState { cells, mrr_values, counts } = state;
+        for cell in cells.iter_mut().filter(|c| c.subscribers > 0) {
+            let renewals = renewals_due(prepared.twin.cadence, cell, month);
+            for renewal in 0..renewals {
+                let paid_before = cell.paying();
+                if renewal == 0 {
+                    if month_u32 >= cell.price_from {
+                        cell.price = new_price;
+                        cell.price_from = NEVER;
+                    }
+                    if month_u32 >= cell.discount_until {
+                        cell.discount = 1.0;
+                        cell.discount_until = NEVER;
+                    }
+                }
+                let paying = cell.paying();
+                let mut churn_probability =
+                    self.parameters.hazard.churn_probability(cell.renewals_survived) * churn_factor;
+                churn_probability *= self.response.churn_factor(paying * cell.relative);
+                churn_probability = churn_probability.min(1.0);
+                if paying > paid_before && self.response.shock > 0.0 {
+                    churn_probability = 1.0 - (1.0 - churn_probability) * (1.0 - self.response.shock);
+                }
+                let leaving = sample::binomial(streams.renewals.at(month), cell.subscribers, churn_probability);
+                cell.renewals_survived += 1;
+                let groups = cell.groups_start..cell.groups_start + cell.groups_len;
+                if leaving > 0 {
+                    let taken = &mut scratch[..cell.groups_len];
+                    if cell.groups_len == 1 {
+                        taken[0] = leaving;
+                    } else {
+                        sample::multivariate_hypergeometric(
+                            streams.renewals.at(month),
+                            &counts[groups.clone()],
+                            leaving,
+                            taken,
+                        );
+                    }
+                    for ((count, mrr), out) in
+                        counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
+                    {
+                        *count -= *out;
+                        renewed.churned_mrr += *mrr * paying * *out as f64;
+                    }
+                    cell.subscribers -= leaving;
+                    renewed.churned += leaving;
+                }
+                if let Some((_, target, share, price_factor)) = migration.filter(|_| renewal == 0) {
+                    let moving = sample::binomial(streams.scenario.at(month), cell.subscribers, share);
+                    if moving > 0 {
+                        let taken = &mut scratch[..cell.groups_len];
+                        if cell.groups_len == 1 {
+                            taken[0] = moving;
+                        } else {
+                            sample::multivariate_hypergeometric(
+                                streams.scenario.at(month),
+                                &counts[groups.clone()],
+                                moving,
+                                taken,
+                            );
+                        }
+                        let mut moved = Vec::with_capacity(cell.groups_len);
+                        for ((count, mrr), out) in
+                            counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
+                        {
+                            *count -= *out;
+                            if *out > 0 {
+                                moved.push((*mrr * paying * price_factor, *out));
+                            }
+                        }
+                        cell.subscribers -= moving;
+                        if let Some(inflow) = inflows.get_mut(target) {
+                            inflow.push(Inflow::Migrants { month, groups: moved });
+                        }
+                    }
+                }
+                if cell.subscribers == 0 {
+                    break;
+                }
+                let mut list = 0.0;
+                for (mrr, count) in mrr_values[groups.clone()].iter().zip(&counts[groups]) {
+                    list += *mrr * *count as f64;
+                }
+                renewed.billed += paying * list * months_paid;
+            }
+        }
+        renewed
     }
 
     /// The month's new subscribers become a cell of age 0, each one's MRR drawn from the segment's
-    /// new-subscriber distribution. Their first renewal is one billing interval later (for several
-    /// renewals a month: from next month).
+    /// new-subscriber distribution, on `terms`. Their first renewal is one billing interval later
+    /// (for several renewals a month: from next month); they pay their first interval now, which is
+    /// returned.
     fn add_new_cell(
         &self,
         state: &mut SegmentState,
         month: usize,
         subscribers: u64,
-        rng: &mut ChaCha8Rng,
+        terms: Terms,
+        streams: &mut SegmentStreams,
         scratch: &mut [u64],
-    ) {
+    ) -> f64 {
         if subscribers == 0 {
-            return;
+            return 0.0;
         }
         let weights = &self.segment.new_mrr_weights;
         let assigned = &mut scratch[..weights.len()];
-        sample::multinomial(rng, subscribers, weights, assigned);
-        let first_renewal = match self.segment.twin.cadence {
-            Cadence::EveryMonths(months) => month + months as usize,
-            Cadence::TimesPerYear(_) => month + 1,
-        };
+        sample::multinomial(streams.acquisition.at(month), subscribers, weights, assigned);
         let groups = self.segment.new_mrr_values.iter().copied().zip(assigned.iter().copied());
-        state.push_cell(0, first_renewal, groups);
+        let list: f64 = groups.clone().map(|(mrr, count)| mrr * count as f64).sum();
+        state.push_cell(0, self.segment.first_renewal(month), terms, groups);
+        list * terms.price * terms.discount * self.segment.months_per_payment()
+    }
+
+    /// Subscribers arriving from another segment become a cell of age 0 here, paying their first
+    /// interval now (returned).
+    fn add_inflow(&self, state: &mut SegmentState, inflow: &Inflow) -> f64 {
+        let first_renewal = self.segment.first_renewal(inflow.month());
+        let months_paid = self.segment.months_per_payment();
+        match inflow {
+            Inflow::Migrants { groups, .. } => {
+                let list: f64 = groups.iter().map(|(mrr, count)| mrr * *count as f64).sum();
+                state.push_cell(0, first_renewal, Terms::BASELINE, groups.iter().copied());
+                list * months_paid
+            }
+            Inflow::Arrivals { count, .. } => {
+                let mrr = self.segment.new_mrr_values.first().copied().unwrap_or(0.0);
+                let terms = self.entry_terms(inflow.month() as u32);
+                state.push_cell(0, first_renewal, terms, std::iter::once((mrr, *count)));
+                mrr * *count as f64 * months_paid
+            }
+        }
     }
 }
 
@@ -681,7 +1167,15 @@ mod tests {
     }
 
     fn segment(name: &str, cadence: Cadence, retention: Retention, cells: Vec<Cell>) -> SegmentTwin {
-        SegmentTwin { name: name.into(), cadence, retention, acquisition: no_acquisition(), new_mrr: Vec::new(), cells }
+        SegmentTwin {
+            name: name.into(),
+            cadence,
+            retention,
+            acquisition: no_acquisition(),
+            new_mrr: Vec::new(),
+            cells,
+            price_response: None,
+        }
     }
 
     fn cell(renewals_survived: u32, next_renewal_offset_months: u32, groups: &[(f64, u64)]) -> Cell {
@@ -690,7 +1184,7 @@ mod tests {
     }
 
     fn twin_of(segments: Vec<SegmentTwin>) -> Twin {
-        Twin { start_month_index: 2025 * 12, segments }
+        Twin { start_month_index: 2025 * 12, first_month_exposure: 1.0, segments }
     }
 
     fn run(twin: &Twin, paths: u32, horizon_months: u32) -> Simulation {
@@ -856,7 +1350,7 @@ mod tests {
         let simulation = run(&twin, 20_000, 1);
         let average = (low + high) / 2.0;
         let value_variance = (high - low) * (high - low) / 4.0; // the population variance of the values
-        let figures: Vec<&MonthFigures> = simulation.across_paths(0, Series::Total).collect();
+        let figures: Vec<MonthFigures> = simulation.across_paths(0, Series::Total).collect();
         let lost: Vec<f64> = figures.iter().map(|f| f.churned_mrr_major_units).collect();
         let churners: Vec<f64> = figures.iter().map(|f| f.churned_subscribers as f64).collect();
         let (mean_churners, _) = mean_and_error(&churners);
@@ -940,7 +1434,7 @@ mod tests {
         let draws = 40_000;
         // Back on the logit scale: logit m = logit h(1) and logit p = -ln(alpha + beta).
         let logits: Vec<(f64, f64)> = (0..draws)
-            .map(|path| match Hazard::draw(&retention, &mut SegmentStreams::new(&base, path, 0).parameters) {
+            .map(|path| match Hazard::draw(&retention, &mut purpose_stream(&base, path, 0, PARAMETERS)) {
                 Hazard::ShiftedBeta { alpha: a, alpha_plus_beta } => {
                     let m = a / alpha_plus_beta;
                     ((m / (1.0 - m)).ln(), -alpha_plus_beta.ln())
@@ -961,7 +1455,7 @@ mod tests {
 
         let trend = PoissonTrend { uncertainty, ..trend(3.0, 0.02, [0.0; 12]) };
         let rates: Vec<(f64, f64)> = (0..draws)
-            .map(|path| LogRate::draw(&trend, &mut SegmentStreams::new(&base, path, 1).parameters))
+            .map(|path| LogRate::draw(&trend, &mut purpose_stream(&base, path, 1, PARAMETERS)))
             .map(|rate| (rate.intercept, rate.slope_per_month))
             .collect();
         let (mean_i, mean_s, var_i, var_s, cov) = pair_moments(&rates);
@@ -1005,7 +1499,7 @@ mod tests {
         batched.append(simulate_paths(&twin, &options, 4..10).expect("second batch")).expect("contiguous");
         assert_eq!(batched, whole);
         let other_seed = simulate(&twin, &SimOptions { seed: 100, ..options }).expect("simulates");
-        assert_ne!(other_seed.figures, whole.figures);
+        assert_ne!(other_seed.totals, whole.totals);
         // Path 7 alone is path 7 of the whole run.
         let alone = simulate_paths(&twin, &options, 7..8).expect("one path");
         for month in 0..12 {
@@ -1035,8 +1529,8 @@ mod tests {
             .filter_map(|m| simulation.figures(0, m, Series::Total))
             .map(|f| (f.active_subscribers, f.mrr_major_units, f.new_subscribers, f.churned_subscribers))
             .collect();
-        let expected = "[(172, 9158.0, 19, 7), (188, 10032.0, 28, 12), (204, 10986.0, 30, 14), \
-                        (210, 11270.0, 24, 18), (220, 11840.0, 24, 14), (233, 12627.0, 29, 16)]";
+        let expected = "[(178, 9512.0, 31, 13), (196, 10524.0, 30, 12), (198, 10712.0, 25, 23), \
+                        (211, 11459.0, 26, 13), (208, 11312.0, 15, 18), (215, 11755.0, 26, 19)]";
         assert_eq!(format!("{figures:?}"), expected);
     }
 
@@ -1052,8 +1546,11 @@ mod tests {
         for path in 0..3 {
             for month in 0..8 {
                 let parts: Vec<MonthFigures> =
-                    (0..2).filter_map(|s| simulation.figures(path, month, Series::Segment(s))).copied().collect();
-                assert_eq!(simulation.figures(path, month, Series::Total), Some(&sum_of(&parts)));
+                    (0..2).filter_map(|s| simulation.figures(path, month, Series::Segment(s))).collect();
+                let total = simulation.figures(path, month, Series::Total).expect("a total");
+                let active: u64 = parts.iter().map(|p| p.active_subscribers).sum();
+                let mrr: f64 = parts.iter().map(|p| p.mrr_major_units).sum();
+                assert_eq!((total.active_subscribers, total.mrr_major_units), (active, mrr));
             }
         }
         assert_eq!(simulation.figures(0, 0, Series::Segment(2)), None);

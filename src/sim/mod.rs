@@ -19,11 +19,15 @@
 //! engine takes the twin as a value.
 
 mod engine;
+pub mod plan;
 pub mod sample;
 mod summary;
 
 pub use engine::{
-    simulate, simulate_paths, MonthFigures, Series, SimError, SimOptions, Simulation, MAX_FIGURES_PER_BATCH,
-    MAX_HORIZON_MONTHS, MAX_PATHS, MAX_RATE_PER_MONTH,
+    simulate, simulate_paths, simulate_plan_paths, MonthFigures, Series, SimError, SimOptions, Simulation,
+    MAX_FIGURES_PER_BATCH, MAX_HORIZON_MONTHS, MAX_PATHS, MAX_RATE_PER_MONTH,
 };
-pub use summary::{quantile_of_sorted, summarise, SeriesQuantiles, Summary, DEFAULT_PROBABILITIES};
+pub use summary::{
+    compare, quantile_of_sorted, summarise, Comparison, Difference, FlowQuantiles, Histogram, SeriesQuantiles, Summary,
+    DEFAULT_PROBABILITIES, HISTOGRAM_BINS,
+};

@@ -21,9 +21,11 @@ pub struct Summary {
     pub paths: u32,
     /// The probabilities of the quantiles, in the order asked for.
     pub probabilities: Vec<f64>,
-    /// One per segment, in the twin's order.
+    /// One per segment, in the simulation's order.
     pub segments: Vec<SeriesQuantiles>,
     pub total: SeriesQuantiles,
+    /// The total's other figures.
+    pub flows: FlowQuantiles,
 }
 
 /// The quantiles of one series: `active_subscribers[m][i]` is the `probabilities[i]` quantile over
@@ -36,8 +38,21 @@ pub struct SeriesQuantiles {
     pub mrr_major_units: Vec<Vec<f64>>,
 }
 
-/// The quantiles of active subscribers and MRR, per month, per segment and in total, over the paths
-/// the simulation holds (merge batches first with [`Simulation::append`]).
+/// The quantiles of the total's flows, month by month, as [`SeriesQuantiles`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowQuantiles {
+    pub new_subscribers: Vec<Vec<f64>>,
+    pub churned_subscribers: Vec<Vec<f64>>,
+    /// Revenue as billed in the month (an annual plan pays its year in its renewal month).
+    pub billed_major_units: Vec<Vec<f64>>,
+    /// Billed from the start to the month's end.
+    pub cumulative_billed_major_units: Vec<Vec<f64>>,
+    /// MRR per paid subscriber (0 on a path with none).
+    pub arpu_major_units: Vec<Vec<f64>>,
+}
+
+/// The quantiles of every series over the paths the simulation holds (merge batches first with
+/// [`Simulation::append`]).
 pub fn summarise(simulation: &Simulation, probabilities: &[f64]) -> Result<Summary, SimError> {
     if let Some(&value) = probabilities.iter().find(|p| !(0.0..=1.0).contains(*p)) {
         return Err(SimError::Probability { value });
@@ -46,6 +61,34 @@ pub fn summarise(simulation: &Simulation, probabilities: &[f64]) -> Result<Summa
         return Err(SimError::NoPaths);
     }
     let series = |series: Series, name: &str| series_quantiles(simulation, series, name, probabilities);
+    let months = 0..simulation.options.horizon_months;
+    let mut values = Vec::with_capacity(simulation.paths.len());
+    let mut quantiles_of = |month: u32, field: &dyn Fn(&MonthFigures) -> f64| {
+        values.clear();
+        values.extend(simulation.across_paths(month, Series::Total).map(|f| field(&f)));
+        sorted_quantiles(&mut values, probabilities)
+    };
+    let new_subscribers = months.clone().map(|m| quantiles_of(m, &|f| f.new_subscribers as f64)).collect();
+    let churned_subscribers = months.clone().map(|m| quantiles_of(m, &|f| f.churned_subscribers as f64)).collect();
+    let billed_major_units = months.clone().map(|m| quantiles_of(m, &|f| f.billed_major_units)).collect();
+    let arpu_major_units = months.clone().map(|m| quantiles_of(m, &|f| arpu(f))).collect();
+    // Cumulative revenue: a running sum per path, then quantiles month by month.
+    let horizon = simulation.options.horizon_months as usize;
+    let mut running: Vec<f64> = Vec::with_capacity(simulation.paths.len() * horizon);
+    for path in simulation.paths.clone() {
+        let mut sum = 0.0;
+        running.extend(simulation.path_totals(path).iter().map(|f| {
+            sum += f.billed_major_units;
+            sum
+        }));
+    }
+    let cumulative_billed_major_units = (0..horizon)
+        .map(|m| {
+            values.clear();
+            values.extend(running.iter().skip(m).step_by(horizon.max(1)).copied());
+            sorted_quantiles(&mut values, probabilities)
+        })
+        .collect();
     Ok(Summary {
         start_month_index: simulation.start_month_index,
         paths: simulation.paths.end - simulation.paths.start,
@@ -57,21 +100,148 @@ pub fn summarise(simulation: &Simulation, probabilities: &[f64]) -> Result<Summa
             .map(|(i, name)| series(Series::Segment(i), name))
             .collect(),
         total: series(Series::Total, "total"),
+        flows: FlowQuantiles {
+            new_subscribers,
+            churned_subscribers,
+            billed_major_units,
+            cumulative_billed_major_units,
+            arpu_major_units,
+        },
     })
+}
+
+/// MRR per paid subscriber; 0 with none.
+fn arpu(figures: &MonthFigures) -> f64 {
+    if figures.active_subscribers == 0 {
+        0.0
+    } else {
+        figures.mrr_major_units / figures.active_subscribers as f64
+    }
+}
+
+fn sorted_quantiles(values: &mut [f64], probabilities: &[f64]) -> Vec<f64> {
+    values.sort_unstable_by(f64::total_cmp);
+    probabilities.iter().map(|p| quantile_of_sorted(values, *p)).collect()
 }
 
 fn series_quantiles(simulation: &Simulation, series: Series, name: &str, probabilities: &[f64]) -> SeriesQuantiles {
     let mut values = Vec::with_capacity(simulation.paths.len());
     let mut quantiles_of = |month: u32, field: fn(&MonthFigures) -> f64| {
         values.clear();
-        values.extend(simulation.across_paths(month, series).map(field));
-        values.sort_unstable_by(f64::total_cmp);
-        probabilities.iter().map(|p| quantile_of_sorted(&values, *p)).collect::<Vec<f64>>()
+        values.extend(simulation.across_paths(month, series).map(|f| field(&f)));
+        sorted_quantiles(&mut values, probabilities)
     };
     let months = 0..simulation.options.horizon_months;
     let active_subscribers = months.clone().map(|m| quantiles_of(m, |f| f.active_subscribers as f64)).collect();
     let mrr_major_units = months.map(|m| quantiles_of(m, |f| f.mrr_major_units)).collect();
     SeriesQuantiles { name: name.to_owned(), active_subscribers, mrr_major_units }
+}
+
+/// The number of bins of a difference's histogram.
+pub const HISTOGRAM_BINS: usize = 30;
+
+/// A scenario against the baseline on the same paths (common random numbers): the distribution over
+/// paths of the scenario's figure minus the baseline's, at the horizon.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// MRR at the end of the last month.
+    pub mrr_major_units: Difference,
+    /// Paid subscribers at the end of the last month.
+    pub active_subscribers: Difference,
+    /// Revenue billed over the whole horizon.
+    pub cumulative_billed_major_units: Difference,
+}
+
+/// The distribution of a per-path difference.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// In the summary's probabilities' order.
+    pub quantiles: Vec<f64>,
+    pub mean: f64,
+    /// The share of paths on which the scenario is ahead (a difference above 0).
+    pub probability_ahead: f64,
+    /// The share of paths on which it is exactly level.
+    pub probability_level: f64,
+    pub histogram: Histogram,
+}
+
+/// Counts of values in equal-width bins: bin `i` is `[edges[i], edges[i + 1])`, the last one closed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub edges: Vec<f64>,
+    pub counts: Vec<u64>,
+}
+
+/// Compares a scenario's simulation with the baseline's over the same paths and options.
+pub fn compare(baseline: &Simulation, scenario: &Simulation, probabilities: &[f64]) -> Result<Comparison, SimError> {
+    if let Some(&value) = probabilities.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        return Err(SimError::Probability { value });
+    }
+    let same = baseline.options == scenario.options
+        && baseline.start_month_index == scenario.start_month_index
+        && baseline.paths == scenario.paths;
+    if !same {
+        return Err(SimError::NotTheSameRun);
+    }
+    if baseline.paths.is_empty() {
+        return Err(SimError::NoPaths);
+    }
+    let last = baseline.options.horizon_months - 1;
+    let at_horizon = |field: fn(&MonthFigures) -> f64| -> Vec<f64> {
+        baseline
+            .paths
+            .clone()
+            .map(|path| {
+                let value =
+                    |simulation: &Simulation| simulation.figures(path, last, Series::Total).map_or(0.0, |f| field(&f));
+                value(scenario) - value(baseline)
+            })
+            .collect()
+    };
+    let cumulative: Vec<f64> = baseline
+        .paths
+        .clone()
+        .map(|path| {
+            let sum = |simulation: &Simulation| {
+                simulation.path_totals(path).iter().map(|f| f.billed_major_units).sum::<f64>()
+            };
+            sum(scenario) - sum(baseline)
+        })
+        .collect();
+    Ok(Comparison {
+        mrr_major_units: difference(at_horizon(|f| f.mrr_major_units), probabilities),
+        active_subscribers: difference(at_horizon(|f| f.active_subscribers as f64), probabilities),
+        cumulative_billed_major_units: difference(cumulative, probabilities),
+    })
+}
+
+fn difference(mut values: Vec<f64>, probabilities: &[f64]) -> Difference {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let probability_ahead = values.iter().filter(|v| **v > 0.0).count() as f64 / n;
+    let probability_level = values.iter().filter(|v| **v == 0.0).count() as f64 / n;
+    let quantiles = sorted_quantiles(&mut values, probabilities);
+    Difference { quantiles, mean, probability_ahead, probability_level, histogram: histogram(&values) }
+}
+
+/// [`HISTOGRAM_BINS`] equal-width bins from the smallest value to the largest (one bin around a
+/// value that does not vary).
+fn histogram(sorted: &[f64]) -> Histogram {
+    let (Some(&low), Some(&high)) = (sorted.first(), sorted.last()) else {
+        return Histogram { edges: Vec::new(), counts: Vec::new() };
+    };
+    if high <= low {
+        return Histogram { edges: vec![low, high], counts: vec![sorted.len() as u64] };
+    }
+    let width = (high - low) / HISTOGRAM_BINS as f64;
+    let edges: Vec<f64> =
+        (0..=HISTOGRAM_BINS).map(|i| if i == HISTOGRAM_BINS { high } else { low + width * i as f64 }).collect();
+    let mut counts = vec![0u64; HISTOGRAM_BINS];
+    for value in sorted {
+        let bin = (libm::floor((value - low) / width) as usize).min(HISTOGRAM_BINS - 1);
+        counts[bin] += 1;
+    }
+    Histogram { edges, counts }
 }
 
 /// The `probability` quantile of values sorted in increasing order, by linear interpolation between
