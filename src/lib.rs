@@ -558,30 +558,79 @@ pub fn calibrated_twin(
     Ok(CalibratedTwin { twin, as_of: import::values::format_instant(as_of), currency, notes })
 }
 
-/// Calibrates the twin on a business's subscriptions exports and runs it forward with no change
-/// (`subtwin simulate`): the quantiles of paid subscribers and MRR per month, per segment and in
-/// total. The error names what is wrong: the files, or options out of range.
+/// Calibrates the twin on a business's subscriptions exports and runs it forward with no change and
+/// under each scenario (`subtwin simulate`), all on the same paths. Each scenario comes with a label
+/// for messages (its file's name). The error names what is wrong: the files, a scenario's field, or
+/// options out of range.
 pub fn simulate_exports(
     inputs: &[(&str, &[u8])],
     request: &HistoryRequest,
     options: &SimulateOptions,
+    scenarios: &[(String, scenario::Scenario)],
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<report::simulate::SimulationReport, ImportError> {
     let file = inputs.first().map(|(file, _)| *file).unwrap_or_default();
-    let fail = |message: String| ImportError::new(file, message);
+    check_simulate_options(options, scenarios.len()).map_err(|message| ImportError::new(file, message))?;
+    let calibrated = calibrated_twin(inputs, request, on_progress)?;
+    simulate_twin(&calibrated, options, scenarios).map_err(|message| ImportError::new(file, message))
+}
+
+/// Refuses a horizon, path count or number of scenarios out of range.
+pub fn check_simulate_options(options: &SimulateOptions, scenarios: usize) -> Result<(), String> {
     if !(1..=MAX_SIMULATION_HORIZON_MONTHS).contains(&options.horizon_months) {
-        return Err(fail(format!(
+        return Err(format!(
             "the horizon of {} months is out of range: give 1 to {MAX_SIMULATION_HORIZON_MONTHS}.",
             options.horizon_months
-        )));
+        ));
     }
     if !(1..=MAX_SIMULATION_PATHS).contains(&options.paths) {
-        return Err(fail(format!("{} paths is out of range: give 1 to {MAX_SIMULATION_PATHS}.", options.paths)));
+        return Err(format!("{} paths is out of range: give 1 to {MAX_SIMULATION_PATHS}.", options.paths));
     }
-    let CalibratedTwin { twin, as_of, currency, notes } = calibrated_twin(inputs, request, on_progress)?;
+    if scenarios > scenario::MAX_SCENARIOS {
+        return Err(format!("{scenarios} scenarios: give at most {} in one run.", scenario::MAX_SCENARIOS));
+    }
+    Ok(())
+}
+
+/// Runs a calibrated twin forward with no change and under each scenario, on the same paths, and
+/// reports it. The error names the scenario (by its label) and the field that is wrong.
+pub fn simulate_twin(
+    calibrated: &CalibratedTwin,
+    options: &SimulateOptions,
+    scenarios: &[(String, scenario::Scenario)],
+) -> Result<report::simulate::SimulationReport, String> {
+    check_simulate_options(options, scenarios.len())?;
+    let twin = &calibrated.twin;
+    let mut compiled = Vec::with_capacity(scenarios.len());
+    for (label, scenario) in scenarios {
+        let plan = scenario::compile(scenario, twin, options.horizon_months)
+            .map_err(|error| format!("scenario {:?} ({label}): {error}", scenario.name))?;
+        compiled.push(plan);
+    }
     let sim_options =
         sim::SimOptions { paths: options.paths, horizon_months: options.horizon_months, seed: options.seed };
-    let simulation = sim::simulate(&twin, &sim_options).map_err(|e| fail(format!("{e}.")))?;
-    let summary = sim::summarise(&simulation, &report::simulate::PROBABILITIES).map_err(|e| fail(format!("{e}.")))?;
-    Ok(report::simulate::simulation_report(&summary, &as_of, options.seed, options.horizon_months, &currency, notes))
+    let baseline = sim::simulate(twin, &sim_options).map_err(|e| format!("{e}."))?;
+    let mut simulations = Vec::with_capacity(compiled.len());
+    for plan in &compiled {
+        let simulation =
+            sim::simulate_plan_paths(twin, &plan.plan, &sim_options, 0..options.paths).map_err(|e| format!("{e}."))?;
+        simulations.push(simulation);
+    }
+    let runs: Vec<report::simulate::ScenarioRun> = scenarios
+        .iter()
+        .zip(&compiled)
+        .zip(&simulations)
+        .map(|(((_, scenario), compiled), simulation)| report::simulate::ScenarioRun { scenario, compiled, simulation })
+        .collect();
+    let context = report::simulate::ReportContext {
+        twin,
+        as_of: &calibrated.as_of,
+        seed: options.seed,
+        currency: &calibrated.currency,
+        notes: calibrated.notes.clone(),
+    };
+    let mut report = report::simulate::simulation_report(&context, &baseline, &runs).map_err(|e| format!("{e}."))?;
+    let plans: Vec<&sim::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
+    report::simulate::complete_search(&mut report, twin, &sim_options, &plans).map_err(|e| format!("{e}."))?;
+    Ok(report)
 }

@@ -107,6 +107,9 @@ struct SimulateArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
+    /// A scenario to simulate beside the baseline (JSON; see the README); repeat for several.
+    #[arg(long, value_name = "FILE")]
+    scenario: Vec<PathBuf>,
     /// Also write the calibrated twin (its parameters and starting cells, no customer row) as JSON
     /// to this file.
     #[arg(long, value_name = "FILE")]
@@ -427,7 +430,19 @@ fn run_simulate(args: SimulateArgs) -> Outcome {
             return Outcome::Unusable(format!("{}: cannot write the twin ({error}).", path.display()));
         }
     }
-    let report = match subtwin::simulate_exports(&borrowed, &request, &options, &mut |_| {}) {
+    let mut scenarios = Vec::with_capacity(args.scenario.len());
+    for path in &args.scenario {
+        let label = path.display().to_string();
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => return Outcome::Unusable(format!("{label}: cannot read the scenario ({error}).")),
+        };
+        match subtwin::scenario::from_json(&label, &bytes) {
+            Ok(scenario) => scenarios.push((label, scenario)),
+            Err(message) => return Outcome::Unusable(message),
+        }
+    }
+    let report = match subtwin::simulate_exports(&borrowed, &request, &options, &scenarios, &mut |_| {}) {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
     };

@@ -151,6 +151,90 @@ impl Simulation {
         self.totals.get(start..start + horizon).unwrap_or(&[])
     }
 
+    /// The simulation as bytes (little-endian, with its options, names and every figure), for
+    /// handing a batch of paths from one worker to another; [`Simulation::from_bytes`] reads it back
+    /// to the same bits.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.totals.len() * 48 + self.segments.len() * 16);
+        out.extend_from_slice(ENCODING_MAGIC);
+        for value in [self.options.paths, self.options.horizon_months, self.paths.start, self.paths.end] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out.extend_from_slice(&self.options.seed.to_le_bytes());
+        out.extend_from_slice(&self.start_month_index.to_le_bytes());
+        out.extend_from_slice(&(self.segment_names.len() as u32).to_le_bytes());
+        for name in &self.segment_names {
+            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+        }
+        for total in &self.totals {
+            out.extend_from_slice(&total.active_subscribers.to_le_bytes());
+            out.extend_from_slice(&total.mrr_major_units.to_le_bytes());
+            out.extend_from_slice(&total.new_subscribers.to_le_bytes());
+            out.extend_from_slice(&total.churned_subscribers.to_le_bytes());
+            out.extend_from_slice(&total.churned_mrr_major_units.to_le_bytes());
+            out.extend_from_slice(&total.billed_major_units.to_le_bytes());
+        }
+        for segment in &self.segments {
+            out.extend_from_slice(&segment.active_subscribers.to_le_bytes());
+            out.extend_from_slice(&segment.mrr_major_units.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads [`Simulation::to_bytes`]' encoding, checking every length against the header.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Simulation, SimError> {
+        let mut reader = ByteReader { bytes, at: 0 };
+        if reader.take(ENCODING_MAGIC.len())? != ENCODING_MAGIC {
+            return Err(SimError::Encoding("not a simulation's bytes".into()));
+        }
+        let paths = reader.u32()?;
+        let horizon_months = reader.u32()?;
+        let (start, end) = (reader.u32()?, reader.u32()?);
+        let seed = reader.u64()?;
+        let start_month_index = reader.u32()? as i32;
+        let options = SimOptions { paths, horizon_months, seed };
+        options.check()?;
+        if start > end || end > paths {
+            return Err(SimError::PathRange { start, end, paths });
+        }
+        let names = reader.u32()? as usize;
+        if names > crate::twin::MAX_SEGMENTS + super::plan::MAX_CHANGES {
+            return Err(SimError::Encoding(format!("{names} segments")));
+        }
+        let mut segment_names = Vec::with_capacity(names);
+        for _ in 0..names {
+            let length = reader.u32()? as usize;
+            let name = std::str::from_utf8(reader.take(length)?)
+                .map_err(|_| SimError::Encoding("a name is not UTF-8".into()))?;
+            segment_names.push(name.to_owned());
+        }
+        let rows = (end - start) as usize * horizon_months as usize;
+        let figures = rows as u64 * (names as u64 + 3);
+        if figures > MAX_FIGURES_PER_BATCH {
+            return Err(SimError::TooLarge { figures });
+        }
+        if bytes.len() - reader.at != rows * 48 + rows * names * 16 {
+            return Err(SimError::Encoding("the figures' length does not match the header".into()));
+        }
+        let mut totals = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            totals.push(MonthFigures {
+                active_subscribers: reader.u64()?,
+                mrr_major_units: reader.f64()?,
+                new_subscribers: reader.u64()?,
+                churned_subscribers: reader.u64()?,
+                churned_mrr_major_units: reader.f64()?,
+                billed_major_units: reader.f64()?,
+            });
+        }
+        let mut segments = Vec::with_capacity(rows * names);
+        for _ in 0..rows * names {
+            segments.push(SegmentMonth { active_subscribers: reader.u64()?, mrr_major_units: reader.f64()? });
+        }
+        Ok(Simulation { options, start_month_index, segment_names, paths: start..end, totals, segments })
+    }
+
     /// Appends the next batch of paths of the same run: `later` must come from the same twin and
     /// options, and start where this one ends. Workers that each simulated a range merge this way.
     pub fn append(&mut self, later: Simulation) -> Result<(), SimError> {
@@ -167,6 +251,43 @@ impl Simulation {
         self.totals.extend(later.totals);
         self.segments.extend(later.segments);
         Ok(())
+    }
+}
+
+/// The first bytes of [`Simulation::to_bytes`], with the encoding's version.
+const ENCODING_MAGIC: &[u8] = b"subtwin-simulation-1\n";
+
+/// Reads little-endian numbers off a byte slice, refusing to read past its end.
+struct ByteReader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> ByteReader<'a> {
+    fn take(&mut self, length: usize) -> Result<&'a [u8], SimError> {
+        let end = self.at.checked_add(length).filter(|end| *end <= self.bytes.len());
+        let end = end.ok_or_else(|| SimError::Encoding("the bytes end early".into()))?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], SimError> {
+        let mut array = [0u8; N];
+        array.copy_from_slice(self.take(N)?);
+        Ok(array)
+    }
+
+    fn u32(&mut self) -> Result<u32, SimError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, SimError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    fn f64(&mut self) -> Result<f64, SimError> {
+        Ok(f64::from_le_bytes(self.array()?))
     }
 }
 
@@ -193,6 +314,8 @@ pub enum SimError {
     Probability { value: f64 },
     /// Quantiles of a simulation that holds no paths.
     NoPaths,
+    /// Bytes that are not a simulation's encoding.
+    Encoding(String),
 }
 
 impl std::fmt::Display for SimError {
@@ -222,6 +345,7 @@ impl std::fmt::Display for SimError {
             ),
             SimError::Probability { value } => write!(f, "quantile probability {value}: give a number from 0 to 1."),
             SimError::NoPaths => write!(f, "the simulation holds no paths to summarise."),
+            SimError::Encoding(problem) => write!(f, "the simulation's bytes cannot be read: {problem}."),
         }
     }
 }
@@ -1505,6 +1629,20 @@ mod tests {
         for month in 0..12 {
             assert_eq!(alone.figures(7, month, Series::Total), whole.figures(7, month, Series::Total));
         }
+    }
+
+    #[test]
+    fn a_simulation_survives_its_byte_encoding_and_damaged_bytes_are_refused() {
+        let twin = example_twin();
+        let options = SimOptions { paths: 6, horizon_months: 5, seed: 4 };
+        let batch = simulate_paths(&twin, &options, 2..6).expect("simulates");
+        let bytes = batch.to_bytes();
+        assert_eq!(Simulation::from_bytes(&bytes), Ok(batch));
+        assert!(matches!(Simulation::from_bytes(&bytes[..bytes.len() - 1]), Err(SimError::Encoding(_))));
+        assert!(matches!(Simulation::from_bytes(b"nonsense"), Err(SimError::Encoding(_))));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(Simulation::from_bytes(&longer), Err(SimError::Encoding(_))));
     }
 
     #[test]

@@ -20,6 +20,8 @@
 
 mod engine;
 pub mod plan;
+#[cfg(test)]
+mod reference_tests;
 pub mod sample;
 mod summary;
 

@@ -25,9 +25,10 @@ fn the_baseline_starts_from_the_real_state_and_reports_ordered_quantiles() {
     assert_eq!((json["horizon_months"].as_u64(), json["paths"].as_u64()), (Some(12), Some(300)));
     assert_eq!(json["seed"], "20251231", "the seed is a decimal string");
     assert_eq!(json["probabilities"], serde_json::json!([0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95]));
-    let total = &json["total"];
-    assert_eq!(total["months"].as_array().map(Vec::len), Some(12));
-    for series in ["active", "mrr"] {
+    let total = &json["baseline"]["total"];
+    assert_eq!(json["months"].as_array().map(Vec::len), Some(12));
+    assert_eq!(json["months"][0], "2026-01");
+    for series in ["active", "mrr", "new", "churned", "billed", "cumulative_billed", "arpu"] {
         for row in total[series].as_array().expect("rows") {
             let q: Vec<f64> = row.as_array().expect("quantiles").iter().filter_map(Value::as_f64).collect();
             assert_eq!(q.len(), 7);
@@ -38,7 +39,8 @@ fn the_baseline_starts_from_the_real_state_and_reports_ordered_quantiles() {
     // grown by the month's arrivals less its churn, a few percent.
     let first_median = total["active"][0][3].as_f64().expect("median");
     assert!((3207.0..3207.0 * 1.08).contains(&first_median), "{first_median}");
-    assert_eq!(json["segments"].as_array().map(Vec::len), Some(6));
+    assert_eq!(json["baseline"]["segments"].as_array().map(Vec::len), Some(6));
+    assert_eq!(json["scenarios"].as_array().map(Vec::len), Some(0));
 }
 
 #[test]
