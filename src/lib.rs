@@ -35,6 +35,8 @@ pub mod web;
 
 use std::io::Read;
 
+use serde::{Deserialize, Serialize};
+
 use import::{ImportError, ImportOptions, Problem, Progress, TableKind};
 use report::cohort::CohortReport;
 use report::snapshot::SnapshotReport;
@@ -397,6 +399,23 @@ pub fn fit_exports_with(
         return Ok(fit_report(&calibrate_retention(segments), source));
     }
     let business = import_business(inputs, request, on_progress)?;
+    fit_business(business, request, backtest_options).map(|(report, _)| report)
+}
+
+/// [`fit_exports_with`], and the twin calibrated on the same data (none for a snapshot or cohort
+/// table, which has no state to start from, or when no segment has a retention estimate): what the
+/// page fits once and then simulates scenarios on.
+pub fn fit_exports_and_twin(
+    inputs: &[(&str, &[u8])],
+    request: &HistoryRequest,
+    backtest_options: &backtest::BacktestOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<(report::fit::FitReport, Option<CalibratedTwin>), ImportError> {
+    let kinds: Vec<TableKind> = inputs.iter().map(|(_, bytes)| import::table_kind(bytes, &request.import)).collect();
+    if kinds.iter().any(|kind| matches!(kind, TableKind::Snapshot | TableKind::Cohorts)) {
+        return fit_exports_with(inputs, request, backtest_options, on_progress).map(|report| (report, None));
+    }
+    let business = import_business(inputs, request, on_progress)?;
     fit_business(business, request, backtest_options)
 }
 
@@ -433,7 +452,7 @@ pub fn fit_reader_with(
     }
     let reader = std::io::Cursor::new(head).chain(reader);
     let imported = import::import_reader(file, reader, len_hint, &request.import, on_progress)?;
-    fit_business(Business::of(vec![imported], Vec::new()), request, backtest_options)
+    fit_business(Business::of(vec![imported], Vec::new()), request, backtest_options).map(|(report, _)| report)
 }
 
 /// Calibrates the twin on a business's subscriptions, at the as-of asked for or derived from them.
@@ -441,7 +460,7 @@ fn fit_business(
     business: Business,
     request: &HistoryRequest,
     backtest_options: &backtest::BacktestOptions,
-) -> Result<report::fit::FitReport, ImportError> {
+) -> Result<(report::fit::FitReport, Option<CalibratedTwin>), ImportError> {
     use report::fit::{fit_report, FitSource};
     let as_of = match request.history.as_of.or_else(|| history::derive_as_of(&business.subscriptions)) {
         Some(as_of) => as_of,
@@ -492,7 +511,25 @@ fn fit_business(
         Some(Err(reason)) => report.notes.push(format!("No backtest: {reason}.")),
         None => {}
     }
-    Ok(report)
+    let twin = business
+        .imports
+        .first()
+        .and_then(|i| twin_of_calibration(&calibration, as_of, i.currency.clone()).ok());
+    Ok((report, twin))
+}
+
+/// The twin of a calibration, with the report's context; the error says why there is none.
+fn twin_of_calibration(
+    calibration: &model::calibrate::Calibration,
+    as_of: import::Instant,
+    currency: money::Currency,
+) -> Result<CalibratedTwin, String> {
+    let (twin, left_out) = model::build::build_twin(calibration, &currency).map_err(|e| format!("{e}."))?;
+    let notes = left_out
+        .into_iter()
+        .map(|name| format!("{name} is left out: none of its subscribers has churned yet, so its retention is unknown"))
+        .collect();
+    Ok(CalibratedTwin { twin, as_of: import::values::format_instant(as_of), currency, notes })
 }
 
 /// What a baseline simulation is asked for: how far, how many paths, from which seed.
@@ -510,7 +547,8 @@ pub const MAX_SIMULATION_HORIZON_MONTHS: u32 = 120;
 /// The most paths a simulation may ask for.
 pub const MAX_SIMULATION_PATHS: u32 = 100_000;
 
-/// A twin calibrated on a business's exports, ready to simulate.
+/// A twin calibrated on a business's exports, ready to simulate. It holds no customer row: the
+/// parameters, and the starting state as counts per cell.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CalibratedTwin {
     pub twin: twin::Twin,
@@ -519,6 +557,37 @@ pub struct CalibratedTwin {
     pub currency: money::Currency,
     /// Segments the twin could not run (no retention estimate), with the reason, for the report.
     pub notes: Vec<String>,
+}
+
+/// [`CalibratedTwin`] as JSON, for handing to a worker.
+#[derive(Serialize, Deserialize)]
+struct CalibratedTwinJson {
+    twin: twin::Twin,
+    as_of: String,
+    currency: String,
+    notes: Vec<String>,
+}
+
+impl CalibratedTwin {
+    pub fn to_json(&self) -> String {
+        let json = CalibratedTwinJson {
+            twin: self.twin.clone(),
+            as_of: self.as_of.clone(),
+            currency: self.currency.code.clone(),
+            notes: self.notes.clone(),
+        };
+        serde_json::to_string(&json).unwrap_or_default()
+    }
+
+    /// Reads [`CalibratedTwin::to_json`] back; the twin is checked as the engine checks it.
+    pub fn from_json(text: &str) -> Result<CalibratedTwin, String> {
+        let json: CalibratedTwinJson =
+            serde_json::from_str(text).map_err(|e| format!("the twin cannot be read: {e}."))?;
+        json.twin.check().map_err(|e| format!("the twin is not valid: {e}"))?;
+        let currency = money::Currency::from_code(&json.currency)
+            .ok_or_else(|| format!("the twin's currency {:?} is not an ISO 4217 code.", json.currency))?;
+        Ok(CalibratedTwin { twin: json.twin, as_of: json.as_of, currency, notes: json.notes })
+    }
 }
 
 /// Calibrates the twin on a business's subscriptions exports: the starting state and every fitted
@@ -550,12 +619,7 @@ pub fn calibrated_twin(
         return Err(import::nothing_readable(business.imports));
     };
     let calibration = model::calibrate::calibrate(&business.subscriptions, as_of);
-    let (twin, left_out) = model::build::build_twin(&calibration, &currency).map_err(|e| fail(format!("{e}.")))?;
-    let notes = left_out
-        .into_iter()
-        .map(|name| format!("{name} is left out: none of its subscribers has churned yet, so its retention is unknown"))
-        .collect();
-    Ok(CalibratedTwin { twin, as_of: import::values::format_instant(as_of), currency, notes })
+    twin_of_calibration(&calibration, as_of, currency).map_err(fail)
 }
 
 /// Calibrates the twin on a business's subscriptions exports and runs it forward with no change and
