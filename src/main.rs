@@ -98,7 +98,7 @@ struct SimulateArgs {
     /// Months to simulate (1 to 120).
     #[arg(long, value_name = "MONTHS", default_value_t = 24)]
     horizon: u32,
-    /// Monte Carlo paths (1 to 100000).
+    /// Monte Carlo paths (1 to 20000).
     #[arg(long, value_name = "N", default_value_t = 1000)]
     runs: u32,
     /// The seed; the same data, seed and options give the same numbers.

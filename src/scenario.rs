@@ -744,3 +744,154 @@ fn parse_month(text: &str) -> Option<i32> {
     let month: i32 = text[5..].parse().ok()?;
     ((1..=9999).contains(&year) && (1..=12).contains(&month)).then_some(year * 12 + month - 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::twin::tests::example_twin;
+
+    fn scenario(changes: &str) -> Scenario {
+        let text = format!(r#"{{"version": 1, "name": "test", "changes": [{changes}]}}"#);
+        from_json("s.json", text.as_bytes()).expect("valid JSON")
+    }
+
+    fn refused(changes: &str) -> ScenarioError {
+        compile(&scenario(changes), &example_twin(), 24).expect_err("refused")
+    }
+
+    #[test]
+    fn a_price_change_compiles_to_the_ratio_and_months_it_names() {
+        // The example twin starts in 2025-03; its list price is 59 (the most common new MRR).
+        let changes = r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2025-05", "price": 70.8,
+                          "applies_to": "after_grandfathering", "grandfather_months": 6}"#;
+        let compiled = compile(&scenario(changes), &example_twin(), 24).expect("valid");
+        let price = compiled.plan.segments[0].price.expect("a price change");
+        assert!((price.ratio - 1.2).abs() < 1e-12, "{}", price.ratio);
+        assert_eq!((price.new_from, price.existing_from), (2, 8));
+        // No price response learned in the example twin: the defaults are assumed, and say so.
+        assert!(compiled.inputs.iter().all(|i| i.source == "assumed"));
+        assert_eq!(
+            compiled.plan.segments[0].response.churn_elasticity,
+            Draw::Triangular { low: 0.0, mode: 1.0, high: 2.0 }
+        );
+    }
+
+    #[test]
+    fn a_learned_response_is_used_unless_the_scenario_declines_it() {
+        let mut twin = example_twin();
+        twin.segments[0].price_response = Some(crate::twin::LearnedPriceResponse {
+            churn_elasticity: Some(crate::twin::NormalEstimate { estimate: 1.3, standard_error: 0.4 }),
+            acquisition_elasticity: None,
+        });
+        let price = r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2025-04", "percent": 10, "applies_to": "next_renewal""#;
+        let learned = compile(&scenario(&format!("{price}}}")), &twin, 12).expect("valid");
+        assert_eq!(learned.plan.segments[0].response.churn_elasticity, Draw::Normal { mean: 1.3, standard_error: 0.4 });
+        let sources: Vec<(&str, &str)> = learned.inputs.iter().map(|i| (i.input.as_str(), i.source.as_str())).collect();
+        assert!(
+            sources.contains(&("churn_elasticity", "learned"))
+                && sources.contains(&("acquisition_elasticity", "assumed"))
+        );
+        let declined = compile(
+            &scenario(&format!(
+                r#"{price}, "response": {{"use_learned": false, "churn_elasticity": {{"fixed": 0.5}}}}}}"#
+            )),
+            &twin,
+            12,
+        )
+        .expect("valid");
+        assert_eq!(declined.plan.segments[0].response.churn_elasticity, Draw::Fixed(0.5));
+    }
+
+    #[test]
+    fn every_refusal_names_the_field_the_value_and_what_is_allowed() {
+        let cases = [
+            (
+                r#"{"kind": "price", "segments": ["Nope"], "month": "2025-04", "percent": 10, "applies_to": "next_renewal"}"#,
+                "changes[0].segments[0]",
+                "\"Pro monthly\"",
+            ),
+            (
+                r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2024-01", "percent": 10, "applies_to": "next_renewal"}"#,
+                "changes[0].month",
+                "2025-03 to 2027-02",
+            ),
+            (
+                r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2025-04", "percent": 5000, "applies_to": "next_renewal"}"#,
+                "changes[0].percent",
+                "-90 to 1000",
+            ),
+            (
+                r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2025-04", "applies_to": "next_renewal"}"#,
+                "changes[0]",
+                "exactly one of percent and price",
+            ),
+            (
+                r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2025-04", "percent": 5, "applies_to": "after_grandfathering"}"#,
+                "changes[0].grandfather_months",
+                "1 to 120",
+            ),
+            (
+                r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2025-04", "percent": 5, "applies_to": "next_renewal", "notice_month": "2025-06"}"#,
+                "changes[0].notice_month",
+                "at or before",
+            ),
+            (
+                r#"{"kind": "intro_discount", "segments": ["Pro monthly"], "month": "2025-04", "percent": 120, "months": 3}"#,
+                "changes[0].percent",
+                "0 to 100",
+            ),
+            (
+                r#"{"kind": "churn", "segments": ["Pro monthly"], "month": "2025-04", "until_month": "2025-03", "percent": -10}"#,
+                "changes[0].until_month",
+                "at or after",
+            ),
+            (
+                r#"{"kind": "move_to_annual", "from_segment": "Pro monthly", "to_segment": "Pro monthly", "month": "2025-04", "share_percent": 10, "discount_percent": 10}"#,
+                "changes[0].to_segment",
+                "billed less often",
+            ),
+            (
+                r#"{"kind": "new_plan", "name": "Pro monthly", "like": "Pro monthly", "price": 40, "month": "2025-04", "takes": [{"segment": "Pro monthly", "percent": 20}]}"#,
+                "changes[0].name",
+                "a name no segment",
+            ),
+            (
+                r#"{"kind": "price", "segments": ["Pro monthly"], "month": "2025-04", "percent": 5, "applies_to": "next_renewal", "response": {"churn_elasticity": {"triangular": {"low": 2, "mode": 1, "high": 3}}}}"#,
+                "changes[0].response.churn_elasticity",
+                "low at most mode",
+            ),
+        ];
+        for (change, field, allowed) in cases {
+            let error = refused(change);
+            assert_eq!(error.field, field, "{change}: {error}");
+            assert!(error.to_string().contains(allowed), "{change}: {error}");
+        }
+    }
+
+    #[test]
+    fn malformed_files_are_refused_with_their_line_and_column_or_version() {
+        let error = from_json("s.json", b"{\"version\": 1,\n \"name\": 3}").expect_err("a number for a name");
+        assert!(error.starts_with("s.json: line 2, column"), "{error}");
+        let error = from_json("s.json", br#"{"version": 1, "name": "x", "changes": [{"kind": "price", "colour": 1}]}"#)
+            .expect_err("an unknown field");
+        assert!(error.contains("colour"), "{error}");
+        let error = from_json("s.json", br#"{"version": 2, "name": "x"}"#).expect_err("a later version");
+        assert!(error.contains("version 2 is not one this build reads"), "{error}");
+        let big = vec![b' '; MAX_SCENARIO_BYTES + 1];
+        assert!(from_json("s.json", &big).expect_err("too big").contains("more than"));
+    }
+
+    #[test]
+    fn a_scenario_survives_its_own_json() {
+        let original = scenario(
+            r#"{"kind": "new_plan", "name": "Plus", "like": "Pro monthly", "price": 40, "month": "2025-04",
+                "takes": [{"segment": "Pro monthly", "percent": 20}]},
+               {"kind": "acquisition", "segments": ["Pro monthly"], "month": "2025-05", "percent": 25}"#,
+        );
+        let back = from_json("again.json", to_json(&original).as_bytes()).expect("reads back");
+        assert_eq!(back, original);
+        let compiled = compile(&back, &example_twin(), 12).expect("valid");
+        assert_eq!(compiled.plan.new_plans[0].name, "Plus");
+        assert!((compiled.plan.new_plans[0].price_ratio - 40.0 / 59.0).abs() < 1e-12);
+    }
+}

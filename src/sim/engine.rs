@@ -364,9 +364,10 @@ impl SimOptions {
     }
 }
 
-/// Simulates all of the run's paths, `0..options.paths`, with no change.
+/// Simulates all of the run's paths, `0..options.paths`, with no change (in batches, as
+/// [`simulate_plan`]).
 pub fn simulate(twin: &Twin, options: &SimOptions) -> Result<Simulation, SimError> {
-    simulate_paths(twin, options, 0..options.paths)
+    simulate_plan(twin, &Plan::baseline(twin.segments.len()), options)
 }
 
 /// Simulates the paths `path_range` of the run (a batch for one worker) with no change. The figures
@@ -374,6 +375,26 @@ pub fn simulate(twin: &Twin, options: &SimOptions) -> Result<Simulation, SimErro
 /// ([`Simulation::append`]) equal one call over the whole range.
 pub fn simulate_paths(twin: &Twin, options: &SimOptions, path_range: Range<u32>) -> Result<Simulation, SimError> {
     simulate_plan_paths(twin, &Plan::baseline(twin.segments.len()), options, path_range)
+}
+
+/// Simulates all of the run's paths under a plan, in batches of at most [`MAX_FIGURES_PER_BATCH`]
+/// figures appended in order (the same figures as one call: a path's do not depend on its batch).
+pub fn simulate_plan(twin: &Twin, plan: &Plan, options: &SimOptions) -> Result<Simulation, SimError> {
+    options.check()?;
+    let per_path = u64::from(options.horizon_months) * (twin.segments.len() + plan.new_plans.len() + 3) as u64;
+    let batch = (MAX_FIGURES_PER_BATCH / per_path.max(1)).clamp(1, u64::from(options.paths)) as u32;
+    let mut start = 0;
+    let mut whole: Option<Simulation> = None;
+    while start < options.paths {
+        let end = start.saturating_add(batch).min(options.paths);
+        let part = simulate_plan_paths(twin, plan, options, start..end)?;
+        match whole.as_mut() {
+            Some(whole) => whole.append(part)?,
+            None => whole = Some(part),
+        }
+        start = end;
+    }
+    whole.ok_or(SimError::NoPaths)
 }
 
 /// Simulates the paths `path_range` of the run under a scenario's plan. With the same seed, each
@@ -723,6 +744,9 @@ struct CellState {
     groups_start: usize,
     groups_len: usize,
     subscribers: u64,
+    /// The sum of the MRR values held times their counts (before `price * discount`), kept up to
+    /// date as subscribers leave.
+    list: f64,
     /// The price they pay over the baseline's (1 in the baseline).
     price: f64,
     /// The discount factor they pay (1 for none).
@@ -788,12 +812,14 @@ impl SegmentState {
         let subscribers = self.counts[groups_start..].iter().sum();
         let groups_len = self.counts.len() - groups_start;
         if subscribers > 0 {
+            let list = list_of(&self.mrr_values[groups_start..], &self.counts[groups_start..]);
             self.cells.push(CellState {
                 renewals_survived,
                 next_renewal_month,
                 groups_start,
                 groups_len,
                 subscribers,
+                list,
                 price: terms.price,
                 discount: terms.discount,
                 relative: terms.relative,
@@ -812,21 +838,27 @@ impl SegmentState {
 
     fn mrr(&self) -> f64 {
         let mut total = 0.0;
-        for cell in self.cells.iter().filter(|c| c.subscribers > 0) {
-            total += cell.paying() * self.list_mrr(cell);
+        for cell in &self.cells {
+            total += cell.paying() * cell.list;
         }
         total
     }
 
-    /// The cell's MRR at the values held (before its price and discount).
-    fn list_mrr(&self, cell: &CellState) -> f64 {
-        let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-        let mut total = 0.0;
-        for (mrr, count) in self.mrr_values[groups.clone()].iter().zip(&self.counts[groups]) {
-            total += *mrr * *count as f64;
+    /// Drops the cells no one is left in (their MRR groups stay where they are, unused).
+    fn drop_empty_cells(&mut self) {
+        if self.cells.iter().any(|c| c.subscribers == 0) {
+            self.cells.retain(|c| c.subscribers > 0);
         }
-        total
     }
+}
+
+/// The sum of MRR values times their counts, in order.
+fn list_of(values: &[f64], counts: &[u64]) -> f64 {
+    let mut total = 0.0;
+    for (mrr, count) in values.iter().zip(counts) {
+        total += *mrr * *count as f64;
+    }
+    total
 }
 
 /// Subscribers arriving in a segment from another in a month: migrants with the MRR they pay, or
@@ -1022,6 +1054,7 @@ impl SegmentRun<'_> {
                     converting_next_month = converted;
                 }
             }
+            state.drop_empty_cells();
             let staying = self.divert(arrivals_now, month, streams, inflows);
             let mut new_subscribers = staying;
             let mut billed = renewed.billed;
@@ -1159,6 +1192,7 @@ impl SegmentRun<'_> {
                     }
                     cell.subscribers -= leaving;
                     renewed.churned += leaving;
+                    cell.list = list_of(&mrr_values[groups.clone()], &counts[groups.clone()]);
                 }
                 if let Some((_, target, share, price_factor)) = migration.filter(|_| renewal == 0) {
                     let moving = sample::binomial(streams.scenario.at(month), cell.subscribers, share);
@@ -1184,6 +1218,7 @@ impl SegmentRun<'_> {
                             }
                         }
                         cell.subscribers -= moving;
+                        cell.list = list_of(&mrr_values[groups.clone()], &counts[groups.clone()]);
                         if let Some(inflow) = inflows.get_mut(target) {
                             inflow.push(Inflow::Migrants { month, groups: moved });
                         }
@@ -1192,11 +1227,7 @@ impl SegmentRun<'_> {
                 if cell.subscribers == 0 {
                     break;
                 }
-                let mut list = 0.0;
-                for (mrr, count) in mrr_values[groups.clone()].iter().zip(&counts[groups]) {
-                    list += *mrr * *count as f64;
-                }
-                renewed.billed += paying * list * months_paid;
+                renewed.billed += paying * cell.list * months_paid;
             }
         }
         renewed

@@ -21,13 +21,15 @@
 mod engine;
 pub mod plan;
 #[cfg(test)]
+mod plan_tests;
+#[cfg(test)]
 mod reference_tests;
 pub mod sample;
 mod summary;
 
 pub use engine::{
-    simulate, simulate_paths, simulate_plan_paths, MonthFigures, Series, SimError, SimOptions, Simulation,
-    MAX_FIGURES_PER_BATCH, MAX_HORIZON_MONTHS, MAX_PATHS, MAX_RATE_PER_MONTH,
+    simulate, simulate_paths, simulate_plan, simulate_plan_paths, MonthFigures, Series, SimError, SimOptions,
+    Simulation, MAX_FIGURES_PER_BATCH, MAX_HORIZON_MONTHS, MAX_PATHS, MAX_RATE_PER_MONTH,
 };
 pub use summary::{
     compare, quantile_of_sorted, summarise, Comparison, Difference, FlowQuantiles, Histogram, SeriesQuantiles, Summary,

@@ -59,7 +59,7 @@ fn options_out_of_range_and_tables_without_dates_are_refused() {
     for (args, message) in [
         (vec!["--horizon", "0"], "the horizon of 0 months is out of range: give 1 to 120."),
         (vec!["--horizon", "121"], "the horizon of 121 months is out of range"),
-        (vec!["--runs", "0"], "0 paths is out of range: give 1 to 100000."),
+        (vec!["--runs", "0"], "0 paths is out of range: give 1 to 20000."),
     ] {
         let mut all = vec![demo()];
         all.extend(args.iter().map(|a| a.to_string()));
@@ -71,4 +71,65 @@ fn options_out_of_range_and_tables_without_dates_are_refused() {
     let output = simulate(&[&fixture_arg("telco_snapshot.csv")]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("no state to simulate from"), "{}", text(&output.stderr));
+}
+
+fn scenario_arg(name: &str) -> String {
+    fixture_arg(&format!("scenarios/{name}"))
+}
+
+#[test]
+fn scenarios_run_beside_the_baseline_on_the_same_paths_with_their_difference() {
+    let raise = scenario_arg("raise-monthly.json");
+    let push = scenario_arg("annual-push.json");
+    let args = [demo(), "--scenario".into(), raise, "--scenario".into(), push];
+    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+    all.extend(["--horizon", "12", "--runs", "200", "--json"]);
+    let output = simulate(&all);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let scenarios = json["scenarios"].as_array().expect("scenarios");
+    assert_eq!(scenarios.len(), 2);
+    let raise = &scenarios[0];
+    assert_eq!(raise["name"], "Monthly plans 20% dearer");
+    // Before the change's month the scenario is the baseline on every path: its month-0 quantiles
+    // are the baseline's exactly.
+    assert_eq!(raise["run"]["total"]["mrr"][0], json["baseline"]["total"]["mrr"][0]);
+    let ahead = raise["difference"]["mrr_major_units"]["probability_ahead"].as_f64().expect("a share");
+    assert!((0.0..=1.0).contains(&ahead));
+    let histogram = &raise["difference"]["mrr_major_units"]["histogram"];
+    let counted: u64 = histogram["counts"].as_array().expect("counts").iter().filter_map(Value::as_u64).sum();
+    assert_eq!(counted, 200);
+    // A price change gets a break-even; the summary says what was learned and what assumed.
+    assert!(raise["break_even"]["description"].as_str().is_some_and(|d| d.contains("churn elasticity")));
+    let summary = raise["summary"].as_str().expect("a summary");
+    assert!(summary.contains("Assumed:") || summary.contains("Learned from the history:"), "{summary}");
+    assert!(!raise["sensitivity"].as_array().expect("bars").is_empty());
+    // The annual push moves subscribers without losing any at the move: the new plan list stays.
+    let push = &scenarios[1];
+    assert_eq!(push["run"]["segments"].as_array().map(Vec::len), Some(6));
+    assert!(push["break_even"].is_null(), "no price change, no break-even");
+}
+
+#[test]
+fn a_scenario_run_gives_the_same_bytes_for_the_same_seed() {
+    let raise = scenario_arg("raise-monthly.json");
+    let run = || {
+        let output = simulate(&[&demo(), "--scenario", &raise, "--horizon", "6", "--runs", "100", "--json"]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        output.stdout
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn a_bad_scenario_is_refused_naming_its_file_field_and_range() {
+    let bad = scenario_arg("bad-field.json");
+    let output = simulate(&[&demo(), "--scenario", &bad, "--runs", "10"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = text(&output.stderr);
+    assert!(message.contains("bad-field.json"), "{message}");
+    assert!(message.contains("changes[0].percent: -150 is not allowed: a number from -100 to 1000"), "{message}");
+    let output = simulate(&[&demo(), "--scenario", &fixture_arg("basic.csv"), "--runs", "10"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("line 1, column"), "{}", text(&output.stderr));
 }
