@@ -97,6 +97,20 @@ pub struct SegmentTwin {
     /// (a scenario that changes the price uses it instead of an assumed range).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_response: Option<LearnedPriceResponse>,
+    /// How existing subscribers' MRR moves each month (seats added or removed, plan changes within
+    /// the segment), where the history shows it: each month every cell's MRR is multiplied by
+    /// 1 + expansion - contraction, the two drawn once per path. Returning customers are not here:
+    /// the acquisition streams count them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub movements: Option<MrrMovements>,
+}
+
+/// Expansion and contraction MRR per month, each as a share of the MRR at the end of the month
+/// before.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MrrMovements {
+    pub expansion: NormalEstimate,
+    pub contraction: NormalEstimate,
 }
 
 /// Elasticities estimated from a past price change of the segment, each with its uncertainty as a
@@ -381,6 +395,13 @@ impl SegmentTwin {
         };
         self.retention.check(&format!("{field}.retention"))?;
         self.acquisition.check(&format!("{field}.acquisition"))?;
+        if let Some(movements) = &self.movements {
+            for (name, estimate) in [("expansion", movements.expansion), ("contraction", movements.contraction)] {
+                let at = format!("{field}.movements.{name}");
+                check_range(&format!("{at}.estimate"), estimate.estimate, 0.0, 1.0)?;
+                check_range(&format!("{at}.standard_error"), estimate.standard_error, 0.0, 1.0)?;
+            }
+        }
         if let Some(response) = &self.price_response {
             let (low, high) = ELASTICITY_RANGE;
             for (name, estimate) in [
@@ -585,6 +606,7 @@ pub(crate) mod tests {
                     },
                 ],
                 price_response: None,
+                movements: None,
             }],
         }
     }

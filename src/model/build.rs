@@ -20,12 +20,13 @@ use crate::import::values::MonthIndex;
 use crate::import::{BillingInterval, IntervalUnit};
 use crate::money::{Currency, Minor};
 use crate::twin::{
-    Acquisition, BetaParams, Cadence, Cell, Covariance2, LearnedPriceResponse, MrrGroup, NormalEstimate, PoissonTrend,
-    Retention, SegmentTwin, Trials, Twin, TwinError, CONVERSION_PARAMETER_RANGE, ELASTICITY_RANGE, SBG_PARAMETER_RANGE,
+    Acquisition, BetaParams, Cadence, Cell, Covariance2, LearnedPriceResponse, MrrGroup, MrrMovements, NormalEstimate,
+    PoissonTrend, Retention, SegmentTwin, Trials, Twin, TwinError, CONVERSION_PARAMETER_RANGE, ELASTICITY_RANGE,
+    SBG_PARAMETER_RANGE,
 };
 
 use super::acquisition::PoissonTrendFit;
-use super::calibrate::{Calibration, SegmentCalibration};
+use super::calibrate::{Calibration, MonthlyRate, Movements, SegmentCalibration};
 use super::price::{Estimate, PriceResponse};
 
 /// Why a calibration gives no twin.
@@ -118,6 +119,25 @@ fn learned_response(response: &PriceResponse) -> Option<LearnedPriceResponse> {
     let acquisition_elasticity = response.acquisition_elasticity.as_ref().and_then(normal_estimate);
     (churn_elasticity.is_some() || acquisition_elasticity.is_some())
         .then_some(LearnedPriceResponse { churn_elasticity, acquisition_elasticity })
+}
+
+/// The movements the history shows as the engine draws them: each rate's mean, with the standard
+/// error its 95% t-interval implies (half-width over 1.96, a little wide for few months); `None`
+/// when neither moves.
+fn mrr_movements(movements: Movements) -> Option<MrrMovements> {
+    let estimate = |rate: Option<MonthlyRate>| {
+        let rate = rate?;
+        let standard_error = (rate.interval[1] - rate.interval[0]) / (2.0 * 1.959_964);
+        let finite = rate.mean.is_finite() && standard_error.is_finite();
+        finite.then(|| NormalEstimate {
+            estimate: rate.mean.clamp(0.0, 1.0),
+            standard_error: standard_error.clamp(0.0, 1.0),
+        })
+    };
+    let zero = NormalEstimate { estimate: 0.0, standard_error: 0.0 };
+    let expansion = estimate(movements.expansion).unwrap_or(zero);
+    let contraction = estimate(movements.contraction).unwrap_or(zero);
+    (expansion != zero || contraction != zero).then_some(MrrMovements { expansion, contraction })
 }
 
 /// How often the segment renews, in the engine's terms.
@@ -220,5 +240,6 @@ fn segment_twin(segment: &SegmentCalibration, retention: Retention, origin: i32,
             })
             .collect(),
         price_response: None,
+        movements: segment.movements.and_then(mrr_movements),
     }
 }

@@ -110,7 +110,8 @@ pub struct BreakEven {
     pub paths: u32,
 }
 
-/// One bar of the tornado: an input held at each end of its range on every path.
+/// One bar of the tornado: an input held at each end of its range on every path (each segment's at
+/// the ends of its own range; `low` and `high` span them all).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sensitivity {
     pub input: String,
@@ -305,9 +306,19 @@ impl<'a> SearchRuns<'a> {
             }
             let low = ranges.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
             let high = ranges.iter().map(|r| r.1).fold(f64::NEG_INFINITY, f64::max);
-            let pinned_at = |value: f64| -> Result<f64, SimError> {
+            // Each segment's draw goes to its own range's end (a fixed one stays where it is).
+            let pinned_at = |high_end: bool| -> Result<f64, SimError> {
                 let mut pinned = plan.clone();
-                pin(&mut pinned, input, value);
+                pin_each(&mut pinned, input, |draw| match draw.range() {
+                    Some((low, high)) => {
+                        if high_end {
+                            high
+                        } else {
+                            low
+                        }
+                    }
+                    None => draw.mean(),
+                });
                 self.mean_difference(&pinned)
             };
             let name = if input == "shock" { "first_renewal_shock" } else { input };
@@ -315,8 +326,8 @@ impl<'a> SearchRuns<'a> {
                 input: name.to_owned(),
                 low,
                 high,
-                difference_at_low: pinned_at(low)?,
-                difference_at_high: pinned_at(high)?,
+                difference_at_low: pinned_at(false)?,
+                difference_at_high: pinned_at(true)?,
                 paths: self.paths,
             });
         }
@@ -341,10 +352,19 @@ fn draws<'p>(plan: &'p Plan, input: &'p str) -> impl Iterator<Item = Draw> + 'p 
 
 /// Pins an input to one value on every segment and new plan that answers a price.
 fn pin(plan: &mut Plan, input: &str, value: f64) {
-    let set = |response: &mut crate::sim::plan::ResponseDraws| match input {
-        "churn_elasticity" => response.churn_elasticity = Draw::Fixed(value),
-        "acquisition_elasticity" => response.acquisition_elasticity = Draw::Fixed(value),
-        _ => response.shock = Draw::Fixed(value),
+    pin_each(plan, input, |_| value);
+}
+
+/// Pins an input on every segment and new plan that answers a price, each to the value `choose`
+/// gives for its own draw.
+fn pin_each(plan: &mut Plan, input: &str, choose: impl Fn(Draw) -> f64) {
+    let set = |response: &mut crate::sim::plan::ResponseDraws| {
+        let draw = match input {
+            "churn_elasticity" => &mut response.churn_elasticity,
+            "acquisition_elasticity" => &mut response.acquisition_elasticity,
+            _ => &mut response.shock,
+        };
+        *draw = Draw::Fixed(choose(*draw));
     };
     for segment in plan.segments.iter_mut().filter(|s| s.price.is_some() || s.discount.is_some()) {
         set(&mut segment.response);
@@ -399,7 +419,7 @@ fn summary_in_words(report: &ScenarioReport, currency: &Currency, last_month: Op
     let assumed: Vec<String> = report
         .inputs
         .iter()
-        .filter(|i| i.source == "assumed")
+        .filter(|i| i.source == "assumed" && i.draw != Draw::Fixed(0.0))
         .map(|i| format!("{} of {} ({})", i.input.replace('_', " "), i.segment, i.description))
         .collect();
     if !learned.is_empty() {

@@ -672,6 +672,9 @@ struct PathParameters {
     trial_starts: Option<LogRate>,
     /// The path's trial conversion probability (0 without trials).
     conversion_probability: f64,
+    /// The path's net monthly change of existing subscribers' MRR (expansion less contraction, as
+    /// a share of MRR); 0 without movements.
+    net_movement: f64,
 }
 
 impl PathParameters {
@@ -684,7 +687,16 @@ impl PathParameters {
         let trial_starts = trials.map(|trials| LogRate::draw(&trials.starts, rng));
         let conversion_probability =
             trials.map_or(0.0, |trials| sample::beta(rng, trials.conversion.a, trials.conversion.b));
-        PathParameters { hazard, direct, trial_starts, conversion_probability }
+        // After the variable-length draw: a twin without movements draws nothing more, so its paths
+        // are what they were before movements were carried.
+        let net_movement = segment.movements.map_or(0.0, |movements| {
+            let expansion =
+                movements.expansion.estimate + movements.expansion.standard_error * sample::standard_normal(rng);
+            let contraction =
+                movements.contraction.estimate + movements.contraction.standard_error * sample::standard_normal(rng);
+            expansion.max(0.0) - contraction.max(0.0)
+        });
+        PathParameters { hazard, direct, trial_starts, conversion_probability, net_movement }
     }
 }
 
@@ -758,11 +770,20 @@ struct CellState {
     price_from: u32,
     /// At their first renewal in or after this month their discount ends ([`NEVER`]).
     discount_until: u32,
+    /// What expansion and contraction have done to their MRR since they joined the cell (1 at
+    /// first).
+    drift: f64,
 }
 
 impl CellState {
+    /// Their price and discount over the baseline's list price: what the price response reacts to.
     fn paying(&self) -> f64 {
         self.price * self.discount
+    }
+
+    /// The factor on the MRR values held: price, discount, and expansion and contraction since.
+    fn charged(&self) -> f64 {
+        self.price * self.discount * self.drift
     }
 }
 
@@ -825,6 +846,7 @@ impl SegmentState {
                 relative: terms.relative,
                 price_from: terms.price_from,
                 discount_until: terms.discount_until,
+                drift: 1.0,
             });
         } else {
             self.mrr_values.truncate(groups_start);
@@ -839,7 +861,7 @@ impl SegmentState {
     fn mrr(&self) -> f64 {
         let mut total = 0.0;
         for cell in &self.cells {
-            total += cell.paying() * cell.list;
+            total += cell.charged() * cell.list;
         }
         total
     }
@@ -1029,6 +1051,10 @@ impl SegmentRun<'_> {
         for month in 0..self.horizon_months {
             let month_u32 = month as u32;
             let renewed = self.renew(state, month, streams, scratch, inflows);
+            if self.parameters.net_movement != 0.0 {
+                let factor = (1.0 + self.parameters.net_movement).max(0.0);
+                state.cells.iter_mut().for_each(|cell| cell.drift *= factor);
+            }
 
             // Arrivals: the trend, times the plan's factors and the entry price's response.
             let entry = self.entry_terms(month_u32);
@@ -1188,7 +1214,7 @@ impl SegmentRun<'_> {
                         counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
                     {
                         *count -= *out;
-                        renewed.churned_mrr += *mrr * paying * *out as f64;
+                        renewed.churned_mrr += *mrr * cell.charged() * *out as f64;
                     }
                     cell.subscribers -= leaving;
                     renewed.churned += leaving;
@@ -1214,7 +1240,7 @@ impl SegmentRun<'_> {
                         {
                             *count -= *out;
                             if *out > 0 {
-                                moved.push((*mrr * paying * price_factor, *out));
+                                moved.push((*mrr * cell.charged() * price_factor, *out));
                             }
                         }
                         cell.subscribers -= moving;
@@ -1227,7 +1253,7 @@ impl SegmentRun<'_> {
                 if cell.subscribers == 0 {
                     break;
                 }
-                renewed.billed += paying * cell.list * months_paid;
+                renewed.billed += cell.charged() * cell.list * months_paid;
             }
         }
         renewed
@@ -1330,6 +1356,7 @@ mod tests {
             new_mrr: Vec::new(),
             cells,
             price_response: None,
+            movements: None,
         }
     }
 

@@ -19,6 +19,7 @@ fn segment(name: &str, cadence: Cadence, retention: Retention, cells: Vec<Cell>)
         new_mrr: Vec::new(),
         cells,
         price_response: None,
+        movements: None,
     }
 }
 
@@ -304,4 +305,24 @@ fn a_comparison_counts_the_paths_where_the_scenario_is_ahead() {
     let histogram = &comparison.mrr_major_units.histogram;
     assert_eq!(histogram.counts.iter().sum::<u64>(), 300);
     assert_eq!(histogram.edges.len(), histogram.counts.len() + 1);
+}
+
+#[test]
+fn expansion_and_contraction_move_existing_subscribers_mrr_each_month() {
+    use crate::twin::{MrrMovements, NormalEstimate};
+    let mut monthly = segment("monthly", Cadence::EveryMonths(1), geometric(0.0), vec![cell(2, 0, 10.0, 100)]);
+    monthly.movements = Some(MrrMovements {
+        expansion: NormalEstimate { estimate: 0.03, standard_error: 0.0 },
+        contraction: NormalEstimate { estimate: 0.01, standard_error: 0.0 },
+    });
+    let twin = twin_of(vec![monthly]);
+    let simulation = run(&twin, &Plan::baseline(1), 1, 6);
+    for month in 0..6u32 {
+        let f = simulation.figures(0, month, Series::Total).expect("a month");
+        let expected = 1000.0 * 1.02f64.powi(month as i32 + 1);
+        assert!((f.mrr_major_units - expected).abs() < 1e-6, "month {month}: {} vs {expected}", f.mrr_major_units);
+        // What is billed at a renewal is the MRR the subscribers had then, before the month's movement.
+        let billed = 1000.0 * 1.02f64.powi(month as i32);
+        assert!((f.billed_major_units - billed).abs() < 1e-6, "month {month}: billed {}", f.billed_major_units);
+    }
 }

@@ -538,22 +538,19 @@ fn bonferroni_level(comparisons: &[Comparison]) -> f64 {
     FAMILY_LEVEL / (3 * comparisons.len()) as f64
 }
 
-/// Asserts that no comparison rejects at its Bonferroni level, naming those that do. The full table
-/// is printed (shown with `--nocapture`).
+/// Asserts that no comparison rejects at its Bonferroni level, naming those that do with the whole
+/// table in the message.
 fn assert_same_distributions(test: &str, comparisons: &[Comparison]) {
     let level = bonferroni_level(comparisons);
-    println!("{test}: {} comparisons, each p-value must be at least {level:.2e}", comparisons.len());
-    for comparison in comparisons {
-        println!("  {comparison}");
-    }
-    let smallest = comparisons.iter().map(Comparison::smallest_p).fold(1.0, f64::min);
-    println!("  smallest p-value {smallest:.3e}");
     let rejected: Vec<String> =
         comparisons.iter().filter(|c| c.smallest_p() < level).map(|c| format!("  {c}")).collect();
+    let table: Vec<String> = comparisons.iter().map(|c| format!("  {c}")).collect();
     assert!(
         rejected.is_empty(),
-        "{test}: the engine and the subscriber-level reference differ (level {level:.2e} per p-value):\n{}",
-        rejected.join("\n")
+        "{test}: the engine and the subscriber-level reference differ (level {level:.2e} per p-value):\n{}\n\
+         every comparison:\n{}",
+        rejected.join("\n"),
+        table.join("\n")
     );
 }
 
@@ -800,7 +797,6 @@ fn the_reference_simulation_keeps_the_closed_form_survivors() {
     }
     let level = FAMILY_LEVEL / comparisons.len() as f64;
     for (what, mean, expected, p) in &comparisons {
-        println!("  {what}: reference mean {mean:.3}, closed form {expected:.3}, p {p:.3e}");
         assert!(*p >= level, "{what}: the reference's mean {mean} is not the closed form's {expected} (p {p:.3e})");
     }
 }
@@ -854,9 +850,6 @@ fn the_comparison_rejects_a_reference_with_a_slightly_wrong_hazard() {
     }
     let comparisons =
         compare(&engine_figures(&twin, 12), &reference_figures(&wrong, 12), &[12], &[Quantity::Active, Quantity::Mrr]);
-    for comparison in &comparisons {
-        println!("  wrong hazard: {comparison}");
-    }
     let active = &comparisons[0];
     assert!(active.ks < 1e-9, "KS misses the wrong hazard: {active}");
     assert!(active.means < 1e-9, "the means test misses the wrong hazard: {active}");
@@ -879,7 +872,6 @@ fn the_comparison_rejects_a_reference_that_ignores_parameter_uncertainty() {
     }
     let comparisons = compare(&engine_figures(&twin, 12), &reference_figures(&certain, 12), &[12], &[Quantity::Active]);
     let active = &comparisons[0];
-    println!("  no retention uncertainty: {active}");
     assert!(active.variances < 1e-9, "the variance test misses the missing uncertainty: {active}");
     assert!(active.ks < 1e-9, "KS misses the missing uncertainty: {active}");
 }
