@@ -133,3 +133,35 @@ fn a_bad_scenario_is_refused_naming_its_file_field_and_range() {
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("line 1, column"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn the_first_simulated_month_takes_in_the_rest_of_the_as_of_month() {
+    let twin_at = |as_of: &str, name: &str| -> Value {
+        let path = scratch_path(name);
+        let path_arg = path.display().to_string();
+        let mut args = vec![demo(), "--runs".into(), "1".into(), "--horizon".into(), "1".into()];
+        args.extend(["--save-twin".into(), path_arg]);
+        if !as_of.is_empty() {
+            args.extend(["--as-of".into(), as_of.into()]);
+        }
+        let borrowed: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = simulate(&borrowed);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        serde_json::from_slice(&std::fs::read(&path).expect("the twin was written")).expect("twin JSON")
+    };
+    // Data up to 2025-12-16 00:00: the simulation starts in January, which also takes in the rest of
+    // December (16 days less a second, of 31).
+    let mid = twin_at("2025-12-16 00:00", "twin-mid-december.json");
+    assert_eq!(mid["start_month_index"], 2026 * 12);
+    let expected = 1.0 + (16.0 * 86_400.0 - 1.0) / (31.0 * 86_400.0);
+    let exposure = mid["first_month_exposure"].as_f64().expect("a number");
+    assert!((exposure - expected).abs() < 1e-12, "{exposure} vs {expected}");
+    // The demo's own as-of, 2025-12-31 17:32: six and a half hours are left of December.
+    let end = twin_at("", "twin-demo-as-of.json");
+    let expected = 1.0 + (6.0 * 3600.0 + 28.0 * 60.0 - 1.0) / (31.0 * 86_400.0);
+    let exposure = end["first_month_exposure"].as_f64().expect("a number");
+    assert!((exposure - expected).abs() < 1e-12, "{exposure} vs {expected}");
+    // No customer row travels in the twin: no id, email or name of the export appears in it.
+    let text = serde_json::to_string(&end).expect("JSON");
+    assert!(!text.contains("cus_") && !text.contains("sub_") && !text.contains('@'), "the twin names a customer");
+}
