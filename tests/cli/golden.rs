@@ -58,6 +58,26 @@ fn demo_fit_json_matches_the_native_command() {
     check_or_update("tests/fixtures/demo-stripe.fit.json", &output.stdout);
 }
 
+/// The page hands the calibrated twin from the fit's worker to the simulation's workers as JSON. Read
+/// back, it must be the same twin to the last bit (serde_json reads floats exactly with its
+/// `float_roundtrip` feature), or the page would simulate another twin than the command does.
+#[test]
+fn the_twin_as_json_reads_back_to_the_same_twin() {
+    let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
+    let (_, twin) = subtwin::fit_exports_and_twin(
+        &[("demo-stripe.csv", &bytes)],
+        &Default::default(),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .expect("fits");
+    let twin = twin.expect("the demo has a twin");
+    let json = twin.to_json();
+    let read = subtwin::CalibratedTwin::from_json(&json).expect("reads back");
+    assert!(read == twin, "the twin read back from its JSON differs from the one written");
+    assert_eq!(read.to_json(), json);
+}
+
 #[test]
 fn history_chart_draws_every_segment_to_svg() {
     use plotters::prelude::*;
