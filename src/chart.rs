@@ -470,8 +470,13 @@ pub fn draw_fan<DB: DrawingBackend>(
     let at = |row: &Vec<f64>, i: usize| row.get(i).copied().filter(|v| v.is_finite());
     let values =
         runs.iter().flat_map(|(_, _, rows)| rows.iter().flat_map(|row| [at(row, low), at(row, high)])).flatten();
-    let (bottom, top) = values.fold((0.0f64, 0.0f64), |(b, t), v| (b.min(v), t.max(v)));
-    let top = if top > bottom { top + (top - bottom) * 0.08 } else { bottom + 1.0 };
+    let (bottom, top) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(b, t), v| (b.min(v), t.max(v)));
+    let (bottom, top) = if bottom.is_finite() && top.is_finite() { (bottom, top) } else { (0.0, 1.0) };
+    // The bands fill the chart: the axis starts a little below the lowest 10% (never below 0 for a
+    // figure that cannot be negative), and ends a little above the highest 90%.
+    let span = if top > bottom { top - bottom } else { top.abs().max(1.0) };
+    let bottom = if bottom >= 0.0 { (bottom - span * 0.15).max(0.0) } else { bottom - span * 0.15 };
+    let top = top + span * 0.1;
     let last = report.months.len().saturating_sub(1) as i32;
     area.fill(&WHITE).map_err(error)?;
     let (title, y_desc) = match metric {
