@@ -614,14 +614,14 @@ pub fn draw_difference_histogram<DB: DrawingBackend>(
         .draw()
         .map_err(error)?;
     for (_, colour, histogram) in &histograms {
-        let bars = histogram.counts.iter().enumerate().map(|(i, count)| {
-            let from = histogram.edges[i];
+        let bars = histogram.counts.iter().enumerate().filter_map(|(i, count)| {
+            let from = *histogram.edges.get(i)?;
             let mut to = histogram.edges.get(i + 1).copied().unwrap_or(from);
             if to <= from {
                 // Every path gave the same difference: a narrow bar around it.
                 to = from + span * 0.01;
             }
-            Rectangle::new([(from, 0.0), (to, *count as f64 / paths)], colour.mix(0.35).filled())
+            Some(Rectangle::new([(from, 0.0), (to, *count as f64 / paths)], colour.mix(0.35).filled()))
         });
         chart.draw_series(bars).map_err(error)?;
     }
