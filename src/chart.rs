@@ -1,5 +1,7 @@
-//! Charts: plotters drawings of a [`HistoryReport`] and of a fitted segment's retention
-//! ([`SegmentFitReport`]), generic over the drawing backend.
+//! Charts: plotters drawings of a [`HistoryReport`], of a fitted segment's retention
+//! ([`SegmentFitReport`]), of the backtest, and of a simulation ([`SimulationReport`]: fan charts of
+//! the baseline and each scenario, histograms of the per-path differences, a scenario's tornado),
+//! generic over the drawing backend.
 //!
 //! The page draws them on a canvas (plotters-canvas, on the main thread: plotters needs `window` to
 //! lay out text, which a worker lacks); tests draw them to SVG. The charts read only the reports, so
@@ -12,7 +14,9 @@ use crate::backtest::{BacktestMonth, BacktestReport};
 use crate::import::{BillingInterval, IntervalUnit};
 use crate::money::Currency;
 use crate::report::fit::SegmentFitReport;
+use crate::report::simulate::{ScenarioReport, Sensitivity, SimulationReport, TotalReport};
 use crate::report::HistoryReport;
+use crate::sim::Histogram;
 
 /// What a history chart plots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -396,4 +400,346 @@ fn format_count(value: f64) -> String {
     } else {
         format!("{value:.0}")
     }
+}
+
+/// What a fan chart of a simulation plots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FanMetric {
+    /// MRR at each month's end, all segments.
+    Mrr,
+    /// Paid subscribers at each month's end, all segments.
+    Paid,
+}
+
+impl FanMetric {
+    pub fn parse(name: &str) -> Option<FanMetric> {
+        match name {
+            "mrr" => Some(FanMetric::Mrr),
+            "paid" => Some(FanMetric::Paid),
+            _ => None,
+        }
+    }
+}
+
+/// The baseline's colour in the simulation charts: ink. Scenario `i` (in the report's order) takes
+/// [`scenario_colour`]`(i)`.
+pub const BASELINE_COLOUR: RGBColor = OBSERVED_COLOUR;
+/// How see-through a run's 10-90% band is.
+const FAN_BAND_OPACITY: f64 = 0.16;
+
+/// The colour of the report's scenario `index` in every simulation chart.
+pub fn scenario_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// The report's currency, or a bare one when its code is not ISO 4217's.
+fn currency_of(code: &str) -> Currency {
+    Currency::from_code(code).unwrap_or(Currency { code: code.to_owned(), minor_digits: 2, symbol: String::new() })
+}
+
+/// Where `probability` is in a simulation report's quantiles.
+fn quantile_index(report: &SimulationReport, probability: f64) -> Result<usize, String> {
+    report
+        .probabilities
+        .iter()
+        .position(|p| (p - probability).abs() < 1e-12)
+        .ok_or_else(|| format!("the report has no {probability} quantile"))
+}
+
+/// Draws a simulation's fan chart filling `area`: for the baseline and each scenario, the median of
+/// `metric` month by month as a line over the 10-90% band of the paths, each run in its colour.
+pub fn draw_fan<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &SimulationReport,
+    metric: FanMetric,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let (low, mid, high) = (quantile_index(report, 0.1)?, quantile_index(report, 0.5)?, quantile_index(report, 0.9)?);
+    let currency = currency_of(&report.currency);
+    let series = |total: &TotalReport| -> Vec<Vec<f64>> {
+        match metric {
+            FanMetric::Mrr => total.mrr.clone(),
+            FanMetric::Paid => total.active.clone(),
+        }
+    };
+    let mut runs: Vec<(String, RGBColor, Vec<Vec<f64>>)> =
+        vec![("Baseline".to_owned(), BASELINE_COLOUR, series(&report.baseline.total))];
+    for (index, scenario) in report.scenarios.iter().enumerate() {
+        runs.push((scenario.name.clone(), scenario_colour(index), series(&scenario.run.total)));
+    }
+    let at = |row: &Vec<f64>, i: usize| row.get(i).copied().filter(|v| v.is_finite());
+    let values =
+        runs.iter().flat_map(|(_, _, rows)| rows.iter().flat_map(|row| [at(row, low), at(row, high)])).flatten();
+    let (bottom, top) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(b, t), v| (b.min(v), t.max(v)));
+    let (bottom, top) = if bottom.is_finite() && top.is_finite() { (bottom, top) } else { (0.0, 1.0) };
+    // The bands fill the chart: the axis starts a little below the lowest 10% (never below 0 for a
+    // figure that cannot be negative), and ends a little above the highest 90%.
+    let span = if top > bottom { top - bottom } else { top.abs().max(1.0) };
+    let bottom = if bottom >= 0.0 { (bottom - span * 0.15).max(0.0) } else { bottom - span * 0.15 };
+    let top = top + span * 0.1;
+    let last = report.months.len().saturating_sub(1) as i32;
+    area.fill(&WHITE).map_err(error)?;
+    let (title, y_desc) = match metric {
+        FanMetric::Mrr => ("MRR: the baseline and each scenario", format!("MRR ({})", report.currency.to_uppercase())),
+        FanMetric::Paid => ("Paid subscribers: the baseline and each scenario", "paid subscribers".to_owned()),
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(76)
+        .build_cartesian_2d(0i32..last.max(1), bottom..top)
+        .map_err(error)?;
+    let month_label = |x: &i32| report.months.get(*x as usize).cloned().unwrap_or_default();
+    let y_label = |y: &f64| match metric {
+        FanMetric::Mrr => currency.format_compact(*y),
+        FanMetric::Paid => format_count(*y),
+    };
+    chart
+        .configure_mesh()
+        .x_labels(8)
+        .y_labels(6)
+        .x_label_formatter(&month_label)
+        .y_label_formatter(&y_label)
+        .x_desc("month (figures at its end)")
+        .y_desc(y_desc)
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(error)?;
+    for (_, colour, rows) in &runs {
+        let upper = rows.iter().enumerate().filter_map(|(m, row)| Some((m as i32, at(row, high)?)));
+        let lower: Vec<(i32, f64)> =
+            rows.iter().enumerate().filter_map(|(m, row)| Some((m as i32, at(row, low)?))).collect();
+        let band: Vec<(i32, f64)> = upper.chain(lower.into_iter().rev()).collect();
+        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(FAN_BAND_OPACITY).filled()))).map_err(error)?;
+    }
+    for (_, colour, rows) in &runs {
+        let median: Vec<(i32, f64)> =
+            rows.iter().enumerate().filter_map(|(m, row)| Some((m as i32, at(row, mid)?))).collect();
+        if median.len() == 1 {
+            chart.draw_series(median.iter().map(|p| Circle::new(*p, 4, colour.filled()))).map_err(error)?;
+        }
+        chart.draw_series(LineSeries::new(median, colour.stroke_width(2))).map_err(error)?;
+    }
+    let mut entries: Vec<(String, Swatch)> =
+        runs.iter().map(|(name, colour, _)| (format!("{name} (median)"), Swatch::Line(*colour))).collect();
+    entries.push(("10-90% of paths".to_owned(), Swatch::Band(BAND_COLOUR)));
+    let (left, top) = chart.plotting_area().get_base_pixel();
+    draw_legend(area, &entries, (left + 10, top + 10)).map_err(error)?;
+    area.present().map_err(error)?;
+    Ok(())
+}
+
+/// Which per-path difference a histogram shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DifferenceMetric {
+    /// MRR at the end of the last simulated month.
+    Mrr,
+    /// Revenue billed over the whole horizon.
+    Revenue,
+}
+
+impl DifferenceMetric {
+    pub fn parse(name: &str) -> Option<DifferenceMetric> {
+        match name {
+            "mrr" => Some(DifferenceMetric::Mrr),
+            "revenue" => Some(DifferenceMetric::Revenue),
+            _ => None,
+        }
+    }
+}
+
+/// Draws, filling `area`, the histogram of each scenario's difference from the baseline path by path
+/// (the report's bins, as shares of the paths), the scenarios over each other in their colours, with
+/// a line at no difference.
+pub fn draw_difference_histogram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &SimulationReport,
+    metric: DifferenceMetric,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let currency = currency_of(&report.currency);
+    let difference = |scenario: &ScenarioReport| match metric {
+        DifferenceMetric::Mrr => scenario.difference.mrr_major_units.histogram.clone(),
+        DifferenceMetric::Revenue => scenario.difference.cumulative_billed_major_units.histogram.clone(),
+    };
+    let histograms: Vec<(String, RGBColor, Histogram)> = report
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), scenario_colour(i), difference(s)))
+        .filter(|(_, _, h)| !h.counts.is_empty() && h.edges.iter().all(|e| e.is_finite()))
+        .collect();
+    if histograms.is_empty() {
+        return Err("no scenario to compare with the baseline".into());
+    }
+    let edges = histograms.iter().flat_map(|(_, _, h)| h.edges.iter().copied());
+    let (left, right) = edges.fold((0.0f64, 0.0f64), |(l, r), e| (l.min(e), r.max(e)));
+    let span = if right > left { right - left } else { 1.0 };
+    let (left, right) = (left - span * 0.04, right + span * 0.04);
+    let paths = f64::from(report.paths.max(1));
+    let tallest = histograms.iter().flat_map(|(_, _, h)| h.counts.iter().copied()).max().unwrap_or(1) as f64 / paths;
+    let last = report.months.last().cloned().unwrap_or_default();
+    let title = match metric {
+        DifferenceMetric::Mrr => format!("MRR at {last}: each scenario minus the baseline, path by path"),
+        DifferenceMetric::Revenue => "Revenue billed over the horizon: each scenario minus the baseline".to_owned(),
+    };
+    area.fill(&WHITE).map_err(error)?;
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
+        .build_cartesian_2d(left..right, 0f64..(tallest * 1.12).max(0.01))
+        .map_err(error)?;
+    let money = |x: &f64| {
+        if *x < 0.0 {
+            format!("-{}", currency.format_compact(-x))
+        } else {
+            currency.format_compact(*x)
+        }
+    };
+    let percent = |y: &f64| format!("{:.0}%", 100.0 * y);
+    chart
+        .configure_mesh()
+        .x_labels(8)
+        .y_labels(6)
+        .x_label_formatter(&money)
+        .y_label_formatter(&percent)
+        .x_desc(format!("difference ({})", report.currency.to_uppercase()))
+        .y_desc("share of paths")
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(error)?;
+    for (_, colour, histogram) in &histograms {
+        let bars = histogram.counts.iter().enumerate().filter_map(|(i, count)| {
+            let from = *histogram.edges.get(i)?;
+            let mut to = histogram.edges.get(i + 1).copied().unwrap_or(from);
+            if to <= from {
+                // Every path gave the same difference: a narrow bar around it.
+                to = from + span * 0.01;
+            }
+            Some(Rectangle::new([(from, 0.0), (to, *count as f64 / paths)], colour.mix(0.35).filled()))
+        });
+        chart.draw_series(bars).map_err(error)?;
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (0.0, (tallest * 1.12).max(0.01))],
+            OBSERVED_COLOUR.stroke_width(2),
+        )))
+        .map_err(error)?;
+    let mut entries: Vec<(String, Swatch)> =
+        histograms.iter().map(|(name, colour, _)| (name.clone(), Swatch::Band(*colour))).collect();
+    entries.push(("no difference".to_owned(), Swatch::Line(OBSERVED_COLOUR)));
+    let (plot_left, plot_top) = chart.plotting_area().get_base_pixel();
+    draw_legend(area, &entries, (plot_left + 10, plot_top + 10)).map_err(error)?;
+    area.present().map_err(error)?;
+    Ok(())
+}
+
+/// The tornado's colours: an input at the low end of its range, and at the high end.
+pub const TORNADO_LOW_COLOUR: RGBColor = PALETTE[0];
+pub const TORNADO_HIGH_COLOUR: RGBColor = PALETTE[1];
+
+/// Draws a scenario's sensitivity filling `area`: per drawn input (the widest swing on top), the
+/// mean difference in revenue billed over the horizon with the input held at the low end of its
+/// range and at the high end, as bars from no difference. An error when there is nothing to draw.
+pub fn draw_tornado<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    scenario: &ScenarioReport,
+    currency_code: &str,
+) -> Result<(), String> {
+    let error = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let currency = currency_of(currency_code);
+    let mut bars: Vec<&Sensitivity> = scenario
+        .sensitivity
+        .iter()
+        .filter(|bar| bar.difference_at_low.is_finite() && bar.difference_at_high.is_finite())
+        .collect();
+    if bars.is_empty() {
+        return Err(format!("{} has no sensitivity to draw", scenario.name));
+    }
+    let swing = |bar: &Sensitivity| (bar.difference_at_high - bar.difference_at_low).abs();
+    bars.sort_by(|a, b| swing(b).total_cmp(&swing(a)));
+    let plain = |value: f64| {
+        let text = format!("{value:.2}");
+        let text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
+        if text == "-0" {
+            "0".to_owned()
+        } else {
+            text
+        }
+    };
+    let names: Vec<String> = bars
+        .iter()
+        .map(|bar| format!("{} ({} to {})", bar.input.replace('_', " "), plain(bar.low), plain(bar.high)))
+        .collect();
+    let values = bars.iter().flat_map(|bar| [bar.difference_at_low, bar.difference_at_high]);
+    let (left, right) = values.fold((0.0f64, 0.0f64), |(l, r), v| (l.min(v), r.max(v)));
+    let span = if right > left { right - left } else { 1.0 };
+    let (left, right) = (left - span * 0.06, right + span * 0.06);
+    let font = legend_font();
+    let mut label_width = 0;
+    for name in &names {
+        label_width = label_width.max(area.estimate_text_size(name, &font).map_err(error)?.0 as i32);
+    }
+    let rows = bars.len() as f64;
+    area.fill(&WHITE).map_err(error)?;
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{}: mean revenue difference with each input at its ends", scenario.name), ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(label_width + 16)
+        .build_cartesian_2d(left..right, 0f64..rows + 0.9)
+        .map_err(error)?;
+    let money = |x: &f64| {
+        if *x < 0.0 {
+            format!("-{}", currency.format_compact(-x))
+        } else {
+            currency.format_compact(*x)
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_labels(7)
+        .y_labels(0)
+        .x_label_formatter(&money)
+        .x_desc(format!("mean difference in revenue billed over the horizon ({})", currency_code.to_uppercase()))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(error)?;
+    for (row, bar) in bars.iter().enumerate() {
+        // The widest swing on top: row 0 is drawn highest.
+        let centre = rows - row as f64 - 0.5;
+        chart
+            .draw_series([
+                Rectangle::new([(0.0, centre), (bar.difference_at_low, centre + 0.34)], TORNADO_LOW_COLOUR.filled()),
+                Rectangle::new([(0.0, centre - 0.34), (bar.difference_at_high, centre)], TORNADO_HIGH_COLOUR.filled()),
+            ])
+            .map_err(error)?;
+        let (_, y) = chart.backend_coord(&(left, centre));
+        let (x, _) = chart.plotting_area().get_base_pixel();
+        let width = area.estimate_text_size(&names[row], &font).map_err(error)?.0 as i32;
+        area.draw(&Text::new(names[row].clone(), (x - width - 8, y - 8), font.clone())).map_err(error)?;
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (0.0, rows + 0.9)],
+            OBSERVED_COLOUR.stroke_width(2),
+        )))
+        .map_err(error)?;
+    let entries = [
+        ("the input at the low end of its range".to_owned(), Swatch::Area(TORNADO_LOW_COLOUR)),
+        ("at the high end".to_owned(), Swatch::Area(TORNADO_HIGH_COLOUR)),
+    ];
+    let plot = chart.plotting_area();
+    let (plot_right, plot_top) = (plot.get_base_pixel().0 + plot.dim_in_pixel().0 as i32, plot.get_base_pixel().1);
+    let (legend_width, _) = legend_size(area, &entries).map_err(error)?;
+    draw_legend(area, &entries, (plot_right - legend_width - 6, plot_top + 4)).map_err(error)?;
+    area.present().map_err(error)?;
+    Ok(())
 }

@@ -436,23 +436,36 @@ pub fn fit_reader(
 /// [`fit_reader`] with the backtest's cutoffs, paths and seed given.
 pub fn fit_reader_with(
     file: &str,
-    mut reader: impl Read,
+    reader: impl Read,
     len_hint: Option<u64>,
     request: &HistoryRequest,
     backtest_options: &backtest::BacktestOptions,
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<report::fit::FitReport, ImportError> {
+    fit_reader_and_twin(file, reader, len_hint, request, backtest_options, on_progress).map(|(report, _)| report)
+}
+
+/// [`fit_reader_with`], and the twin calibrated on the same data, as [`fit_exports_and_twin`] gives
+/// them for the file's bytes.
+pub fn fit_reader_and_twin(
+    file: &str,
+    mut reader: impl Read,
+    len_hint: Option<u64>,
+    request: &HistoryRequest,
+    backtest_options: &backtest::BacktestOptions,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<(report::fit::FitReport, Option<CalibratedTwin>), ImportError> {
     let unreadable = |error: std::io::Error| ImportError::new(file, format!("the file could not be read ({error})."));
     let mut head = Vec::new();
     (&mut reader).take(KIND_HEAD_BYTES).read_to_end(&mut head).map_err(unreadable)?;
     let kind = import::table_kind(&head, &request.import);
     if matches!(kind, TableKind::Snapshot | TableKind::Cohorts | TableKind::Charges) {
         reader.read_to_end(&mut head).map_err(unreadable)?;
-        return fit_exports_with(&[(file, &head)], request, backtest_options, on_progress);
+        return fit_exports_and_twin(&[(file, &head)], request, backtest_options, on_progress);
     }
     let reader = std::io::Cursor::new(head).chain(reader);
     let imported = import::import_reader(file, reader, len_hint, &request.import, on_progress)?;
-    fit_business(Business::of(vec![imported], Vec::new()), request, backtest_options).map(|(report, _)| report)
+    fit_business(Business::of(vec![imported], Vec::new()), request, backtest_options)
 }
 
 /// Calibrates the twin on a business's subscriptions, at the as-of asked for or derived from them.

@@ -19,6 +19,7 @@ pub mod cohort;
 pub mod fit;
 pub mod fit_page;
 pub mod simulate;
+pub mod simulate_page;
 pub mod snapshot;
 
 /// The conventions behind every number, stated once for the page, the command and the README.

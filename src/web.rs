@@ -7,7 +7,18 @@
 //! draw charts on the main thread (plotters needs `window` to lay out text, which a worker lacks),
 //! and asks [`needs_mapping`], [`preview_table`] and [`mapping_json`] for its mapping form. Once the
 //! history is posted, the worker calibrates the twin on the same file(s) with [`fit_file_json`],
-//! [`fit_files_json`] or [`fit_json`], and the page shows it through a [`FitHandle`].
+//! [`fit_files_json`] or [`fit_json`] (the page's worker uses their `_and_twin` forms, which also
+//! hand back the calibrated twin as JSON), and the page shows it through a [`FitHandle`].
+//!
+//! Scenarios: the page asks [`scenario_editor`] what its editor offers for the twin, checks each
+//! scenario with [`check_scenario`], and has a pool of workers simulate contiguous ranges of paths
+//! with [`simulate_batch`] (the baseline with no scenario, or one scenario), each range's
+//! [`crate::sim::Simulation`] as bytes. A coordinating worker merges them in path order into a
+//! [`SimulationRun`], which keeps the baseline while scenarios change and gives the report; the
+//! break-even and sensitivity are completed after it by [`complete_search_json`] (in a pool worker),
+//! and the page shows the report through a [`SimulationHandle`]. [`scenario_report_json`] is the
+//! same merge and report in one call. The final report is byte for byte what `subtwin simulate
+//! --json` prints for the same file, options and scenarios, whatever the number of workers.
 
 use plotters::prelude::*;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
@@ -24,6 +35,7 @@ use crate::import::{table_kind, ImportOptions, Progress, TableKind};
 use crate::money::ExchangeRates;
 use crate::report;
 use crate::report::fit::FitReport;
+use crate::sim::Simulation;
 use crate::{
     analyse_export, analyse_exports, analyse_reader, fit_exports_with, fit_reader_with, history, Analysis,
     HistoryRequest,
@@ -463,6 +475,479 @@ impl FitHandle {
         let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         let area = backend.into_drawing_area();
         draw_retention(&area, segment).map_err(|e| JsError::new(&e))
+    }
+}
+
+// --- The twin and scenarios -------------------------------------------------------------------------
+
+/// What the page's fit worker posts: the fit's JSON, the calibrated twin's JSON when there is one,
+/// and otherwise why scenarios cannot be simulated.
+#[derive(serde::Serialize)]
+struct FitAndTwin {
+    fit: String,
+    twin: Option<String>,
+    twin_note: Option<String>,
+}
+
+fn fit_and_twin_value(report: &FitReport, twin: Option<crate::CalibratedTwin>) -> Result<JsValue, JsError> {
+    let twin_note = twin.is_none().then(|| {
+        if report.source == "snapshot" || report.source == "cohorts" {
+            "A snapshot or cohort table has no dates, so there is no starting state to simulate scenarios from: \
+             drop a subscriptions export to simulate them."
+                .to_owned()
+        } else {
+            "No segment has a retention estimate yet (none of its subscribers has churned), so there is nothing to \
+             simulate scenarios on."
+                .to_owned()
+        }
+    });
+    let value = FitAndTwin { fit: report::fit::to_json(report), twin: twin.map(|t| t.to_json()), twin_note };
+    serde_wasm_bindgen::to_value(&value).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// [`fit_json`], with the twin calibrated in the same pass: `{fit, twin, twin_note}`, `fit` the same
+/// JSON as [`fit_json`] gives, `twin` the calibrated twin's JSON ([`crate::CalibratedTwin::to_json`]) or
+/// `undefined` with `twin_note` saying why there is none.
+#[wasm_bindgen]
+pub fn fit_and_twin_json(
+    file_name: &str,
+    bytes: &[u8],
+    options: JsValue,
+    on_progress: &js_sys::Function,
+) -> Result<JsValue, JsError> {
+    let (request, backtest) = fit_request_of(options)?;
+    let mut progress = progress_to(on_progress);
+    let (report, twin) = crate::fit_exports_and_twin(&[(file_name, bytes)], &request, &backtest, &mut progress)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    fit_and_twin_value(&report, twin)
+}
+
+/// [`fit_file_json`] with the twin, as [`fit_and_twin_json`] gives them: the file is read in slices.
+#[wasm_bindgen]
+pub fn fit_file_and_twin_json(
+    file: &File,
+    options: JsValue,
+    on_progress: &js_sys::Function,
+) -> Result<JsValue, JsError> {
+    let (name, size) = checked_size(file, "fit")?;
+    let (request, backtest) = fit_request_of(options)?;
+    let mut progress = progress_to(on_progress);
+    let reader = BlobReader::new(file).map_err(|e| JsError::new(&format!("{name}: {e}")))?;
+    let (report, twin) =
+        crate::fit_reader_and_twin(&name, reader, Some(size as u64), &request, &backtest, &mut progress)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+    fit_and_twin_value(&report, twin)
+}
+
+/// [`fit_files_json`] with the twin, as [`fit_and_twin_json`] gives them.
+#[wasm_bindgen]
+pub fn fit_files_and_twin_json(
+    files: js_sys::Array,
+    options: JsValue,
+    on_progress: &js_sys::Function,
+) -> Result<JsValue, JsError> {
+    let (request, backtest) = fit_request_of(options)?;
+    let inputs = read_files(files, "fit")?;
+    let mut progress = progress_to(on_progress);
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let (report, twin) = crate::fit_exports_and_twin(&borrowed, &request, &backtest, &mut progress)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    fit_and_twin_value(&report, twin)
+}
+
+/// The run bar's values: `{horizonMonths, paths, seed}`, the seed a decimal string (JavaScript
+/// numbers are exact only to 2^53).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunOptions {
+    horizon_months: f64,
+    paths: f64,
+    seed: String,
+}
+
+/// The run bar's values as checked options; the error says which value is wrong and what is allowed.
+fn run_options(options: JsValue) -> Result<crate::SimulateOptions, JsError> {
+    let options: RunOptions = serde_wasm_bindgen::from_value(options)
+        .map_err(|e| JsError::new(&format!("unreadable simulation options: {e}")))?;
+    let whole = |value: f64, what: &str, max: u32| -> Result<u32, JsError> {
+        if value.is_finite() && value.fract() == 0.0 && (1.0..=f64::from(max)).contains(&value) {
+            Ok(value as u32)
+        } else {
+            Err(JsError::new(&format!("{what}: give a whole number from 1 to {max}.")))
+        }
+    };
+    let horizon_months = whole(options.horizon_months, "the horizon in months", crate::MAX_SIMULATION_HORIZON_MONTHS)?;
+    let paths = whole(options.paths, "the number of paths", crate::MAX_SIMULATION_PATHS)?;
+    let text = options.seed.trim();
+    let seed = text
+        .parse::<u64>()
+        .ok()
+        .filter(|_| text.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| JsError::new(&format!("the seed `{text}` is not a whole number from 0 to {}.", u64::MAX)))?;
+    let checked = crate::SimulateOptions { horizon_months, paths, seed };
+    crate::check_simulate_options(&checked, 0).map_err(|e| JsError::new(&e))?;
+    Ok(checked)
+}
+
+fn sim_options(options: &crate::SimulateOptions) -> crate::sim::SimOptions {
+    crate::sim::SimOptions { paths: options.paths, horizon_months: options.horizon_months, seed: options.seed }
+}
+
+/// Checks the run bar's values: an error naming the value that is wrong.
+#[wasm_bindgen]
+pub fn check_run_options(options: JsValue) -> Result<(), JsError> {
+    run_options(options).map(|_| ())
+}
+
+fn twin_of(json: &str) -> Result<crate::CalibratedTwin, JsError> {
+    crate::CalibratedTwin::from_json(json).map_err(|e| JsError::new(&e))
+}
+
+/// Reads a scenario's JSON (`label` names it in messages) and compiles it against the twin.
+fn compiled_scenario(
+    label: &str,
+    bytes: &[u8],
+    twin: &crate::CalibratedTwin,
+    horizon_months: u32,
+) -> Result<(crate::scenario::Scenario, crate::scenario::Compiled), String> {
+    let scenario = crate::scenario::from_json(label, bytes)?;
+    let compiled =
+        crate::scenario::compile(&scenario, &twin.twin, horizon_months).map_err(|error| format!("{label}: {error}"))?;
+    Ok((scenario, compiled))
+}
+
+/// What the scenario editor offers for a twin simulated `horizon_months` ahead
+/// ([`report::simulate_page::EditorView`]): segments, months, a starting change of each kind,
+/// presets and the range of every field.
+#[wasm_bindgen]
+pub fn scenario_editor(twin_json: &str, horizon_months: u32) -> Result<JsValue, JsError> {
+    let twin = twin_of(twin_json)?;
+    serde_wasm_bindgen::to_value(&report::simulate_page::editor_view(&twin, horizon_months))
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Reads a scenario file's bytes (`label`: its name, or how the page names the card) and checks it
+/// against the twin over `horizon_months`, as `subtwin simulate --scenario` does. Returns the
+/// scenario as the file the command reads ([`crate::scenario::to_json`]); the error names the field
+/// that is wrong, its value and what is allowed.
+#[wasm_bindgen]
+pub fn check_scenario(label: &str, bytes: &[u8], twin_json: &str, horizon_months: u32) -> Result<String, JsError> {
+    let twin = twin_of(twin_json)?;
+    let (scenario, _) = compiled_scenario(label, bytes, &twin, horizon_months).map_err(|e| JsError::new(&e))?;
+    Ok(crate::scenario::to_json(&scenario))
+}
+
+/// The plan of a scenario's JSON against a twin, or the baseline's for an empty string, with the
+/// number of segments it simulates (the twin's and the scenario's new plans).
+fn plan_of(
+    twin: &crate::CalibratedTwin,
+    scenario_json: &str,
+    horizon_months: u32,
+) -> Result<crate::sim::plan::Plan, JsError> {
+    if scenario_json.trim().is_empty() {
+        return Ok(crate::sim::plan::Plan::baseline(twin.twin.segments.len()));
+    }
+    let (_, compiled) = compiled_scenario("the scenario", scenario_json.as_bytes(), twin, horizon_months)
+        .map_err(|e| JsError::new(&e))?;
+    Ok(compiled.plan)
+}
+
+/// The most paths one batch of this run may hold ([`crate::sim::MAX_FIGURES_PER_BATCH`]), so that a
+/// worker splits its range into batches the engine and [`crate::sim::Simulation::from_bytes`]
+/// accept. `scenario_json` is empty for the baseline.
+#[wasm_bindgen]
+pub fn max_batch_paths(twin_json: &str, scenario_json: &str, options: JsValue) -> Result<u32, JsError> {
+    let options = run_options(options)?;
+    let twin = twin_of(twin_json)?;
+    let plan = plan_of(&twin, scenario_json, options.horizon_months)?;
+    let series = (twin.twin.segments.len() + plan.new_plans.len() + 3) as u64;
+    let per_path = u64::from(options.horizon_months) * series;
+    Ok((crate::sim::MAX_FIGURES_PER_BATCH / per_path.max(1)).clamp(1, u64::from(u32::MAX)) as u32)
+}
+
+/// Simulates the paths `start..end` of a run (one worker's batch) with no change when
+/// `scenario_json` is empty, else under that scenario, and returns the batch as bytes
+/// ([`crate::sim::Simulation::to_bytes`]) for [`SimulationRun`] or [`scenario_report_json`] to merge.
+#[wasm_bindgen]
+pub fn simulate_batch(
+    twin_json: &str,
+    scenario_json: &str,
+    options: JsValue,
+    start: u32,
+    end: u32,
+) -> Result<Vec<u8>, JsError> {
+    let options = run_options(options)?;
+    let twin = twin_of(twin_json)?;
+    let plan = plan_of(&twin, scenario_json, options.horizon_months)?;
+    let simulation = crate::sim::simulate_plan_paths(&twin.twin, &plan, &sim_options(&options), start..end)
+        .map_err(|e| JsError::new(&format!("{e}")))?;
+    Ok(simulation.to_bytes())
+}
+
+/// Batches (`Uint8Array`s or `ArrayBuffer`s of [`simulate_batch`]) merged in the order given, which
+/// must be path order, into one simulation of every path of the run.
+fn merged_batches(batches: &js_sys::Array, options: &crate::SimulateOptions) -> Result<Simulation, JsError> {
+    let mut merged: Option<Simulation> = None;
+    for batch in batches.iter() {
+        let bytes = match batch.dyn_into::<js_sys::Uint8Array>() {
+            Ok(array) => array.to_vec(),
+            Err(other) => js_sys::Uint8Array::new(&other).to_vec(),
+        };
+        let simulation = Simulation::from_bytes(&bytes).map_err(|e| JsError::new(&format!("{e}")))?;
+        match merged.as_mut() {
+            None => merged = Some(simulation),
+            Some(earlier) => earlier.append(simulation).map_err(|e| JsError::new(&format!("{e}")))?,
+        }
+    }
+    let merged = merged.ok_or_else(|| JsError::new("no batch of paths to merge"))?;
+    if merged.options != sim_options(options) || merged.paths != (0..options.paths) {
+        return Err(JsError::new(&format!(
+            "the batches hold paths {}..{} of another run or of part of this one (0..{} with a horizon of {} and seed \
+             {}).",
+            merged.paths.start, merged.paths.end, options.paths, options.horizon_months, options.seed
+        )));
+    }
+    Ok(merged)
+}
+
+/// One scenario of a [`SimulationRun`]: its part of the report, and whether its break-even and
+/// sensitivity are in.
+struct RunSlot {
+    report: report::simulate::ScenarioReport,
+    searched: bool,
+}
+
+/// A simulation run held by the page's coordinating worker: the twin, the options and the baseline
+/// (all its paths), and each scenario's part of the report, by the page's slot number. The baseline
+/// is simulated once and kept while scenarios come and go; a scenario's paths are dropped once its
+/// part of the report is made. The report of any slots, in any order, is what `subtwin simulate
+/// --json` prints for those scenarios in that order (once each slot's search is in).
+#[wasm_bindgen]
+pub struct SimulationRun {
+    twin: crate::CalibratedTwin,
+    options: crate::SimulateOptions,
+    baseline: Simulation,
+    /// The report without scenarios.
+    base: report::simulate::SimulationReport,
+    slots: std::collections::BTreeMap<u32, RunSlot>,
+}
+
+impl SimulationRun {
+    fn context(&self) -> report::simulate::ReportContext<'_> {
+        report::simulate::ReportContext {
+            twin: &self.twin.twin,
+            as_of: &self.twin.as_of,
+            seed: self.options.seed,
+            currency: &self.twin.currency,
+            notes: self.twin.notes.clone(),
+        }
+    }
+
+    fn report(&self, slots: &[u32]) -> Result<report::simulate::SimulationReport, JsError> {
+        crate::check_simulate_options(&self.options, slots.len()).map_err(|e| JsError::new(&e))?;
+        let mut report = self.base.clone();
+        for slot in slots {
+            let held = self.slots.get(slot).ok_or_else(|| JsError::new(&format!("no scenario in slot {slot}")))?;
+            report.scenarios.push(held.report.clone());
+        }
+        Ok(report)
+    }
+}
+
+#[wasm_bindgen]
+impl SimulationRun {
+    /// A run of the twin (its JSON) with the run bar's options, from the baseline's batches in path
+    /// order.
+    #[wasm_bindgen(constructor)]
+    pub fn new(twin_json: &str, options: JsValue, baseline_batches: js_sys::Array) -> Result<SimulationRun, JsError> {
+        let options = run_options(options)?;
+        let twin = twin_of(twin_json)?;
+        let baseline = merged_batches(&baseline_batches, &options)?;
+        let base = {
+            let context = report::simulate::ReportContext {
+                twin: &twin.twin,
+                as_of: &twin.as_of,
+                seed: options.seed,
+                currency: &twin.currency,
+                notes: twin.notes.clone(),
+            };
+            report::simulate::simulation_report(&context, &baseline, &[]).map_err(|e| JsError::new(&format!("{e}.")))?
+        };
+        let run = SimulationRun { twin, options, baseline, base, slots: std::collections::BTreeMap::new() };
+        Ok(run)
+    }
+
+    /// Sets the scenario of `slot` (its JSON, as [`check_scenario`] returns it) from its batches in
+    /// path order, replacing what the slot held. Returns the input of its search: the report of this
+    /// scenario alone, for [`complete_search_json`].
+    pub fn set_scenario(&mut self, slot: u32, scenario_json: &str, batches: js_sys::Array) -> Result<String, JsError> {
+        let (scenario, compiled) =
+            compiled_scenario("the scenario", scenario_json.as_bytes(), &self.twin, self.options.horizon_months)
+                .map_err(|e| JsError::new(&e))?;
+        let simulation = merged_batches(&batches, &self.options)?;
+        let run = report::simulate::ScenarioRun { scenario: &scenario, compiled: &compiled, simulation: &simulation };
+        let mut one = report::simulate::simulation_report(&self.context(), &self.baseline, &[run])
+            .map_err(|e| JsError::new(&format!("{e}.")))?;
+        let part = one.scenarios.pop().ok_or_else(|| JsError::new("the scenario's report is missing"))?;
+        one.scenarios.push(part.clone());
+        self.slots.insert(slot, RunSlot { report: part, searched: false });
+        Ok(report::simulate::to_json(&one))
+    }
+
+    /// Puts in the break-even and sensitivity of `slot`: `completed_json` is what
+    /// [`complete_search_json`] returned for the input [`SimulationRun::set_scenario`] gave. A slot
+    /// whose scenario changed since is left alone (returns `false`).
+    pub fn set_searched(&mut self, slot: u32, completed_json: &str) -> Result<bool, JsError> {
+        let completed: report::simulate::SimulationReport = serde_json::from_str(completed_json)
+            .map_err(|e| JsError::new(&format!("the completed scenario cannot be read: {e}")))?;
+        let [part] = completed.scenarios.as_slice() else {
+            return Err(JsError::new("the completed report should hold one scenario"));
+        };
+        let Some(held) = self.slots.get_mut(&slot) else {
+            return Ok(false);
+        };
+        let same = held.report.scenario == part.scenario && held.report.difference == part.difference;
+        if !same {
+            return Ok(false);
+        }
+        held.report = part.clone();
+        held.searched = true;
+        Ok(true)
+    }
+
+    /// Forgets the scenario of `slot`.
+    pub fn remove(&mut self, slot: u32) {
+        self.slots.remove(&slot);
+    }
+
+    /// The report of the baseline and the scenarios of `slots`, in that order, as JSON: once each is
+    /// searched, byte for byte what `subtwin simulate --json` prints for them (without its newline).
+    pub fn report_json(&self, slots: Vec<u32>) -> Result<String, JsError> {
+        Ok(report::simulate::to_json(&self.report(&slots)?))
+    }
+
+    /// Whether each of `slots` has its break-even and sensitivity in (1) or not yet (0).
+    pub fn searched(&self, slots: Vec<u32>) -> Vec<u8> {
+        slots.iter().map(|slot| u8::from(self.slots.get(slot).is_some_and(|s| s.searched))).collect()
+    }
+}
+
+/// The report of a run from its batches, as `subtwin simulate --json` builds it before the
+/// break-even and sensitivity ([`complete_search_json`] adds them): the baseline's batches and each
+/// scenario's (`scenario_batches[i]` for `scenarios[i]`, a scenario's JSON), each in path order.
+#[wasm_bindgen]
+pub fn scenario_report_json(
+    twin_json: &str,
+    options: JsValue,
+    scenarios: Vec<String>,
+    baseline_batches: js_sys::Array,
+    scenario_batches: js_sys::Array,
+) -> Result<String, JsError> {
+    let mut run = SimulationRun::new(twin_json, options, baseline_batches)?;
+    if scenario_batches.length() as usize != scenarios.len() {
+        return Err(JsError::new(&format!(
+            "{} scenarios but batches for {}",
+            scenarios.len(),
+            scenario_batches.length()
+        )));
+    }
+    crate::check_simulate_options(&run.options, scenarios.len()).map_err(|e| JsError::new(&e))?;
+    let mut slots = Vec::with_capacity(scenarios.len());
+    for (index, (scenario, batches)) in scenarios.iter().zip(scenario_batches.iter()).enumerate() {
+        let batches: js_sys::Array =
+            batches.dyn_into().map_err(|_| JsError::new("each scenario's batches should be an array"))?;
+        run.set_scenario(index as u32, scenario, batches)?;
+        slots.push(index as u32);
+    }
+    run.report_json(slots)
+}
+
+/// Completes a report ([`scenario_report_json`], or a slot's input from
+/// [`SimulationRun::set_scenario`]) with the break-even and sensitivity of each of its scenarios: the
+/// slow part, as `subtwin simulate` does it after the rest. The options are the report's own.
+#[wasm_bindgen]
+pub fn complete_search_json(report_json: &str, twin_json: &str) -> Result<String, JsError> {
+    let mut report: report::simulate::SimulationReport =
+        serde_json::from_str(report_json).map_err(|e| JsError::new(&format!("the report cannot be read: {e}")))?;
+    let twin = twin_of(twin_json)?;
+    let seed = report
+        .seed
+        .parse::<u64>()
+        .map_err(|_| JsError::new(&format!("the report's seed `{}` is not a whole number", report.seed)))?;
+    let options = crate::sim::SimOptions { paths: report.paths, horizon_months: report.horizon_months, seed };
+    let mut compiled = Vec::with_capacity(report.scenarios.len());
+    for scenario in &report.scenarios {
+        let plan = crate::scenario::compile(&scenario.scenario, &twin.twin, options.horizon_months)
+            .map_err(|error| JsError::new(&format!("scenario {:?}: {error}", scenario.name)))?;
+        compiled.push(plan);
+    }
+    let plans: Vec<&crate::sim::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
+    report::simulate::complete_search(&mut report, &twin.twin, &options, &plans)
+        .map_err(|e| JsError::new(&format!("{e}.")))?;
+    Ok(report::simulate::to_json(&report))
+}
+
+/// `420 of 1,000 paths`: a run's progress in words.
+#[wasm_bindgen]
+pub fn progress_text(done: u32, total: u32) -> String {
+    format!(
+        "{} of {} paths",
+        crate::money::group_thousands(u128::from(done)),
+        crate::money::group_thousands(u128::from(total))
+    )
+}
+
+/// A simulation report held on the page's side, for its text and its charts.
+#[wasm_bindgen]
+pub struct SimulationHandle {
+    report: report::simulate::SimulationReport,
+    searched: Vec<bool>,
+}
+
+#[wasm_bindgen]
+impl SimulationHandle {
+    /// Reads a report's JSON ([`SimulationRun::report_json`]); `searched[i]` is 1 when scenario `i`'s
+    /// break-even and sensitivity are in.
+    #[wasm_bindgen(constructor)]
+    pub fn new(report_json: &str, searched: Vec<u8>) -> Result<SimulationHandle, JsError> {
+        let report: report::simulate::SimulationReport = serde_json::from_str(report_json)
+            .map_err(|e| JsError::new(&format!("the simulation report cannot be read: {e}")))?;
+        Ok(SimulationHandle { report, searched: searched.iter().map(|s| *s != 0).collect() })
+    }
+
+    /// Every text the page's results show ([`report::simulate_page::SimulationPageView`]).
+    pub fn view(&self) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(&report::simulate_page::simulation_page_view(&self.report, &self.searched))
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Draws the fan chart of `metric` (`mrr` or `paid`): the baseline and every scenario, each
+    /// month's median and 10-90% band.
+    pub fn draw_fan(&self, canvas: HtmlCanvasElement, metric: &str) -> Result<(), JsError> {
+        let metric = crate::chart::FanMetric::parse(metric)
+            .ok_or_else(|| JsError::new(&format!("unknown fan chart `{metric}`")))?;
+        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        crate::chart::draw_fan(&backend.into_drawing_area(), &self.report, metric).map_err(|e| JsError::new(&e))
+    }
+
+    /// Draws the histogram of each scenario's per-path difference from the baseline at the horizon:
+    /// `mrr` (MRR in the last month) or `revenue` (revenue billed over the horizon).
+    pub fn draw_histogram(&self, canvas: HtmlCanvasElement, metric: &str) -> Result<(), JsError> {
+        let metric = crate::chart::DifferenceMetric::parse(metric)
+            .ok_or_else(|| JsError::new(&format!("unknown histogram `{metric}`")))?;
+        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        crate::chart::draw_difference_histogram(&backend.into_drawing_area(), &self.report, metric)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// Draws the tornado of scenario `index`'s sensitivity; an error when it has none.
+    pub fn draw_tornado(&self, canvas: HtmlCanvasElement, index: usize) -> Result<(), JsError> {
+        let scenario = self.report.scenarios.get(index).ok_or_else(|| {
+            JsError::new(&format!("no scenario {index}: the report has {}", self.report.scenarios.len()))
+        })?;
+        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        crate::chart::draw_tornado(&backend.into_drawing_area(), scenario, &self.report.currency)
+            .map_err(|e| JsError::new(&e))
     }
 }
 

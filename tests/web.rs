@@ -172,3 +172,220 @@ fn the_fit_handle_shows_every_segment_and_draws_its_retention() {
     }
     assert!(handle.draw_retention(canvas, report.segments.len()).is_err(), "no such segment");
 }
+
+// --- Scenarios -------------------------------------------------------------------------------------
+
+/// `subtwin simulate www/demo-stripe.csv --scenario ...prices.json --scenario ...new-plan.json
+/// --horizon 12 --runs 200 --seed 20251231 --json`, kept equal to the command's output by the native
+/// test `golden::demo_simulation_json_matches_the_native_command`.
+const NATIVE_SIMULATE_JSON: &str = include_str!("fixtures/demo-stripe.simulate.json");
+const SCENARIO_PRICES: &str = include_str!("fixtures/demo-stripe.scenario-prices.json");
+const SCENARIO_NEW_PLAN: &str = include_str!("fixtures/demo-stripe.scenario-new-plan.json");
+
+fn run_options(horizon: u32, paths: u32, seed: &str) -> JsValue {
+    let object = js_sys::Object::new();
+    js_sys::Reflect::set(&object, &"horizonMonths".into(), &JsValue::from(horizon)).expect("settable");
+    js_sys::Reflect::set(&object, &"paths".into(), &JsValue::from(paths)).expect("settable");
+    js_sys::Reflect::set(&object, &"seed".into(), &seed.into()).expect("settable");
+    object.into()
+}
+
+fn message_of(error: wasm_bindgen::JsError) -> String {
+    let error = JsValue::from(error);
+    js_sys::Reflect::get(&error, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default()
+}
+
+/// The demo's twin, as the page's fit worker posts it.
+fn demo_twin() -> String {
+    let value = subtwin::web::fit_and_twin_json("demo-stripe.csv", DEMO, JsValue::UNDEFINED, &ignore_progress())
+        .map_err(JsValue::from)
+        .expect("the demo fits");
+    let fit = js_sys::Reflect::get(&value, &"fit".into()).ok().and_then(|f| f.as_string()).expect("the fit");
+    assert_eq!(format!("{fit}\n"), NATIVE_FIT_JSON, "the fit is fit_json's");
+    js_sys::Reflect::get(&value, &"twin".into()).ok().and_then(|t| t.as_string()).expect("the demo has a twin")
+}
+
+/// Simulates `ranges` of the run (as workers would) and returns their batches in path order.
+fn batches(twin: &str, scenario: &str, options: &JsValue, ranges: &[(u32, u32)]) -> js_sys::Array {
+    let array = js_sys::Array::new();
+    for &(start, end) in ranges {
+        let bytes = subtwin::web::simulate_batch(twin, scenario, options.clone(), start, end)
+            .map_err(JsValue::from)
+            .expect("simulated");
+        array.push(&js_sys::Uint8Array::from(bytes.as_slice()));
+    }
+    array
+}
+
+#[wasm_bindgen_test]
+fn batches_split_across_workers_give_the_same_report_as_one_batch() {
+    let twin = demo_twin();
+    let options = run_options(12, 200, "20251231");
+    let scenarios = vec![SCENARIO_PRICES.to_owned()];
+    let report = |ranges: &[(u32, u32)]| {
+        let scenario_batches = js_sys::Array::of1(&batches(&twin, SCENARIO_PRICES, &options, ranges));
+        subtwin::web::scenario_report_json(
+            &twin,
+            options.clone(),
+            scenarios.clone(),
+            batches(&twin, "", &options, ranges),
+            scenario_batches,
+        )
+        .map_err(JsValue::from)
+        .expect("a report")
+    };
+    let whole = report(&[(0, 200)]);
+    assert_eq!(report(&[(0, 70), (70, 133), (133, 200)]), whole, "three workers");
+    assert_eq!(report(&[(0, 1), (1, 200)]), whole, "a batch of one path");
+    // Out of order, or with a gap, is refused rather than reported.
+    let refused = |baseline: js_sys::Array| {
+        let scenario_batches = js_sys::Array::of1(&batches(&twin, SCENARIO_PRICES, &options, &[(0, 200)]));
+        subtwin::web::scenario_report_json(&twin, options.clone(), scenarios.clone(), baseline, scenario_batches)
+            .map(|_| ())
+            .map_err(message_of)
+    };
+    let out_of_order = refused(batches(&twin, "", &options, &[(100, 200), (0, 100)])).expect_err("out of order");
+    assert!(out_of_order.contains("append batches in path order"), "{out_of_order}");
+    let gap = refused(batches(&twin, "", &options, &[(0, 100)])).expect_err("half the paths");
+    assert!(gap.contains("paths 0..100"), "{gap}");
+}
+
+#[wasm_bindgen_test]
+fn wasm_simulation_json_is_byte_identical_to_the_native_command() {
+    let twin = demo_twin();
+    let options = run_options(12, 200, "20251231");
+    let ranges = [(0, 120), (120, 200)];
+    // As the page does it: a run keeps the baseline, each slot gets its scenario's batches, each
+    // slot's search runs on its own, and the report lists the slots in the cards' order.
+    let mut run = subtwin::web::SimulationRun::new(&twin, options.clone(), batches(&twin, "", &options, &ranges))
+        .map_err(JsValue::from)
+        .expect("a run");
+    for (slot, scenario) in [(7, SCENARIO_NEW_PLAN), (3, SCENARIO_PRICES)] {
+        let checked = subtwin::web::check_scenario("card", scenario.as_bytes(), &twin, 12)
+            .map_err(JsValue::from)
+            .expect("a valid scenario");
+        assert_eq!(format!("{checked}\n"), scenario, "check_scenario gives the file back as written");
+        let input = run
+            .set_scenario(slot, &checked, batches(&twin, &checked, &options, &ranges))
+            .map_err(JsValue::from)
+            .expect("set");
+        let completed = subtwin::web::complete_search_json(&input, &twin).map_err(JsValue::from).expect("searched");
+        assert!(run.set_searched(slot, &completed).map_err(JsValue::from).expect("accepted"));
+    }
+    assert_eq!(run.searched(vec![3, 7]), vec![1, 1]);
+    let json = run.report_json(vec![3, 7]).map_err(JsValue::from).expect("the report");
+    assert_eq!(format!("{json}\n"), NATIVE_SIMULATE_JSON);
+    // And in one call: the report, then the search over both scenarios.
+    let scenario_batches = js_sys::Array::of2(
+        &batches(&twin, SCENARIO_PRICES, &options, &ranges),
+        &batches(&twin, SCENARIO_NEW_PLAN, &options, &ranges),
+    );
+    let report = subtwin::web::scenario_report_json(
+        &twin,
+        options.clone(),
+        vec![SCENARIO_PRICES.to_owned(), SCENARIO_NEW_PLAN.to_owned()],
+        batches(&twin, "", &options, &[(0, 200)]),
+        scenario_batches,
+    )
+    .map_err(JsValue::from)
+    .expect("a report");
+    let completed = subtwin::web::complete_search_json(&report, &twin).map_err(JsValue::from).expect("searched");
+    assert_eq!(format!("{completed}\n"), NATIVE_SIMULATE_JSON);
+    // A slot whose scenario changed since its search started keeps the newer one.
+    let other = SCENARIO_PRICES.replace("\"percent\": 20.0", "\"percent\": 25.0");
+    let stale =
+        run.set_scenario(3, &other, batches(&twin, &other, &options, &ranges)).map_err(JsValue::from).expect("set");
+    assert!(!stale.is_empty());
+    let old = subtwin::web::complete_search_json(
+        &run.set_scenario(9, SCENARIO_PRICES, batches(&twin, SCENARIO_PRICES, &options, &ranges))
+            .map_err(JsValue::from)
+            .expect("set"),
+        &twin,
+    )
+    .map_err(JsValue::from)
+    .expect("searched");
+    assert!(!run.set_searched(3, &old).map_err(JsValue::from).expect("read"), "a stale search is left out");
+    assert_eq!(run.searched(vec![3, 7, 9]), vec![0, 1, 0]);
+}
+
+#[wasm_bindgen_test]
+fn bad_scenarios_and_options_are_errors_that_name_the_field() {
+    let twin = demo_twin();
+    let bad = SCENARIO_PRICES.replace("\"percent\": 20.0", "\"percent\": 5000.0");
+    let message = subtwin::web::check_scenario("bad.json", bad.as_bytes(), &twin, 12).map(|_| ()).map_err(message_of);
+    assert_eq!(
+        message,
+        Err("bad.json: changes[0].percent: 5000 is not allowed: a number from -90 to 1000.".to_owned())
+    );
+    let typo = SCENARIO_PRICES.replace("\"percent\"", "\"percnt\"");
+    let message = subtwin::web::check_scenario("typo.json", typo.as_bytes(), &twin, 12).map(|_| ()).map_err(message_of);
+    assert!(message.as_ref().is_err_and(|m| m.starts_with("typo.json: line ") && m.contains("percnt")), "{message:?}");
+    let late = SCENARIO_PRICES.replace("2026-02", "2031-02");
+    let message = subtwin::web::check_scenario("late.json", late.as_bytes(), &twin, 12).map(|_| ()).map_err(message_of);
+    assert!(message.as_ref().is_err_and(|m| m.contains("changes[0].month")), "{message:?}");
+    for (options, wanted) in [
+        (run_options(0, 200, "1"), "the horizon in months"),
+        (run_options(12, subtwin::MAX_SIMULATION_PATHS + 1, "1"), "the number of paths"),
+        (run_options(12, 200, "-1"), "the seed `-1`"),
+        (run_options(12, 200, "18446744073709551616"), "is not a whole number"),
+    ] {
+        let message = subtwin::web::check_run_options(options).map_err(message_of).expect_err("refused");
+        assert!(message.contains(wanted), "{message}");
+    }
+    assert!(subtwin::web::check_run_options(run_options(
+        subtwin::MAX_SIMULATION_HORIZON_MONTHS,
+        subtwin::MAX_SIMULATION_PATHS,
+        "18446744073709551615"
+    ))
+    .is_ok());
+    let message =
+        subtwin::web::simulate_batch(&twin, "", run_options(12, 200, "1"), 150, 250).map(|_| ()).map_err(message_of);
+    assert!(message.is_err_and(|m| m.contains("150..250")), "a range beyond the paths");
+    assert!(subtwin::web::scenario_editor("{}", 12).is_err(), "not a twin");
+}
+
+#[wasm_bindgen_test]
+fn the_simulation_handle_shows_the_report_and_draws_its_charts() {
+    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
+    let canvas: web_sys::HtmlCanvasElement =
+        document.create_element("canvas").expect("canvas").dyn_into().expect("a canvas element");
+    canvas.set_width(600);
+    canvas.set_height(300);
+    document.body().expect("body").append_child(&canvas).expect("attached");
+    let handle = subtwin::web::SimulationHandle::new(NATIVE_SIMULATE_JSON.trim_end(), vec![1, 0])
+        .map_err(JsValue::from)
+        .expect("the report reads");
+    let view = handle.view().map_err(JsValue::from).expect("a view");
+    let scenarios: js_sys::Array =
+        js_sys::Reflect::get(&view, &"scenarios".into()).expect("scenarios").dyn_into().expect("an array");
+    assert_eq!(scenarios.length(), 2);
+    let break_even = |i: u32| {
+        js_sys::Reflect::get(&scenarios.get(i), &"break_even".into())
+            .ok()
+            .and_then(|b| b.as_string())
+            .unwrap_or_default()
+    };
+    assert!(break_even(0).contains("4.82"), "{}", break_even(0));
+    assert_eq!(break_even(1), "Break-even: computing…", "the second scenario is not searched yet");
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").ok().flatten().expect("2d").dyn_into().expect("a 2d context");
+    let coloured = || {
+        let pixels = context.get_image_data(0.0, 0.0, 600.0, 300.0).expect("pixels").data();
+        pixels.chunks(4).filter(|p| !(p[0] == p[1] && p[1] == p[2])).count()
+    };
+    for metric in ["mrr", "paid"] {
+        context.clear_rect(0.0, 0.0, 600.0, 300.0);
+        handle.draw_fan(canvas.clone(), metric).map_err(JsValue::from).expect("drawn");
+        assert!(coloured() > 3_000, "fan {metric}: {} coloured pixels", coloured());
+    }
+    for metric in ["mrr", "revenue"] {
+        context.clear_rect(0.0, 0.0, 600.0, 300.0);
+        handle.draw_histogram(canvas.clone(), metric).map_err(JsValue::from).expect("drawn");
+        assert!(coloured() > 3_000, "histogram {metric}: {} coloured pixels", coloured());
+    }
+    context.clear_rect(0.0, 0.0, 600.0, 300.0);
+    handle.draw_tornado(canvas.clone(), 0).map_err(JsValue::from).expect("drawn");
+    assert!(coloured() > 3_000, "tornado: {} coloured pixels", coloured());
+    assert!(handle.draw_fan(canvas.clone(), "arpu").is_err(), "an unknown chart is an error");
+    assert!(handle.draw_tornado(canvas, 2).is_err(), "no such scenario");
+}

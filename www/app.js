@@ -11,6 +11,7 @@ import init, {
   needs_mapping,
   preview_table,
 } from './pkg/subtwin.js';
+import { initScenarios } from './scenarios.js';
 
 const $ = (id) => document.getElementById(id);
 const DEMO = { name: 'demo-stripe.csv', load: () => fetch('demo-stripe.csv').then(expectOk).then((r) => r.arrayBuffer()) };
@@ -31,6 +32,7 @@ let fitView = null; // the twin's display strings (FitHandle.view)
 let segmentShown = null; // the name of the segment the twin section shows
 let objectUrls = [];
 let rates = null; // { name, text } of the exchange rates file, when one was chosen
+let scenarios = null; // the scenario section (scenarios.js)
 
 function expectOk(response) {
   if (!response.ok) throw new Error(`could not load ${response.url} (HTTP ${response.status})`);
@@ -244,8 +246,14 @@ async function analyse(source, mapping = null, changeMapping = null) {
       } else if (message.type === 'fit' || message.type === 'fit-error') {
         // After the history: the worker calibrates the twin on the same file(s) and posts it.
         fitting = false;
-        if (message.type === 'fit') showTwin(message.json);
-        else twinError(message.message);
+        if (message.type === 'fit') {
+          if (showTwin(message.json)) {
+            if (message.twin) scenarios.setTwin(message.twin);
+            else scenarios.unavailable(message.twinNote || 'This file has no twin to simulate scenarios on.');
+          }
+        } else {
+          twinError(message.message);
+        }
         if (message.fatal) stopWorker();
       } else {
         // The history (or its error). The worker goes on to fit the twin only after a history.
@@ -344,6 +352,7 @@ function fillFacts(list, facts) {
 
 /// The twin section while the worker fits the file just shown.
 function twinPending(name) {
+  scenarios.reset();
   if (fitHandle) fitHandle.free();
   fitHandle = null;
   fitView = null;
@@ -357,6 +366,7 @@ function twinPending(name) {
 
 /// A fit that failed: its message in the twin section; the history above stays.
 function twinError(message) {
+  scenarios.reset();
   if (fitHandle) fitHandle.free();
   fitHandle = null;
   fitView = null;
@@ -368,6 +378,7 @@ function twinError(message) {
   document.body.dataset.twin = 'error';
 }
 
+/// Shows a fit; `false` when it could not be read (its message shows instead).
 function showTwin(json) {
   if (fitHandle) fitHandle.free();
   fitHandle = null;
@@ -376,7 +387,7 @@ function showTwin(json) {
     fitView = fitHandle.view();
   } catch (error) {
     twinError(error.message);
-    return;
+    return false;
   }
   const view = fitView;
   fillFacts($('twin-facts'), view.facts);
@@ -417,6 +428,7 @@ function showTwin(json) {
   const again = view.segments.findIndex((segment) => segment.name === segmentShown);
   showSegment(again >= 0 ? again : 0);
   document.body.dataset.twin = 'ready';
+  return true;
 }
 
 function showSegment(index) {
@@ -556,6 +568,7 @@ async function main() {
     return;
   }
   $('conventions').textContent = `Conventions: ${conventions()}`;
+  scenarios = initScenarios({ fillTable, fillFacts, fillList, setDownload });
   startWorker();
   wireInputs();
   await analyse(DEMO);

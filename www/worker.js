@@ -1,16 +1,17 @@
 // The worker: reads a file with the WebAssembly core, off the main thread, and posts back the
-// analysis as JSON; then calibrates the twin on the same file(s) and posts the fit as JSON. The
-// history goes first, so the page shows it while the twin is fitted. A file the person chose
-// arrives as a File and is read here a slice at a time (analyse_file_json, fit_file_json), so
-// neither thread ever holds its whole text; the demo arrives as bytes.
+// analysis as JSON; then calibrates the twin on the same file(s) and posts the fit as JSON, with the
+// calibrated twin's JSON that the page's scenarios simulate. The history goes first, so the page
+// shows it while the twin is fitted. A file the person chose arrives as a File and is read here a
+// slice at a time (analyse_file_json, fit_file_and_twin_json), so neither thread ever holds its
+// whole text; the demo arrives as bytes.
 // It loads its own module and fetches nothing else.
 import init, {
   analyse_file_json,
   analyse_files_json,
   analyse_json,
-  fit_file_json,
-  fit_files_json,
-  fit_json,
+  fit_and_twin_json,
+  fit_file_and_twin_json,
+  fit_files_and_twin_json,
 } from './pkg/subtwin.js';
 
 const ready = init();
@@ -56,12 +57,12 @@ self.onmessage = async (event) => {
   }
   try {
     const onProgress = progressPoster(id, 'fit-progress');
-    const json = files
-      ? fit_files_json(files, options, onProgress)
+    const fitted = files
+      ? fit_files_and_twin_json(files, options, onProgress)
       : file
-        ? fit_file_json(file, options, onProgress)
-        : fit_json(name, input, options, onProgress);
-    self.postMessage({ id, type: 'fit', json });
+        ? fit_file_and_twin_json(file, options, onProgress)
+        : fit_and_twin_json(name, input, options, onProgress);
+    self.postMessage({ id, type: 'fit', json: fitted.fit, twin: fitted.twin ?? null, twinNote: fitted.twin_note ?? null });
   } catch (error) {
     self.postMessage({ id, type: 'fit-error', ...failure(error, name, 'fit') });
   }

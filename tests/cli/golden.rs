@@ -58,6 +58,26 @@ fn demo_fit_json_matches_the_native_command() {
     check_or_update("tests/fixtures/demo-stripe.fit.json", &output.stdout);
 }
 
+/// The page hands the calibrated twin from the fit's worker to the simulation's workers as JSON. Read
+/// back, it must be the same twin to the last bit (serde_json reads floats exactly with its
+/// `float_roundtrip` feature), or the page would simulate another twin than the command does.
+#[test]
+fn the_twin_as_json_reads_back_to_the_same_twin() {
+    let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
+    let (_, twin) = subtwin::fit_exports_and_twin(
+        &[("demo-stripe.csv", &bytes)],
+        &Default::default(),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .expect("fits");
+    let twin = twin.expect("the demo has a twin");
+    let json = twin.to_json();
+    let read = subtwin::CalibratedTwin::from_json(&json).expect("reads back");
+    assert!(read == twin, "the twin read back from its JSON differs from the one written");
+    assert_eq!(read.to_json(), json);
+}
+
 #[test]
 fn history_chart_draws_every_segment_to_svg() {
     use plotters::prelude::*;
@@ -221,4 +241,138 @@ fn backtest_chart_draws_what_happened_and_each_cutoffs_band_and_median_to_svg() 
         &currency
     )
     .is_err());
+}
+
+/// The arguments of the small simulation the page's pipeline is checked against: the demo with the
+/// presets "Raise monthly prices 20%" and "New plan between Starter and Pro", 12 months, 200 paths.
+const SIMULATE_ARGS: [&str; 12] = [
+    "simulate",
+    "www/demo-stripe.csv",
+    "--scenario",
+    "tests/fixtures/demo-stripe.scenario-prices.json",
+    "--scenario",
+    "tests/fixtures/demo-stripe.scenario-new-plan.json",
+    "--horizon",
+    "12",
+    "--runs",
+    "200",
+    "--seed",
+    "20251231",
+];
+
+/// The WebAssembly test `wasm_simulation_json_is_byte_identical_to_the_native_command` runs the
+/// page's pipeline (batches, merge, report, search) on the same scenarios and compares it with this
+/// file, so that the page and the command agree byte for byte through it.
+#[test]
+fn demo_simulation_json_matches_the_native_command() {
+    let output = Command::new(env!("CARGO_BIN_EXE_subtwin"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(SIMULATE_ARGS)
+        .arg("--json")
+        .output()
+        .expect("subtwin runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    check_or_update("tests/fixtures/demo-stripe.simulate.json", &output.stdout);
+}
+
+/// The presets the fixtures hold are the page's own, for the demo over 12 months.
+#[test]
+fn the_scenario_fixtures_are_the_pages_presets() {
+    let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
+    let (_, twin) = subtwin::fit_exports_and_twin(
+        &[("demo-stripe.csv", &bytes)],
+        &Default::default(),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .expect("fits");
+    let view = subtwin::report::simulate_page::editor_view(&twin.expect("a twin"), 12);
+    let preset = |label: &str| {
+        let preset = view.presets.iter().find(|p| p.label == label).expect("the preset");
+        format!("{}\n", preset.scenario)
+    };
+    check_or_update("tests/fixtures/demo-stripe.scenario-prices.json", preset("Raise monthly prices 20%").as_bytes());
+    check_or_update(
+        "tests/fixtures/demo-stripe.scenario-new-plan.json",
+        preset("New plan between Starter and Pro").as_bytes(),
+    );
+}
+
+fn demo_simulation() -> subtwin::report::simulate::SimulationReport {
+    let text = std::fs::read_to_string(repo("tests/fixtures/demo-stripe.simulate.json")).expect("fixture present");
+    serde_json::from_str(&text).expect("a simulation report")
+}
+
+#[test]
+fn simulation_charts_draw_every_run_to_svg() {
+    use plotters::prelude::*;
+    use subtwin::chart::{scenario_colour, DifferenceMetric, FanMetric, BASELINE_COLOUR};
+    let report = demo_simulation();
+    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    for metric in [FanMetric::Mrr, FanMetric::Paid] {
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (900, 380)).into_drawing_area();
+            subtwin::chart::draw_fan(&area, &report, metric).expect("drawn");
+        }
+        let texts = svg_texts(&svg);
+        assert!(texts.iter().any(|t| t == "Baseline (median)"), "{metric:?}: legend {texts:?}");
+        assert!(texts.iter().any(|t| t == "2026-01"), "{metric:?}: month labels {texts:?}");
+        for (i, scenario) in report.scenarios.iter().enumerate() {
+            assert!(
+                texts.contains(&format!("{} (median)", scenario.name)),
+                "{metric:?}: {} in the legend",
+                scenario.name
+            );
+            let colour = hex(scenario_colour(i));
+            let medians = svg_shapes(&svg, "polyline", &colour).into_iter().filter(|p| p.len() == 12).count();
+            assert_eq!(medians, 1, "{metric:?}: one median line of 12 months in {colour}");
+        }
+        let baseline =
+            svg_shapes(&svg, "polyline", &hex(BASELINE_COLOUR)).into_iter().filter(|p| p.len() == 12).count();
+        assert_eq!(baseline, 1, "{metric:?}: the baseline's median");
+        assert_eq!(svg.matches("<polygon").count(), 1 + report.scenarios.len(), "{metric:?}: a band per run");
+    }
+    for metric in [DifferenceMetric::Mrr, DifferenceMetric::Revenue] {
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (900, 320)).into_drawing_area();
+            subtwin::chart::draw_difference_histogram(&area, &report, metric).expect("drawn");
+        }
+        let texts = svg_texts(&svg);
+        for scenario in &report.scenarios {
+            assert!(texts.contains(&scenario.name), "{metric:?}: {} in the legend {texts:?}", scenario.name);
+        }
+        assert!(texts.iter().any(|t| t == "share of paths"), "{metric:?}: the y axis");
+        // 30 bins per scenario, plus the legend's swatches and the frame.
+        assert!(svg.matches("<rect").count() >= 30 * report.scenarios.len(), "{metric:?}: the bins");
+    }
+    let mut without = report.clone();
+    without.scenarios.clear();
+    let mut svg = String::new();
+    let area = SVGBackend::with_string(&mut svg, (900, 320)).into_drawing_area();
+    assert!(subtwin::chart::draw_difference_histogram(&area, &without, DifferenceMetric::Mrr).is_err());
+}
+
+#[test]
+fn a_scenarios_tornado_names_each_input_with_its_range() {
+    use plotters::prelude::*;
+    let report = demo_simulation();
+    let scenario = &report.scenarios[0];
+    assert!(!scenario.sensitivity.is_empty(), "the price change has assumed inputs");
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, (900, 260)).into_drawing_area();
+        subtwin::chart::draw_tornado(&area, scenario, &report.currency).expect("drawn");
+    }
+    let texts = svg_texts(&svg);
+    for bar in &scenario.sensitivity {
+        let name = bar.input.replace('_', " ");
+        assert!(texts.iter().any(|t| t.starts_with(&format!("{name} ("))), "{name} labelled: {texts:?}");
+    }
+    let mut empty = scenario.clone();
+    empty.sensitivity.clear();
+    let mut svg = String::new();
+    let area = SVGBackend::with_string(&mut svg, (900, 260)).into_drawing_area();
+    assert!(subtwin::chart::draw_tornado(&area, &empty, &report.currency).is_err(), "nothing to draw");
 }

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, startServer } from './server.mjs';
+import { CHROMIUM_ARGS, OWN_FILES, isOwnFile, startServer } from './server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -29,9 +29,6 @@ const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
 const WAIT = 60_000; // the longest any single wait may take
 
-// The only files the page and its worker may ask for.
-const OWN_FILES = ['/', '/index.html', '/style.css', '/app.js', '/worker.js', '/icon.svg', '/demo-stripe.csv'];
-const isOwnFile = (pathname) => OWN_FILES.includes(pathname) || /^\/pkg\/[^/]+$/.test(pathname);
 
 // Segment colours of the charts (src/chart.rs PALETTE, first six).
 const PALETTE = [
@@ -1049,10 +1046,10 @@ test('a fit that fails shows its message in the twin section and leaves the hist
       const response = await route.fetch();
       const original = await response.text();
       const broken = original.replace(
-        ': fit_json(name, input, options, onProgress);',
+        ': fit_and_twin_json(name, input, options, onProgress);',
         `: (() => { throw new Error(${JSON.stringify(message)}); })();`,
       );
-      assert.notEqual(broken, original, 'worker.js no longer calls fit_json as this test expects');
+      assert.notEqual(broken, original, 'worker.js no longer calls fit_and_twin_json as this test expects');
       await route.fulfill({ response, body: broken });
     });
     await page.goto(`${origin}/`, { timeout: WAIT });

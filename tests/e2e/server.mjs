@@ -1,6 +1,7 @@
-// The static server and the Chromium arguments shared by the end-to-end tests (page.test.mjs) and
-// the browser benchmark (scripts/bench-browser.mjs). Not a test file: node --test only runs files
-// named like *.test.mjs, test-*.mjs, *_test.mjs, *-test.mjs or test.mjs.
+// The static server, the page's own files and the Chromium arguments shared by the end-to-end tests
+// (page.test.mjs, scenarios.test.mjs) and the browser benchmark (scripts/bench-browser.mjs). Not a
+// test file: node --test only runs files named like *.test.mjs, test-*.mjs, *_test.mjs, *-test.mjs or
+// test.mjs.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,6 +18,13 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
+
+/** The only files the page and its workers may ask for: the page's own, and the module in /pkg/. */
+export const OWN_FILES = [
+  '/', '/index.html', '/style.css', '/app.js', '/scenarios.js', '/worker.js', '/sim-worker.js', '/icon.svg',
+  '/demo-stripe.csv',
+];
+export const isOwnFile = (pathname) => OWN_FILES.includes(pathname) || /^\/pkg\/[^/]+$/.test(pathname);
 
 export const CONTENT_TYPES = {
   '.html': 'text/html; charset=utf-8',
