@@ -6,7 +6,7 @@
 //! price, the old price making at least four fifths of the segment's starts in the
 //! [`WINDOW_MONTHS`] before the change and the new price four fifths of those after it.
 //!
-//! - **Churn elasticity** e (models.md's `h' = h x (p_new / p_old)^e`): the new-price cohorts'
+//! - **Churn elasticity** e (the price response's `h' = h x (p_new / p_old)^e`): the new-price cohorts'
 //!   churn per renewal over their first K renewals (K: the ages they have reached, at most 12),
 //!   against the churn of the old-price cohorts of the window before the change over the same
 //!   first K renewals. `e = ln(h_new / h_old) / ln(p_new / p_old)`, with a 95% interval from the
