@@ -560,7 +560,7 @@ impl Compiler<'_> {
                         format!("a price within 1% to 10,000% of {like:?}'s list price {list}"),
                     ));
                 }
-                let mrr = price / months_per_payment(like_segment.cadence);
+                let mrr = price / like_segment.cadence.months_per_payment();
                 if takes.is_empty() {
                     return Err(error(
                         &format!("{at}.takes"),
@@ -699,14 +699,6 @@ pub fn describe(assumed: Assumed) -> String {
     }
 }
 
-/// Months paid at each renewal.
-fn months_per_payment(cadence: Cadence) -> f64 {
-    match cadence {
-        Cadence::EveryMonths(months) => f64::from(months),
-        Cadence::TimesPerYear(times) => 12.0 / f64::from(times),
-    }
-}
-
 /// A segment's list price per billing interval: its most common new-subscriber MRR (by weight; the
 /// lower of a tie), else its most common MRR among subscribers at the start, times the months an
 /// interval pays for. 0 for a segment with neither.
@@ -731,7 +723,7 @@ pub fn list_price(segment: &SegmentTwin) -> f64 {
             best = Some((value, weight));
         }
     }
-    best.map_or(0.0, |(mrr, _)| mrr * months_per_payment(segment.cadence))
+    best.map_or(0.0, |(mrr, _)| mrr * segment.cadence.months_per_payment())
 }
 
 /// `YYYY-MM` strictly, as `year * 12 + (month - 1)`.

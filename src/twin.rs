@@ -151,6 +151,17 @@ pub enum Cadence {
     TimesPerYear(u32),
 }
 
+impl Cadence {
+    /// The months of MRR each renewal (and each start) pays for: 12 for an annual plan, 12/52 for
+    /// a weekly one.
+    pub fn months_per_payment(self) -> f64 {
+        match self {
+            Cadence::EveryMonths(months) => f64::from(months),
+            Cadence::TimesPerYear(times) => 12.0 / f64::from(times),
+        }
+    }
+}
+
 /// The churn model of a segment, per renewal of its own billing interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "snake_case")]

@@ -986,10 +986,7 @@ impl<'a> PreparedSegment<'a> {
 
     /// Months paid at each renewal (and at the start).
     fn months_per_payment(&self) -> f64 {
-        match self.twin.cadence {
-            Cadence::EveryMonths(months) => f64::from(months),
-            Cadence::TimesPerYear(times) => 12.0 / f64::from(times),
-        }
+        self.twin.cadence.months_per_payment()
     }
 
     /// The month a cell that starts in `month` first renews.
