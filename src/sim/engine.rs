@@ -16,19 +16,24 @@
 //! comes from the seed (`seed_from_u64`), the ChaCha stream number is the path's index, and within
 //! that stream each (segment, purpose) starts at its own word position, 2^48 words apart. The
 //! purposes are the parameters, the renewals, the acquisition and the scenario's own draws (price
-//! response, migrations, new plans' share of arrivals). Within a purpose, each month starts at its own
-//! position again (2^36 words apart), so a month's draws do not depend on how many earlier months
-//! consumed. So a path's numbers depend on the seed and its index alone (not on which other paths are
-//! simulated, nor where, nor on the platform), and a scenario shares the baseline's draws everywhere
-//! it does not change the inputs of a draw: common random numbers, which make the per-path
+//! response, migrations, new plans' share of arrivals). Draws made before the first month (the
+//! parameters, the price response) come from the start of their block. Each month's draws come from
+//! a `Xoshiro256PlusPlus` of its own, whose 256-bit state is the month's key, read from the block at
+//! 2^36 words in plus 8 words a month: ChaCha8 keys the months, and the fast generator serves the
+//! renewals' one or more numbers per cell. So a month's draws do not depend on how many earlier
+//! months consumed, a path's numbers depend on the seed and its index alone (not on which other paths
+//! are simulated, nor where, nor on the platform), and a scenario shares the baseline's draws
+//! everywhere it does not change the inputs of a draw: common random numbers, which make the per-path
 //! difference between a scenario and the baseline tell about the scenario rather than about luck. The
 //! month-by-month draws are also independent of the horizon: a shorter run is the start of a longer
 //! one.
 
 use std::ops::Range;
 
+use rand::RngCore;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{factor_in, Plan, ResponseDraws, SegmentPlan, NEVER};
@@ -505,15 +510,23 @@ fn sum_of(segments: &[MonthFigures]) -> MonthFigures {
 
 /// Word positions 2^48 apart within a path's ChaCha stream: one block per (segment, purpose).
 const STREAM_BLOCK_WORDS_LOG2: u32 = 48;
-/// Within a block, each month's draws start 2^36 words apart (the first slot holds draws made
-/// before the first month).
-const MONTH_BLOCK_WORDS_LOG2: u32 = 36;
+/// Within a block, the months' keys start 2^36 words in (draws made before the first month come
+/// from the block's start), one key of [`MONTH_KEY_WORDS`] words per month, in month order.
+const MONTH_KEYS_WORDS_LOG2: u32 = 36;
+/// A month's key: 256 bits, the whole state of its `Xoshiro256PlusPlus`.
+const MONTH_KEY_WORDS: u128 = 8;
+/// The longest table of hazards by age a segment keeps per path (older cells work theirs out).
+const MAX_HAZARD_TABLE: usize = 1 << 14;
 /// Purposes per segment.
 const PURPOSES_PER_SEGMENT: u128 = 4;
 const PARAMETERS: u128 = 0;
 const RENEWALS: u128 = 1;
 const ACQUISITION: u128 = 2;
 const SCENARIO: u128 = 3;
+
+/// The generator of a month's draws: keyed by the path's ChaCha8 stream, and fast, which matters
+/// because the renewals take one or more numbers per cell per month.
+type MonthRng = Xoshiro256PlusPlus;
 
 /// The stream of one (path, segment, purpose), at the start of its block.
 fn purpose_stream(base: &ChaCha8Rng, path: u32, segment: usize, purpose: u128) -> ChaCha8Rng {
@@ -527,41 +540,65 @@ fn block_of(segment: usize, purpose: u128) -> u128 {
     (segment as u128 * PURPOSES_PER_SEGMENT + purpose) << STREAM_BLOCK_WORDS_LOG2
 }
 
-/// A purpose's stream that moves to its month's own position when the month changes.
-struct MonthlyStream {
-    rng: ChaCha8Rng,
+/// A purpose's draws month by month: each month has its own `Xoshiro256PlusPlus`, its state the
+/// month's key in the purpose's ChaCha8 block. Keys are read in order, so moving to the next month
+/// costs a quarter of a ChaCha block, and the stream is positioned only when months are skipped.
+struct MonthlyStream<'a> {
+    base: &'a ChaCha8Rng,
+    /// The purpose's ChaCha stream (made at the first month drawn from), at the key of `next_key`.
+    keys: Option<ChaCha8Rng>,
+    next_key: usize,
+    path: u32,
     block: u128,
     month: usize,
+    rng: MonthRng,
 }
 
-impl MonthlyStream {
-    fn new(base: &ChaCha8Rng, path: u32, segment: usize, purpose: u128) -> MonthlyStream {
+impl<'a> MonthlyStream<'a> {
+    fn new(base: &'a ChaCha8Rng, path: u32, segment: usize, purpose: u128) -> MonthlyStream<'a> {
         MonthlyStream {
-            rng: purpose_stream(base, path, segment, purpose),
+            base,
+            keys: None,
+            next_key: usize::MAX,
+            path,
             block: block_of(segment, purpose),
             month: usize::MAX,
+            rng: MonthRng::from_seed([0; 32]),
         }
     }
 
-    /// The stream, positioned within `month`'s slot.
-    fn at(&mut self, month: usize) -> &mut ChaCha8Rng {
+    /// The generator of `month`'s draws, at the start of the month when first asked for it.
+    fn at(&mut self, month: usize) -> &mut MonthRng {
         if self.month != month {
             self.month = month;
-            self.rng.set_word_pos(self.block + ((month as u128 + 1) << MONTH_BLOCK_WORDS_LOG2));
+            let position = self.block + (1 << MONTH_KEYS_WORDS_LOG2) + month as u128 * MONTH_KEY_WORDS;
+            let (base, path) = (self.base, self.path);
+            let keys = self.keys.get_or_insert_with(|| {
+                let mut rng = base.clone();
+                rng.set_stream(u64::from(path));
+                rng
+            });
+            if self.next_key != month {
+                keys.set_word_pos(position);
+            }
+            let mut key = [0u8; 32];
+            keys.fill_bytes(&mut key);
+            self.next_key = month + 1;
+            self.rng = MonthRng::from_seed(key);
         }
         &mut self.rng
     }
 }
 
 /// One segment's streams on one path, month by month.
-struct SegmentStreams {
-    renewals: MonthlyStream,
-    acquisition: MonthlyStream,
-    scenario: MonthlyStream,
+struct SegmentStreams<'a> {
+    renewals: MonthlyStream<'a>,
+    acquisition: MonthlyStream<'a>,
+    scenario: MonthlyStream<'a>,
 }
 
-impl SegmentStreams {
-    fn new(base: &ChaCha8Rng, path: u32, segment: usize) -> SegmentStreams {
+impl<'a> SegmentStreams<'a> {
+    fn new(base: &'a ChaCha8Rng, path: u32, segment: usize) -> SegmentStreams<'a> {
         SegmentStreams {
             renewals: MonthlyStream::new(base, path, segment, RENEWALS),
             acquisition: MonthlyStream::new(base, path, segment, ACQUISITION),
@@ -613,7 +650,7 @@ impl Hazard {
                     return Hazard::Constant { churn_probability };
                 }
                 let logit = libm::log(churn_probability) - libm::log1p(-churn_probability);
-                Hazard::Constant { churn_probability: logistic(logit + libm::sqrt(variance_logit_churn) * z1) }
+                Hazard::Constant { churn_probability: logistic(logit + f64::sqrt(variance_logit_churn) * z1) }
             }
         }
     }
@@ -655,7 +692,7 @@ impl LogRate {
 /// A month's arrivals with `expected` as their mean: Poisson, or with a dispersion above 1 a
 /// negative binomial (the rate drawn from Gamma(expected / (dispersion - 1), dispersion - 1) first,
 /// which keeps the mean and makes the variance dispersion x mean).
-fn arrivals(rng: &mut ChaCha8Rng, expected: f64, dispersion: f64) -> u64 {
+fn arrivals(rng: &mut impl RngCore, expected: f64, dispersion: f64) -> u64 {
     if dispersion > 1.0 && expected > 0.0 {
         let excess = dispersion - 1.0;
         let rate = sample::gamma(rng, expected / excess) * excess;
@@ -773,6 +810,12 @@ struct CellState {
     /// What expansion and contraction have done to their MRR since they joined the cell (1 at
     /// first).
     drift: f64,
+    /// The price over the baseline's that `churn_response` was worked out for (1 at first, where
+    /// the response is 1 whatever the elasticity).
+    response_ratio: f64,
+    /// The path's churn response to `response_ratio`: a power, worked out again only when the
+    /// price they pay changes.
+    churn_response: f64,
 }
 
 impl CellState {
@@ -794,6 +837,10 @@ struct SegmentState {
     cells: Vec<CellState>,
     mrr_values: Vec<f64>,
     counts: Vec<u64>,
+    /// How many of `cells` are empty (kept until [`SegmentState::drop_empty_cells`] drops them).
+    empty: usize,
+    /// The path's churn probability by renewals survived, for the ages the run can reach.
+    hazards: Vec<f64>,
 }
 
 /// A new cell's terms.
@@ -816,6 +863,7 @@ impl SegmentState {
         self.cells.clone_from(&initial.cells);
         self.mrr_values.clone_from(&initial.mrr_values);
         self.counts.clone_from(&initial.counts);
+        self.empty = initial.empty;
     }
 
     fn push_cell(
@@ -847,6 +895,8 @@ impl SegmentState {
                 price_from: terms.price_from,
                 discount_until: terms.discount_until,
                 drift: 1.0,
+                response_ratio: 1.0,
+                churn_response: 1.0,
             });
         } else {
             self.mrr_values.truncate(groups_start);
@@ -854,22 +904,14 @@ impl SegmentState {
         }
     }
 
-    fn active_subscribers(&self) -> u64 {
-        self.cells.iter().map(|c| c.subscribers).sum()
-    }
-
-    fn mrr(&self) -> f64 {
-        let mut total = 0.0;
-        for cell in &self.cells {
-            total += cell.charged() * cell.list;
-        }
-        total
-    }
-
-    /// Drops the cells no one is left in (their MRR groups stay where they are, unused).
-    fn drop_empty_cells(&mut self) {
-        if self.cells.iter().any(|c| c.subscribers == 0) {
+    /// Drops the cells no one is left in (their MRR groups stay where they are, unused). Empty cells
+    /// take no draws, so where they are dropped changes nothing but the time a month
+    /// takes: once they are a quarter of the cells.
+    fn drop_empty_cells(&mut self, emptied: usize) {
+        self.empty += emptied;
+        if self.empty * 4 > self.cells.len() {
             self.cells.retain(|c| c.subscribers > 0);
+            self.empty = 0;
         }
     }
 }
@@ -918,6 +960,8 @@ struct PreparedSegment<'a> {
     /// Migrations out of this segment, as (month, target segment, share, price factor).
     migrations: Vec<(usize, usize, f64, f64)>,
     initial: SegmentState,
+    /// The most renewals any starting cell has survived.
+    oldest: usize,
     new_mrr_values: Vec<f64>,
     new_mrr_weights: Vec<u64>,
 }
@@ -938,6 +982,7 @@ impl<'a> PreparedSegment<'a> {
                 response: new_plan.response,
                 migrations: Vec::new(),
                 initial: SegmentState::default(),
+                oldest: 0,
                 new_mrr_values: vec![new_plan.mrr_major_units],
                 new_mrr_weights: vec![1],
             };
@@ -972,6 +1017,7 @@ impl<'a> PreparedSegment<'a> {
             plan: segment_plan,
             response: segment_plan.response,
             migrations,
+            oldest: segment.cells.iter().map(|c| c.renewals_survived as usize).max().unwrap_or(0),
             initial,
             new_mrr_values: segment.new_mrr.iter().map(|g| g.mrr_major_units).collect(),
             new_mrr_weights: segment.new_mrr.iter().map(|g| g.subscribers).collect(),
@@ -1016,6 +1062,12 @@ struct Renewed {
     churned: u64,
     churned_mrr: f64,
     billed: f64,
+    /// The cells' subscribers and MRR after the month's renewals, expansion and contraction (before
+    /// new subscribers arrive).
+    active: u64,
+    mrr: f64,
+    /// The cells this month emptied.
+    emptied: usize,
 }
 
 impl SegmentRun<'_> {
@@ -1033,6 +1085,12 @@ impl SegmentRun<'_> {
     ) {
         let prepared = self.segment;
         state.reset_to(&prepared.initial);
+        // The hazard at every age a cell can reach within the horizon, worked out once a path.
+        let ages = prepared.oldest.saturating_add(most_renewals_within(prepared.twin.cadence, self.horizon_months));
+        state.hazards.clear();
+        state
+            .hazards
+            .extend((0..ages.min(MAX_HAZARD_TABLE) as u64 + 1).map(|k| self.parameters.hazard.churn_probability(k)));
         let plan = prepared.plan;
         let acquires = matches!(prepared.kind, SegmentKind::Twin(_));
         let trials = if acquires { prepared.twin.acquisition.trials.as_ref() } else { None };
@@ -1048,10 +1106,6 @@ impl SegmentRun<'_> {
         for month in 0..self.horizon_months {
             let month_u32 = month as u32;
             let renewed = self.renew(state, month, streams, scratch, inflows);
-            if self.parameters.net_movement != 0.0 {
-                let factor = (1.0 + self.parameters.net_movement).max(0.0);
-                state.cells.iter_mut().for_each(|cell| cell.drift *= factor);
-            }
 
             // Arrivals: the trend, times the plan's factors and the entry price's response.
             let entry = self.entry_terms(month_u32);
@@ -1077,7 +1131,8 @@ impl SegmentRun<'_> {
                     converting_next_month = converted;
                 }
             }
-            state.drop_empty_cells();
+            state.drop_empty_cells(renewed.emptied);
+            let cells_before = state.cells.len();
             let staying = self.divert(arrivals_now, month, streams, inflows);
             let mut new_subscribers = staying;
             let mut billed = renewed.billed;
@@ -1088,12 +1143,18 @@ impl SegmentRun<'_> {
                     new_subscribers += count;
                 }
             }
+            // The month's totals: the cells that were there, in order, then the ones that arrived.
+            let (mut active, mut mrr) = (renewed.active, renewed.mrr);
+            for cell in &state.cells[cells_before..] {
+                active += cell.subscribers;
+                mrr += cell.charged() * cell.list;
+            }
 
             record(
                 month,
                 MonthFigures {
-                    active_subscribers: state.active_subscribers(),
-                    mrr_major_units: state.mrr(),
+                    active_subscribers: active,
+                    mrr_major_units: mrr,
                     new_subscribers,
                     churned_subscribers: renewed.churned,
                     churned_mrr_major_units: renewed.churned_mrr,
@@ -1153,6 +1214,8 @@ impl SegmentRun<'_> {
     /// with the path's hazard at its age times the plan's factors and the price response, and which
     /// MRR values leave ~ multivariate hypergeometric; in a migration month, the migrants among the
     /// survivors leave for their new segment; the rest move to age k + 1 and pay their next interval.
+    /// Then every cell's MRR moves by the path's net expansion, and the cells' subscribers and MRR
+    /// are summed, in order: one pass over the cells a month.
     fn renew(
         &self,
         state: &mut SegmentState,
@@ -1168,8 +1231,11 @@ impl SegmentRun<'_> {
         let migration = prepared.migrations.iter().find(|m| m.0 == month).copied();
         let months_paid = prepared.months_per_payment();
         let new_price = plan.price.map_or(1.0, |p| p.ratio);
+        let drift = (1.0 + self.parameters.net_movement).max(0.0);
         let mut renewed = Renewed::default();
-        let SegmentState { cells, mrr_values, counts } = state;
+        let SegmentState { cells, mrr_values, counts, hazards, .. } = state;
+        let hazard = self.parameters.hazard;
+        let rng = streams.renewals.at(month);
         for cell in cells.iter_mut().filter(|c| c.subscribers > 0) {
             let renewals = renewals_due(prepared.twin.cadence, cell, month);
             for renewal in 0..renewals {
@@ -1185,27 +1251,36 @@ impl SegmentRun<'_> {
                     }
                 }
                 let paying = cell.paying();
-                let mut churn_probability =
-                    self.parameters.hazard.churn_probability(cell.renewals_survived) * churn_factor;
-                churn_probability *= self.response.churn_factor(paying * cell.relative);
+                let base_hazard = match hazards.get(cell.renewals_survived as usize) {
+                    Some(h) => *h,
+                    None => hazard.churn_probability(cell.renewals_survived),
+                };
+                let mut churn_probability = base_hazard * churn_factor;
+                let ratio = paying * cell.relative;
+                if ratio != cell.response_ratio {
+                    cell.response_ratio = ratio;
+                    cell.churn_response = self.response.churn_factor(ratio);
+                }
+                churn_probability *= cell.churn_response;
                 churn_probability = churn_probability.min(1.0);
                 if paying > paid_before && self.response.shock > 0.0 {
                     churn_probability = 1.0 - (1.0 - churn_probability) * (1.0 - self.response.shock);
                 }
-                let leaving = sample::binomial(streams.renewals.at(month), cell.subscribers, churn_probability);
+                let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
                 cell.renewals_survived += 1;
                 let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-                if leaving > 0 {
+                if leaving > 0 && cell.groups_len == 1 {
+                    // One MRR value: the common case, without the split.
+                    let (count, mrr) = (&mut counts[cell.groups_start], mrr_values[cell.groups_start]);
+                    *count -= leaving;
+                    renewed.churned_mrr += mrr * cell.charged() * leaving as f64;
+                    cell.subscribers -= leaving;
+                    renewed.churned += leaving;
+                    cell.list = mrr * *count as f64;
+                } else if leaving > 0 {
                     let taken = &mut scratch[..cell.groups_len];
-                    if cell.groups_len == 1 {
-                        taken[0] = leaving;
-                    } else {
-                        sample::multivariate_hypergeometric(
-                            streams.renewals.at(month),
-                            &counts[groups.clone()],
-                            leaving,
-                            taken,
-                        );
+                    {
+                        sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
                     }
                     for ((count, mrr), out) in
                         counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
@@ -1252,6 +1327,10 @@ impl SegmentRun<'_> {
                 }
                 renewed.billed += cell.charged() * cell.list * months_paid;
             }
+            cell.drift *= drift;
+            renewed.emptied += usize::from(cell.subscribers == 0);
+            renewed.active += cell.subscribers;
+            renewed.mrr += cell.charged() * cell.list;
         }
         renewed
     }
@@ -1299,6 +1378,14 @@ impl SegmentRun<'_> {
                 mrr * *count as f64 * months_paid
             }
         }
+    }
+}
+
+/// At least as many renewals as a cell can go through in `months`.
+fn most_renewals_within(cadence: Cadence, months: usize) -> usize {
+    match cadence {
+        Cadence::EveryMonths(every) => months / every.max(1) as usize + 1,
+        Cadence::TimesPerYear(times) => months.saturating_mul(times.div_ceil(12) as usize) + times as usize,
     }
 }
 
@@ -1722,8 +1809,8 @@ mod tests {
             .filter_map(|m| simulation.figures(0, m, Series::Total))
             .map(|f| (f.active_subscribers, f.mrr_major_units, f.new_subscribers, f.churned_subscribers))
             .collect();
-        let expected = "[(178, 9512.0, 31, 13), (196, 10524.0, 30, 12), (198, 10712.0, 25, 23), \
-                        (211, 11459.0, 26, 13), (208, 11312.0, 15, 18), (215, 11755.0, 26, 19)]";
+        let expected = "[(169, 9021.0, 22, 13), (187, 10053.0, 28, 10), (189, 10151.0, 25, 23), \
+                        (205, 11125.0, 29, 13), (218, 11842.0, 29, 16), (246, 13404.0, 39, 11)]";
         assert_eq!(format!("{figures:?}"), expected);
     }
 

@@ -134,9 +134,9 @@ impl Draw {
                 }
                 let split = (mode - low) / width;
                 if u < split {
-                    low + libm::sqrt(u * width * (mode - low))
+                    low + f64::sqrt(u * width * (mode - low))
                 } else {
-                    high - libm::sqrt((1.0 - u) * width * (high - mode))
+                    high - f64::sqrt((1.0 - u) * width * (high - mode))
                 }
             }
             Draw::Normal { mean, standard_error } => mean + standard_error * z,

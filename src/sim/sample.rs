@@ -1,9 +1,11 @@
 //! Exact random variates for the simulation, written on `libm` so that every platform draws the same
 //! numbers from the same stream.
 //!
-//! Every function takes the generator as `&mut impl RngCore`; the engine passes a `ChaCha8Rng`.
-//! Transcendental functions go through `libm` (never `f64::ln` and friends, which call the platform's
-//! maths library natively and Rust's own port in WebAssembly, and can differ in the last bit), and
+//! Every function takes the generator as `&mut impl RngCore`; the engine passes a month's
+//! `Xoshiro256PlusPlus`. Transcendental functions go through `libm` (never `f64::ln` and friends,
+//! which call the platform's maths library natively and Rust's own port in WebAssembly, and can
+//! differ in the last bit); the operations IEEE 754 rounds exactly (`sqrt`, `floor`, `abs`,
+//! `copysign`) use the processor's own instruction, which gives the same bits everywhere, and
 //! every algorithm is exact: the counts have exactly the named distribution, up to the rounding of
 //! `f64` arithmetic in the probabilities, with no normal or other approximation anywhere. Where
 //! rounding could leave a sliver of probability unaccounted for at the end of an inversion, the draw
@@ -53,7 +55,7 @@ pub fn uniform_open(rng: &mut impl RngCore) -> f64 {
 
 /// Standard normal, by Box–Muller (one of the pair, so that the function needs no state).
 pub fn standard_normal(rng: &mut impl RngCore) -> f64 {
-    let radius = libm::sqrt(-2.0 * libm::log(uniform_open(rng)));
+    let radius = f64::sqrt(-2.0 * libm::log(uniform_open(rng)));
     radius * libm::cos(2.0 * std::f64::consts::PI * uniform(rng))
 }
 
@@ -82,7 +84,7 @@ fn ln_gamma_variate(rng: &mut impl RngCore, shape: f64) -> f64 {
 /// Marsaglia & Tsang's squeeze-and-reject method for Gamma(shape ≥ 1, 1).
 fn marsaglia_tsang(rng: &mut impl RngCore, shape: f64) -> f64 {
     let d = shape - 1.0 / 3.0;
-    let c = 1.0 / libm::sqrt(9.0 * d);
+    let c = 1.0 / f64::sqrt(9.0 * d);
     loop {
         let x = standard_normal(rng);
         let t = 1.0 + c * x;
@@ -195,7 +197,7 @@ fn binomial_by_btrd(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
         if v <= u_r_v_r {
             // Inside the rectangle, v / v_r is uniform on [0, 0.86]: reuse it as u, on [-0.43, 0.43].
             let u = v / v_r - 0.43;
-            let y = floor_to_i64((2.0 * a / (0.5 - libm::fabs(u)) + b) * u + offset);
+            let y = floor_to_i64((2.0 * a / (0.5 - f64::abs(u)) + b) * u + offset);
             if let Some(k) = from_mode(mode, y, n) {
                 return k;
             }
@@ -206,9 +208,9 @@ fn binomial_by_btrd(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
         } else {
             // v / v_r is uniform on (0.86, 1): reuse it as u on the two strips 0.43 < |u| ≤ 1/2.
             let w = v / v_r - 0.93;
-            (libm::copysign(0.5, w) - w, uniform(rng) * v_r)
+            (f64::copysign(0.5, w) - w, uniform(rng) * v_r)
         };
-        let us = 0.5 - libm::fabs(u);
+        let us = 0.5 - f64::abs(u);
         if us <= 0.0 {
             continue;
         }
@@ -269,13 +271,13 @@ struct BtrdHat {
 impl BtrdHat {
     fn new(n: u64, p: f64, q: f64) -> BtrdHat {
         let nf = n as f64;
-        let spread = libm::sqrt(nf * p * q);
+        let spread = f64::sqrt(nf * p * q);
         let b = 1.15 + 2.53 * spread;
         let a = -0.0873 + 0.0248 * b + 0.01 * p;
         let alpha = (2.83 + 5.1 / b) * spread;
         let v_r = 0.92 - 4.2 / b;
         // The mode ⌊(n + 1) p⌋, within 10..=n for n p ≥ 10 and p ≤ 1/2.
-        let mode = libm::floor((nf + 1.0) * p).min(nf) as u64;
+        let mode = f64::floor((nf + 1.0) * p).min(nf) as u64;
         let offset = (nf * p - mode as f64) + 0.5;
         BtrdHat { a, b, alpha, v_r, mode, offset }
     }
@@ -324,7 +326,7 @@ pub fn poisson(rng: &mut impl RngCore, mean: f64) -> u64 {
         // G ~ Gamma(m). If G > lambda, the arrivals before lambda are among the first m - 1, which lie
         // uniformly on (0, G): Binomial(m - 1, lambda / G). Otherwise m arrived, and the process starts
         // afresh at G with lambda - G to go.
-        let m = libm::floor(0.875 * lambda) as u64;
+        let m = f64::floor(0.875 * lambda) as u64;
         let g = marsaglia_tsang(rng, m as f64);
         if g > lambda {
             return count + binomial(rng, m - 1, lambda / g);
@@ -560,7 +562,7 @@ fn stirling_error(n: f64) -> f64 {
 /// x ln(x / m) + m − x, the deviance term of Loader's method, by its series where x is near m (where
 /// the direct formula would cancel).
 fn deviance_term(x: f64, m: f64) -> f64 {
-    if libm::fabs(x - m) < 0.1 * (x + m) {
+    if f64::abs(x - m) < 0.1 * (x + m) {
         let v = (x - m) / (x + m);
         let mut sum = (x - m) * v;
         let mut term = 2.0 * x * v;

@@ -238,7 +238,7 @@ fn histogram(sorted: &[f64]) -> Histogram {
         (0..=HISTOGRAM_BINS).map(|i| if i == HISTOGRAM_BINS { high } else { low + width * i as f64 }).collect();
     let mut counts = vec![0u64; HISTOGRAM_BINS];
     for value in sorted {
-        let bin = (libm::floor((value - low) / width) as usize).min(HISTOGRAM_BINS - 1);
+        let bin = (f64::floor((value - low) / width) as usize).min(HISTOGRAM_BINS - 1);
         counts[bin] += 1;
     }
     Histogram { edges, counts }
@@ -251,7 +251,7 @@ pub fn quantile_of_sorted(sorted: &[f64], probability: f64) -> f64 {
         return f64::NAN;
     };
     let position = last as f64 * probability.clamp(0.0, 1.0);
-    let below = libm::floor(position) as usize;
+    let below = f64::floor(position) as usize;
     let above = (below + 1).min(last);
     let fraction = position - below as f64;
     sorted[below] + fraction * (sorted[above] - sorted[below])
