@@ -395,10 +395,7 @@ fn the_simulation_handle_shows_the_report_and_draws_its_charts() {
 const NATIVE_SIMULATE_CSV: &str = include_str!("fixtures/demo-stripe.simulate.csv");
 
 #[wasm_bindgen_test]
-fn the_simulation_handle_writes_the_commands_csv_and_draws_svg_without_the_dom() {
-    let document = web_sys::window().and_then(|w| w.document()).expect("a document");
-    let elements = || document.get_elements_by_tag_name("*").length();
-    let before = elements();
+fn the_simulation_handle_writes_the_commands_csv_and_draws_the_cores_svg() {
     let handle = subtwin::web::SimulationHandle::new(NATIVE_SIMULATE_JSON.trim_end(), vec![1, 1])
         .map_err(JsValue::from)
         .expect("the report reads");
@@ -422,7 +419,6 @@ fn the_simulation_handle_writes_the_commands_csv_and_draws_svg_without_the_dom()
         .expect("drawn");
         assert!(svg == native, "{chart}: the handle draws what the core draws");
     }
-    assert_eq!(elements(), before, "measuring the SVG's text added nothing to the page");
     assert!(handle.chart_svg("fan-arpu", 0, 900, 360).is_err(), "an unknown chart");
     assert!(handle.chart_svg("tornado", 5, 900, 360).is_err(), "no such scenario");
     assert!(handle.chart_svg("fan-mrr", 0, 0, 360).is_err(), "no size");

@@ -291,6 +291,10 @@ test('printed, the page leaves its controls out and shows the results, charts an
       const shown = await page.locator(selector).evaluateAll((elements) => elements.filter((e) => e.checkVisibility()).length);
       assert.equal(shown, 0, `printed: ${selector} is left out`);
     }
+    const sentences = await page.evaluate(() =>
+      ['download-simulation', 'download-fit', 'download-json'].filter((id) => document.getElementById(id).parentElement.checkVisibility()),
+    );
+    assert.deepEqual(sentences, [], 'printed: a download link\'s sentence is left out with it');
     const visible = [
       'header h1', '#facts', '#chart-mrr', '#twin-summary', '#sim-results', '#sim-facts', '#sim-conventions',
       '#chart-fan-mrr', '#chart-fan-paid', '#chart-diff-mrr', '#chart-diff-revenue', 'canvas.tornado',
