@@ -282,6 +282,8 @@ test('printed, the page leaves its controls out and shows the results, charts an
     await page.click('#sim-print');
     assert.equal(await page.evaluate(() => window.printed), 1, 'Print opens the print dialog');
 
+    // About the width of an A4 page's printable area.
+    await page.setViewportSize({ width: 700, height: 900 });
     await page.emulateMedia({ media: 'print' });
     const hidden = [
       '#input', '#drop', '#sim-run', '.run-bar', '#sim-presets', '#sim-cards', '.scenario-card', '#sim-print',
@@ -309,6 +311,11 @@ test('printed, the page leaves its controls out and shows the results, charts an
       ['#chart-fan-mrr', 'canvas.tornado', '#sim-key-numbers'].map((s) => getComputedStyle(document.querySelector(s)).breakInside),
     );
     assert.deepEqual(breaks, ['avoid', 'avoid', 'avoid'], 'charts and the key numbers are not split across pages');
+    const overflow = await page.evaluate(() => {
+      const table = document.getElementById('sim-key-numbers');
+      return table.getBoundingClientRect().right - document.getElementById('sim-results').getBoundingClientRect().right;
+    });
+    assert.ok(overflow <= 1, `the key numbers fit the printed width (${overflow} pixels over)`);
     const tall = await page.evaluate(() => getComputedStyle(document.querySelector('.table-wrap.tall')).maxHeight);
     assert.equal(tall, 'none', 'scrolling tables print whole');
 
