@@ -19,6 +19,7 @@
 pub mod backtest;
 pub mod chart;
 pub mod demo;
+pub mod export;
 mod fasthash;
 pub mod history;
 pub mod import;

@@ -107,6 +107,11 @@ struct SimulateArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
+    /// Also write the results as CSV (quantiles per run, segment, measure and month, and each
+    /// scenario's differences at the horizon; see the README) to this file; `-` writes them to
+    /// stdout instead of the tables.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
     /// A scenario to simulate beside the baseline (JSON; see the README); repeat for several.
     #[arg(long, value_name = "FILE")]
     scenario: Vec<PathBuf>,
@@ -407,6 +412,9 @@ fn run_fit(args: FitArgs) -> Outcome {
 }
 
 fn run_simulate(args: SimulateArgs) -> Outcome {
+    if args.json && args.csv.as_deref() == Some(Path::new("-")) {
+        return Outcome::Unusable("--json and --csv - both write to stdout: give --csv a file name.".into());
+    }
     let request = match request_of(&args.input) {
         Ok(request) => request,
         Err(outcome) => return outcome,
@@ -446,7 +454,15 @@ fn run_simulate(args: SimulateArgs) -> Outcome {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
     };
-    let printed = if args.json {
+    let csv_to_stdout = args.csv.as_deref() == Some(Path::new("-"));
+    if let Some(path) = args.csv.as_deref().filter(|_| !csv_to_stdout) {
+        if let Err(error) = std::fs::write(path, subtwin::export::results_csv(&report)) {
+            return Outcome::Unusable(format!("{}: cannot write the CSV ({error}).", path.display()));
+        }
+    }
+    let printed = if csv_to_stdout {
+        print_stdout(&subtwin::export::results_csv(&report))
+    } else if args.json {
         print_stdout(&format!("{}\n", subtwin::report::simulate::to_json(&report)))
     } else {
         print_stdout(&subtwin::report::render_tables_text(&subtwin::report::simulate::simulation_view(&report)))

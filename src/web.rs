@@ -949,6 +949,20 @@ impl SimulationHandle {
         crate::chart::draw_tornado(&backend.into_drawing_area(), scenario, &self.report.currency)
             .map_err(|e| JsError::new(&e))
     }
+
+    /// The results as CSV ([`crate::export::results_csv`]): the bytes `subtwin simulate --csv` writes.
+    pub fn results_csv(&self) -> String {
+        crate::export::results_csv(&self.report)
+    }
+
+    /// One chart as an SVG document of `width` x `height` pixels, drawn as on the canvas
+    /// ([`crate::export::simulation_chart_svg`]): `chart` is `fan-mrr`, `fan-paid`, `histogram-mrr`,
+    /// `histogram-revenue` or `tornado` (of the scenario at `scenario`).
+    pub fn chart_svg(&self, chart: &str, scenario: usize, width: u32, height: u32) -> Result<String, JsError> {
+        let which = crate::export::SimulationChart::parse(chart, scenario)
+            .ok_or_else(|| JsError::new(&format!("unknown chart `{chart}`")))?;
+        crate::export::simulation_chart_svg(&self.report, which, (width, height)).map_err(|e| JsError::new(&e))
+    }
 }
 
 /// plotters-canvas, except that text is measured with the canvas's own `measureText`. plotters'

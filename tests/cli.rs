@@ -22,6 +22,8 @@ mod calibrate;
 mod charges;
 #[path = "cli/command.rs"]
 mod command;
+#[path = "cli/export.rs"]
+mod export;
 #[path = "cli/fit.rs"]
 mod fit;
 #[path = "cli/formats.rs"]

@@ -365,7 +365,7 @@ fn the_simulation_handle_shows_the_report_and_draws_its_charts() {
             .and_then(|b| b.as_string())
             .unwrap_or_default()
     };
-    assert!(break_even(0).contains("4.82"), "{}", break_even(0));
+    assert!(break_even(0).contains("4.83"), "{}", break_even(0));
     assert_eq!(break_even(1), "Break-even: computing…", "the second scenario is not searched yet");
     let context: web_sys::CanvasRenderingContext2d =
         canvas.get_context("2d").ok().flatten().expect("2d").dyn_into().expect("a 2d context");
@@ -388,4 +388,38 @@ fn the_simulation_handle_shows_the_report_and_draws_its_charts() {
     assert!(coloured() > 3_000, "tornado: {} coloured pixels", coloured());
     assert!(handle.draw_fan(canvas.clone(), "arpu").is_err(), "an unknown chart is an error");
     assert!(handle.draw_tornado(canvas, 2).is_err(), "no such scenario");
+}
+
+/// `subtwin simulate ... --csv` for the same run as [`NATIVE_SIMULATE_JSON`], kept equal to the
+/// command's output by the native test `export::the_commands_csv_is_the_csv_of_its_json_report`.
+const NATIVE_SIMULATE_CSV: &str = include_str!("fixtures/demo-stripe.simulate.csv");
+
+#[wasm_bindgen_test]
+fn the_simulation_handle_writes_the_commands_csv_and_draws_the_cores_svg() {
+    let handle = subtwin::web::SimulationHandle::new(NATIVE_SIMULATE_JSON.trim_end(), vec![1, 1])
+        .map_err(JsValue::from)
+        .expect("the report reads");
+    assert!(handle.results_csv() == NATIVE_SIMULATE_CSV, "the page's CSV is the command's, byte for byte");
+    for (chart, scenario, title) in [
+        ("fan-mrr", 0, "MRR: the baseline and each scenario"),
+        ("fan-paid", 0, "Paid subscribers: the baseline and each scenario"),
+        ("histogram-mrr", 0, "MRR at 2026-12: each scenario minus the baseline, path by path"),
+        ("histogram-revenue", 0, "Revenue billed over the horizon: each scenario minus the baseline"),
+        ("tornado", 0, "Raise monthly prices 20%: mean revenue difference with each input at its ends"),
+    ] {
+        let svg = handle.chart_svg(chart, scenario, 900, 360).map_err(JsValue::from).expect("drawn");
+        assert!(svg.starts_with("<svg width=\"900\" height=\"360\""), "{chart}: {}", &svg[..80.min(svg.len())]);
+        assert!(svg.contains(title), "{chart}: the title");
+        assert!(svg.trim_end().ends_with("</svg>"), "{chart}: a whole document");
+        let native = subtwin::export::simulation_chart_svg(
+            &serde_json::from_str(NATIVE_SIMULATE_JSON).expect("a report"),
+            subtwin::export::SimulationChart::parse(chart, scenario).expect("a chart"),
+            (900, 360),
+        )
+        .expect("drawn");
+        assert!(svg == native, "{chart}: the handle draws what the core draws");
+    }
+    assert!(handle.chart_svg("fan-arpu", 0, 900, 360).is_err(), "an unknown chart");
+    assert!(handle.chart_svg("tornado", 5, 900, 360).is_err(), "no such scenario");
+    assert!(handle.chart_svg("fan-mrr", 0, 0, 360).is_err(), "no size");
 }

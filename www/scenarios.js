@@ -16,6 +16,7 @@ import {
   progress_text,
   scenario_editor,
 } from './pkg/subtwin.js';
+import { initExports } from './export.js';
 
 const $ = (id) => document.getElementById(id);
 /** How long the page waits after an edit before it simulates again. */
@@ -203,6 +204,7 @@ export function initScenarios(helpers) {
   let handle = null;
   let resultsUrl = null;
   const cardUrls = new Map();
+  const downloads = initExports(() => handle, simError);
 
   function ensureWorkers() {
     if (!pool) pool = new Pool(workers);
@@ -1169,6 +1171,7 @@ export function initScenarios(helpers) {
     ]) {
       $(id).setAttribute('aria-label', label);
       handle.draw_fan($(id), metric);
+      downloads.chart($(id), `fan-${metric}`, 0, `subtwin-fan-${metric}`);
     }
     const compared = view.scenarios.length > 0;
     $('sim-differences').hidden = !compared;
@@ -1177,6 +1180,8 @@ export function initScenarios(helpers) {
       $('chart-diff-revenue').setAttribute('aria-label', view.histogram_revenue_label);
       handle.draw_histogram($('chart-diff-mrr'), 'mrr');
       handle.draw_histogram($('chart-diff-revenue'), 'revenue');
+      downloads.chart($('chart-diff-mrr'), 'histogram-mrr', 0, 'subtwin-histogram-mrr');
+      downloads.chart($('chart-diff-revenue'), 'histogram-revenue', 0, 'subtwin-histogram-revenue');
     }
     $('sim-key-title').textContent = view.key_numbers_title;
     fillTable($('sim-key-numbers'), view.key_numbers);
@@ -1196,6 +1201,13 @@ export function initScenarios(helpers) {
       breakEven.className = 'break-even';
       breakEven.textContent = scenario.break_even;
       article.append(title, summary, breakEven);
+      if (scenario.inputs.length > 0) {
+        const inputs = document.createElement('ul');
+        inputs.className = 'scenario-inputs';
+        inputs.setAttribute('aria-label', 'Where each drawn input comes from: learned or assumed');
+        fillList(inputs, scenario.inputs);
+        article.append(inputs);
+      }
       if (scenario.searched && scenario.sensitivity.rows.length > 0) {
         const canvas = document.createElement('canvas');
         canvas.className = 'tornado';
@@ -1214,6 +1226,7 @@ export function initScenarios(helpers) {
         tableWrap.append(table);
         article.append(wrap, tableWrap);
         handle.draw_tornado(canvas, index);
+        downloads.chart(canvas, 'tornado', index, `subtwin-tornado-${article.dataset.run}`);
       } else if (!scenario.searched) {
         const pending = document.createElement('p');
         pending.className = 'hint';

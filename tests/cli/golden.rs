@@ -245,7 +245,7 @@ fn backtest_chart_draws_what_happened_and_each_cutoffs_band_and_median_to_svg() 
 
 /// The arguments of the small simulation the page's pipeline is checked against: the demo with the
 /// presets "Raise monthly prices 20%" and "New plan between Starter and Pro", 12 months, 200 paths.
-const SIMULATE_ARGS: [&str; 12] = [
+pub(crate) const SIMULATE_ARGS: [&str; 12] = [
     "simulate",
     "www/demo-stripe.csv",
     "--scenario",

@@ -21,7 +21,7 @@ export const CHROMIUM_ARGS = [
 
 /** The only files the page and its workers may ask for: the page's own, and the module in /pkg/. */
 export const OWN_FILES = [
-  '/', '/index.html', '/style.css', '/app.js', '/scenarios.js', '/worker.js', '/sim-worker.js', '/icon.svg',
+  '/', '/index.html', '/style.css', '/app.js', '/scenarios.js', '/export.js', '/worker.js', '/sim-worker.js', '/icon.svg',
   '/demo-stripe.csv',
 ];
 export const isOwnFile = (pathname) => OWN_FILES.includes(pathname) || /^\/pkg\/[^/]+$/.test(pathname);
