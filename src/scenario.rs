@@ -247,11 +247,19 @@ pub fn from_json(file: &str, text: &[u8]) -> Result<Scenario, String> {
         ));
     }
     let scenario: Scenario = serde_json::from_slice(text).map_err(|error| {
+        let (line, column) = (error.line(), error.column());
+        // serde_json ends its message with the place, which this message starts with.
+        let message = error.to_string();
+        let message = message.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&message).to_owned();
+        // A value left empty (a blank number field in the page) arrives as null: name its field.
+        let empty = serde_json::from_slice::<serde_json::Value>(text)
+            .ok()
+            .and_then(|value| first_null(&value, String::new()))
+            .map(|field| format!(" ({field} is empty: give it a value)"))
+            .unwrap_or_default();
         format!(
-            "{file}: line {}, column {}: {error}. A scenario is JSON like {{\"version\": 1, \"name\": \"...\", \
-             \"changes\": [...]}}; see the README.",
-            error.line(),
-            error.column()
+            "{file}: line {line}, column {column}: {message}{empty}. A scenario is JSON like {{\"version\": 1, \
+             \"name\": \"...\", \"changes\": [...]}}; see the README."
         )
     })?;
     if scenario.version != SCENARIO_VERSION {
@@ -261,6 +269,20 @@ pub fn from_json(file: &str, text: &[u8]) -> Result<Scenario, String> {
         ));
     }
     Ok(scenario)
+}
+
+/// The path (`changes[0].percent`) of the first null in a JSON value, depth first.
+fn first_null(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::Null => Some(at),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| first_null(item, format!("{at}[{index}]")))
+        }
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+            first_null(item, if at.is_empty() { name.clone() } else { format!("{at}.{name}") })
+        }),
+        _ => None,
+    }
 }
 
 /// The scenario as JSON, pretty-printed: what the page downloads and the command reads.
@@ -871,6 +893,18 @@ mod tests {
         assert!(error.contains("version 2 is not one this build reads"), "{error}");
         let big = vec![b' '; MAX_SCENARIO_BYTES + 1];
         assert!(from_json("s.json", &big).expect_err("too big").contains("more than"));
+        assert!(from_json("s.json", br#"{"version": 1, "name": "x"} {}"#)
+            .expect_err("trailing")
+            .contains("s.json: line 1"));
+    }
+
+    #[test]
+    fn an_empty_value_is_named_by_its_field() {
+        // What the page sends for a number field left blank.
+        let text = br#"{"version": 1, "name": "x", "changes": [{"kind": "churn", "segments": ["A"], "month": "2026-02", "percent": null}]}"#;
+        let error = from_json("Scenario 1", text).expect_err("an empty percent");
+        assert!(error.contains("(changes[0].percent is empty: give it a value)"), "{error}");
+        assert!(error.starts_with("Scenario 1: line 1, column"), "{error}");
     }
 
     #[test]
