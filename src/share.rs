@@ -254,70 +254,68 @@ fn combined(groups: impl IntoIterator<Item = MrrGroup>) -> Vec<MrrGroup> {
     by_value.into_iter().map(|(bits, subscribers)| MrrGroup { mrr_major_units: f64::from_bits(bits), subscribers }).collect()
 }
 
-/// A cell's MRR groups with none under [`MIN_GROUP`] (given a total of at least that): neighbours in
-/// value merged into their weighted mean, then written to the cent per renewal.
+/// MRR groups (a cell's subscribers, or a new-subscriber distribution's weights) with none under
+/// [`MIN_GROUP`], given a total of at least that, keeping the total MRR: a value with five or more
+/// stays as it is; the smaller ones are taken in increasing value and merged, a run at a time, into
+/// their weighted mean as soon as a run has five; what is left at the end joins the last such run, or
+/// when there is none the nearest value that has five (the most common value only when it is the
+/// only one, so that the list price stays put), at their weighted mean. Then every value is written
+/// to the cent per renewal. Empty when the total is under [`MIN_GROUP`].
 fn merged_groups(groups: &[MrrGroup], cadence: Cadence) -> Vec<MrrGroup> {
-    // Runs of neighbouring values, each closed once it has enough subscribers: (count, MRR sum).
+    let groups = combined(groups.iter().copied());
+    let total = groups.iter().fold(0u64, |sum, g| sum.saturating_add(g.subscribers));
+    if total < MIN_GROUP {
+        return Vec::new();
+    }
+    // (count, MRR sum) of each group kept, then of each run of small values.
+    let mut large: Vec<(u64, f64)> = Vec::new();
     let mut runs: Vec<(u64, f64)> = Vec::new();
     let mut open = (0u64, 0.0f64);
-    for group in combined(groups.iter().copied()) {
-        open.0 = open.0.saturating_add(group.subscribers);
-        open.1 += group.mrr_major_units * group.subscribers as f64;
+    for group in &groups {
+        let sum = group.mrr_major_units * group.subscribers as f64;
+        if group.subscribers >= MIN_GROUP {
+            large.push((group.subscribers, sum));
+            continue;
+        }
+        open = (open.0.saturating_add(group.subscribers), open.1 + sum);
         if open.0 >= MIN_GROUP {
             runs.push(open);
             open = (0, 0.0);
         }
     }
     if open.0 > 0 {
-        match runs.last_mut() {
-            Some(last) => {
-                last.0 = last.0.saturating_add(open.0);
-                last.1 += open.1;
-            }
+        let mean = open.1 / open.0 as f64;
+        let mode = large.iter().enumerate().max_by_key(|(_, g)| g.0).map(|(i, _)| i);
+        let nearest_large = large
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| large.len() == 1 || Some(*i) != mode)
+            .min_by(|(_, a), (_, b)| {
+                let da = (a.1 / a.0 as f64 - mean).abs();
+                let db = (b.1 / b.0 as f64 - mean).abs();
+                da.total_cmp(&db)
+            })
+            .map(|(i, _)| i);
+        let target = match (runs.last_mut(), nearest_large) {
+            (Some(run), _) => Some(run),
+            (None, Some(index)) => large.get_mut(index),
+            (None, None) => None,
+        };
+        match target {
+            Some(target) => *target = (target.0.saturating_add(open.0), target.1 + open.1),
             None => runs.push(open),
         }
     }
-    let rounded = runs.into_iter().map(|(count, sum)| MrrGroup {
+    let rounded = large.into_iter().chain(runs).map(|(count, sum)| MrrGroup {
         mrr_major_units: mrr_of(cents_of(sum / count.max(1) as f64, cadence), cadence),
         subscribers: count,
     });
     combined(rounded)
 }
 
-/// A new-subscriber MRR distribution with no value weighing under [`MIN_GROUP`]: each small value's
-/// weight moves to the nearest value that has enough (all of it to their weighted mean when none
-/// has); empty when the whole weighs under [`MIN_GROUP`].
+/// A new-subscriber MRR distribution as a link carries it ([`merged_groups`]).
 fn shared_new_mrr(groups: &[MrrGroup], cadence: Cadence) -> Vec<MrrGroup> {
-    let groups = combined(groups.iter().copied());
-    let total = groups.iter().fold(0u64, |sum, g| sum.saturating_add(g.subscribers));
-    if total < MIN_GROUP {
-        return Vec::new();
-    }
-    let large: Vec<MrrGroup> = groups.iter().copied().filter(|g| g.subscribers >= MIN_GROUP).collect();
-    let moved: Vec<MrrGroup> = if large.is_empty() {
-        let sum: f64 = groups.iter().map(|g| g.mrr_major_units * g.subscribers as f64).sum();
-        vec![MrrGroup { mrr_major_units: sum / total as f64, subscribers: total }]
-    } else {
-        let mut kept = large.clone();
-        for small in groups.iter().filter(|g| g.subscribers < MIN_GROUP) {
-            let nearest = kept
-                .iter_mut()
-                .min_by(|a, b| {
-                    let da = (a.mrr_major_units - small.mrr_major_units).abs();
-                    let db = (b.mrr_major_units - small.mrr_major_units).abs();
-                    da.total_cmp(&db)
-                })
-                .map(|g| &mut g.subscribers);
-            if let Some(weight) = nearest {
-                *weight = weight.saturating_add(small.subscribers);
-            }
-        }
-        kept
-    };
-    combined(moved.into_iter().map(|g| MrrGroup {
-        mrr_major_units: mrr_of(cents_of(g.mrr_major_units, cadence), cadence),
-        subscribers: g.subscribers,
-    }))
+    merged_groups(groups, cadence)
 }
 
 fn cell_count(cell: &Cell) -> u64 {
@@ -432,7 +430,8 @@ fn round_decimals(value: f64, decimals: u32) -> f64 {
         return value;
     }
     let text = format!("{:.*}", decimals as usize, value);
-    text.parse().unwrap_or(value)
+    // Adding 0 turns -0 (a small negative number rounded) into 0.
+    text.parse::<f64>().unwrap_or(value) + 0.0
 }
 
 /// `value` rounded so that the rounding error is under a tenth of `standard_error`: decimals `d`
@@ -464,11 +463,14 @@ fn round_to_relative_error(value: f64, relative_error: f64) -> f64 {
 }
 
 /// The significant digits of a variance or a standard error: the uncertainty of an uncertainty is
-/// large, three digits say all of it.
-const UNCERTAINTY_DIGITS: u32 = 3;
-/// The decimals of a seasonal log multiplier (no interval is estimated for them): 0.0005 on the
-/// log scale is 0.05% of the month's arrivals.
-const SEASONAL_DECIMALS: u32 = 3;
+/// large (a variance estimated from n observations is uncertain by about sqrt(2 / n) of itself), two
+/// digits say all of it.
+const UNCERTAINTY_DIGITS: u32 = 2;
+/// The decimals of a seasonal log multiplier. No interval is estimated for them, but a month's
+/// multiplier rests on that calendar month's arrivals over a few years, a few hundred at most for a
+/// segment with tens a month, so its standard error is 0.05 or more: rounding to 0.005 (half a
+/// percent of the month's arrivals) stays under a tenth of it.
+const SEASONAL_DECIMALS: u32 = 2;
 /// The significant digits of an arrival dispersion (no interval either).
 const DISPERSION_DIGITS: u32 = 3;
 
@@ -648,8 +650,26 @@ pub fn verdict(link: &Link, report_json: &str) -> Verdict {
 
 /// The fragment of a link (without `#`): `s1.` and the payload.
 pub fn encode(link: &Link) -> Result<String, String> {
-    let wire = Wire::of(link);
-    let json = serde_json::to_vec(&wire).map_err(|e| format!("the link cannot be written ({e})."))?;
+    for segment in &link.twin.twin.segments {
+        let cadence = segment.cadence;
+        let written = |g: &MrrGroup| mrr_of(cents_of(g.mrr_major_units, cadence), cadence) == g.mrr_major_units;
+        let in_order = segment.cells.windows(2).all(|pair| match pair {
+            [a, b] => {
+                (a.next_renewal_offset_months, a.renewals_survived) < (b.next_renewal_offset_months, b.renewals_survived)
+            }
+            _ => true,
+        });
+        if !in_order || !segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)).all(written) {
+            return Err(format!(
+                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent): make it \
+                 with share::shared_twin.",
+                segment.name
+            ));
+        }
+    }
+    let wire = serde_json::to_value(Wire::of(link)).map_err(|e| format!("the link cannot be written ({e})."))?;
+    let json = serde_json::to_vec(&whole_numbers_as_integers(wire))
+        .map_err(|e| format!("the link cannot be written ({e})."))?;
     if json.len() > MAX_PAYLOAD_BYTES {
         return Err(format!(
             "the twin and scenarios take {} bytes, more than the {MAX_PAYLOAD_BYTES} a link may hold: share fewer \
@@ -827,8 +847,39 @@ struct Wire {
     g: Vec<WireSegment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     o: Vec<String>,
+    /// The scenarios, as their files write them without the fields left out (`null`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    k: Vec<Scenario>,
+    k: Vec<serde_json::Value>,
+}
+
+/// Whole numbers written without `.0` (they read back as the same doubles), at every depth.
+fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Number(number) => match number.as_f64() {
+            Some(x) if number.is_f64() && x.fract() == 0.0 && x.abs() < 9e15 && !(x == 0.0 && x.is_sign_negative()) => {
+                serde_json::Value::from(x as i64)
+            }
+            _ => serde_json::Value::Number(number),
+        },
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter().map(|(k, v)| (k, whole_numbers_as_integers(v))).collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(whole_numbers_as_integers).collect())
+        }
+        other => other,
+    }
+}
+
+/// A value without its `null` fields, at every depth.
+fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            serde_json::Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -843,8 +894,15 @@ struct WireSegment {
     a: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     t: Option<WireTrials>,
+    /// Every price of the segment once, in hundredths of a major unit per renewal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    p: Vec<u64>,
+    /// The new-subscriber MRR: (price's index in `p`, weight) pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     w: Vec<u64>,
+    /// The cells, in increasing renewal month and age: per cell, the renewal month's step from the
+    /// previous cell's, the age (the step from the previous cell's age less 1 within a renewal
+    /// month), the number of MRR groups, then (price's index in `p`, subscribers) per group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     z: Vec<u64>,
     /// The learned churn and acquisition elasticities: [estimate, standard error].
@@ -918,7 +976,11 @@ impl Wire {
             x: twin.first_month_exposure,
             g: twin.segments.iter().map(WireSegment::of).collect(),
             o: link.twin.notes.clone(),
-            k: link.scenarios.clone(),
+            k: link
+                .scenarios
+                .iter()
+                .map(|s| serde_json::to_value(s).map(without_nulls).unwrap_or(serde_json::Value::Null))
+                .collect(),
         }
     }
 
@@ -960,7 +1022,10 @@ impl Wire {
         let twin = Twin { start_month_index: self.m, first_month_exposure: self.x, segments };
         twin.check().map_err(|e| format!("twin is not valid: {e}."))?;
         check_five(&twin).map_err(|e| format!("twin singles out customers: {e} subtwin's links never do."))?;
-        for scenario in &self.k {
+        let mut scenarios = Vec::with_capacity(self.k.len());
+        for (index, value) in self.k.into_iter().enumerate() {
+            let scenario: Scenario =
+                serde_json::from_value(value).map_err(|e| format!("scenario {} cannot be read: {e}.", index + 1))?;
             if scenario.version != scenario::SCENARIO_VERSION {
                 return Err(format!(
                     "scenario {:?} is in version {}, not {}.",
@@ -969,12 +1034,13 @@ impl Wire {
                     scenario::SCENARIO_VERSION
                 ));
             }
-            scenario::compile(scenario, &twin, options.horizon_months)
+            scenario::compile(&scenario, &twin, options.horizon_months)
                 .map_err(|e| format!("scenario {:?} does not fit its twin: {e}", scenario.name))?;
+            scenarios.push(scenario);
         }
         Ok(Link {
             twin: CalibratedTwin { twin, as_of: self.a, currency, notes: self.o },
-            scenarios: self.k,
+            scenarios,
             options,
             engine_version: self.e,
             digest: self.d,
@@ -997,17 +1063,34 @@ impl WireSegment {
                 vec![churn_probability, variance_logit_churn]
             }
         };
-        let w = segment.new_mrr.iter().flat_map(|g| [cents_of(g.mrr_major_units, cadence), g.subscribers]).collect();
+        // The palette: each price once, the most subscribers' first.
+        let mut weights: BTreeMap<u64, u64> = BTreeMap::new();
+        for group in segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)) {
+            let entry = weights.entry(cents_of(group.mrr_major_units, cadence)).or_default();
+            *entry = entry.saturating_add(group.subscribers);
+        }
+        let mut p: Vec<(u64, u64)> = weights.into_iter().collect();
+        p.sort_by_key(|&(cents, weight)| (std::cmp::Reverse(weight), cents));
+        let index_of = |mrr: f64| -> u64 {
+            let cents = cents_of(mrr, cadence);
+            p.iter().position(|&(c, _)| c == cents).unwrap_or(0) as u64
+        };
+        let w = segment.new_mrr.iter().flat_map(|g| [index_of(g.mrr_major_units), g.subscribers]).collect();
         let mut z = Vec::new();
+        let (mut offset, mut age) = (0u32, None::<u32>);
         for cell in &segment.cells {
-            z.extend([
-                u64::from(cell.renewals_survived),
-                u64::from(cell.next_renewal_offset_months),
-                cell.mrr.len() as u64,
-            ]);
+            let same_offset = cell.next_renewal_offset_months == offset;
+            let offset_step = cell.next_renewal_offset_months.wrapping_sub(offset);
+            let age_code = match (same_offset, age) {
+                (true, Some(previous)) => cell.renewals_survived.wrapping_sub(previous).wrapping_sub(1),
+                _ => cell.renewals_survived,
+            };
+            z.extend([u64::from(offset_step), u64::from(age_code), cell.mrr.len() as u64]);
             for group in &cell.mrr {
-                z.extend([cents_of(group.mrr_major_units, cadence), group.subscribers]);
+                z.extend([index_of(group.mrr_major_units), group.subscribers]);
             }
+            offset = cell.next_renewal_offset_months;
+            age = Some(cell.renewals_survived);
         }
         let pair = |e: NormalEstimate| [e.estimate, e.standard_error];
         WireSegment {
@@ -1022,6 +1105,7 @@ impl WireSegment {
                 l: t.lag_months,
                 i: t.in_progress_at_start,
             }),
+            p: p.into_iter().map(|(cents, _)| cents).collect(),
             w,
             z,
             pc: segment.price_response.and_then(|p| p.churn_elasticity).map(pair),
@@ -1060,26 +1144,36 @@ impl WireSegment {
             }),
             None => None,
         };
-        let price_of = |cents: u64, what: &str| -> Result<f64, String> {
+        if self.p.len() > crate::twin::MAX_MRR_VALUES.saturating_mul(2) {
+            return Err(format!("{at}: more than {} prices.", crate::twin::MAX_MRR_VALUES * 2));
+        }
+        let mut palette = Vec::with_capacity(self.p.len());
+        for &cents in &self.p {
             let mrr = mrr_of(cents, cadence);
             if mrr > crate::twin::MAX_MRR_MAJOR_UNITS {
-                return Err(format!("{at}: {what} price {cents} is above the largest MRR."));
+                return Err(format!("{at}: the price {cents} is above the largest MRR."));
             }
-            Ok(mrr)
+            palette.push(mrr);
+        }
+        let price = |index: u64| -> Result<f64, String> {
+            usize::try_from(index).ok().and_then(|i| palette.get(i).copied()).ok_or_else(|| {
+                format!("{at}: price number {index} is not among the segment's {} prices.", palette.len())
+            })
         };
         if self.w.len() % 2 != 0 || self.w.len() / 2 > crate::twin::MAX_MRR_VALUES {
             return Err(format!("{at}: the new-subscriber prices are not (price, weight) pairs, or too many."));
         }
         let mut new_mrr = Vec::with_capacity(self.w.len() / 2);
         for pair in self.w.chunks_exact(2) {
-            if let &[cents, weight] = pair {
-                new_mrr.push(MrrGroup { mrr_major_units: price_of(cents, "a new-subscriber")?, subscribers: weight });
+            if let &[index, weight] = pair {
+                new_mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: weight });
             }
         }
         let mut cells = Vec::new();
         let mut rest = self.z.as_slice();
+        let (mut offset, mut age) = (0u64, None::<u64>);
         while !rest.is_empty() {
-            let Some((&[age, offset, groups], tail)) = rest.split_first_chunk::<3>() else {
+            let Some((&[offset_step, age_code, groups], tail)) = rest.split_first_chunk::<3>() else {
                 return Err(format!("{at}: the cells end in the middle of a cell."));
             };
             if cells.len() >= crate::twin::MAX_CELLS_PER_SEGMENT {
@@ -1092,18 +1186,26 @@ impl WireSegment {
             let (pairs, after) = tail.split_at(count * 2);
             let mut mrr = Vec::with_capacity(count);
             for pair in pairs.chunks_exact(2) {
-                if let &[cents, subscribers] = pair {
-                    mrr.push(MrrGroup { mrr_major_units: price_of(cents, "a cell's")?, subscribers });
+                if let &[index, subscribers] = pair {
+                    mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers });
                 }
             }
-            let whole = |value: u64, what: &str| {
-                u32::try_from(value).map_err(|_| format!("{at}: cells[{}].{what} {value} is too large.", cells.len()))
+            let cell_offset = offset.checked_add(offset_step);
+            let cell_age = match (offset_step, age) {
+                (0, Some(previous)) => previous.checked_add(age_code).and_then(|a| a.checked_add(1)),
+                _ => Some(age_code),
             };
-            cells.push(Cell {
-                renewals_survived: whole(age, "renewal age")?,
-                next_renewal_offset_months: whole(offset, "renewal month")?,
+            let whole = |value: Option<u64>, what: &str| {
+                value.and_then(|v| u32::try_from(v).ok()).ok_or_else(|| format!("{at}: cells[{}].{what} is too large.", cells.len()))
+            };
+            let cell = Cell {
+                renewals_survived: whole(cell_age, "renewal age")?,
+                next_renewal_offset_months: whole(cell_offset, "renewal month")?,
                 mrr,
-            });
+            };
+            offset = u64::from(cell.next_renewal_offset_months);
+            age = Some(u64::from(cell.renewals_survived));
+            cells.push(cell);
             rest = after;
         }
         let estimate = |[estimate, standard_error]: [f64; 2]| NormalEstimate { estimate, standard_error };
@@ -1205,6 +1307,11 @@ pub fn gaps_table(full: &SimulationReport, shared: &SimulationReport) -> Table {
         ],
         rows,
     }
+}
+
+/// [`gaps_table`] as text, for the command's stderr.
+pub fn gaps_text(full: &SimulationReport, shared: &SimulationReport) -> String {
+    crate::report::render_table(&gaps_table(full, shared))
 }
 
 #[cfg(test)]

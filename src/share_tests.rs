@@ -273,9 +273,10 @@ fn small_cells_merge_with_neighbouring_ages_and_small_prices_into_their_mean() {
     assert_eq!(shared[0].mrr, vec![group(16.0, 5)]);
     // 6 at 30 stays; 4 at 31 merges into it: 10 at 30.4.
     assert_eq!(shared[1].mrr, vec![group(30.4, 10)]);
-    // New-subscriber weights: 3 at 49 moves to the nearest large value (59), which keeps its price.
+    // New-subscriber weights: 3 at 49 join the nearest value with five that is not the list price
+    // (59), 8 at 99, at their mean: 11 at (3 x 49 + 8 x 99) / 11 = 85.36.
     let new = shared_new_mrr(&[group(49.0, 3), group(59.0, 70), group(99.0, 8)], cadence);
-    assert_eq!(new, vec![group(59.0, 73), group(99.0, 8)]);
+    assert_eq!(new, vec![group(59.0, 70), group(85.36, 11)]);
 }
 
 #[test]
