@@ -144,11 +144,7 @@ pub fn shared_twin(calibrated: &CalibratedTwin, keep_names: bool) -> Shared {
         Some(day) if calibrated.as_of.len() >= 10 => format!("{day}T00:00:00Z"),
         _ => calibrated.as_of.clone(),
     };
-    Shared {
-        twin: CalibratedTwin { twin, as_of, currency: calibrated.currency.clone(), notes },
-        renamed,
-        dropped,
-    }
+    Shared { twin: CalibratedTwin { twin, as_of, currency: calibrated.currency.clone(), notes }, renamed, dropped }
 }
 
 /// `A`, `B`, ..., `Z`, `AA`, `AB`, ...
@@ -251,7 +247,10 @@ fn combined(groups: impl IntoIterator<Item = MrrGroup>) -> Vec<MrrGroup> {
             *entry = entry.saturating_add(group.subscribers);
         }
     }
-    by_value.into_iter().map(|(bits, subscribers)| MrrGroup { mrr_major_units: f64::from_bits(bits), subscribers }).collect()
+    by_value
+        .into_iter()
+        .map(|(bits, subscribers)| MrrGroup { mrr_major_units: f64::from_bits(bits), subscribers })
+        .collect()
 }
 
 /// MRR groups (a cell's subscribers, or a new-subscriber distribution's weights) with none under
@@ -327,7 +326,7 @@ fn cell_count(cell: &Cell) -> u64 {
 fn merged_cell(cells: &[Cell]) -> Cell {
     let total: u128 = cells.iter().map(|c| u128::from(cell_count(c))).sum();
     let age_sum: u128 = cells.iter().map(|c| u128::from(cell_count(c)) * u128::from(c.renewals_survived)).sum();
-    let age = if total > 0 { (age_sum + total / 2) / total } else { 0 };
+    let age = (age_sum + total / 2).checked_div(total).unwrap_or(0);
     let largest = cells.iter().max_by_key(|c| cell_count(c)).map_or(0, |c| c.next_renewal_offset_months);
     Cell {
         renewals_survived: u32::try_from(age).unwrap_or(u32::MAX),
@@ -391,10 +390,8 @@ fn shared_cells(cells: &[Cell], cadence: Cadence) -> Vec<Cell> {
         let all = merged_cell(&kept);
         kept = vec![all];
     }
-    let mut shared: Vec<Cell> = kept
-        .into_iter()
-        .map(|cell| Cell { mrr: merged_groups(&cell.mrr, cadence), ..cell })
-        .collect();
+    let mut shared: Vec<Cell> =
+        kept.into_iter().map(|cell| Cell { mrr: merged_groups(&cell.mrr, cadence), ..cell }).collect();
     // Cells that came to share an age and renewal month are one cell.
     shared.sort_by_key(|c| (c.next_renewal_offset_months, c.renewals_survived));
     let mut out: Vec<Cell> = Vec::with_capacity(shared.len());
@@ -655,7 +652,8 @@ pub fn encode(link: &Link) -> Result<String, String> {
         let written = |g: &MrrGroup| mrr_of(cents_of(g.mrr_major_units, cadence), cadence) == g.mrr_major_units;
         let in_order = segment.cells.windows(2).all(|pair| match pair {
             [a, b] => {
-                (a.next_renewal_offset_months, a.renewals_survived) < (b.next_renewal_offset_months, b.renewals_survived)
+                (a.next_renewal_offset_months, a.renewals_survived)
+                    < (b.next_renewal_offset_months, b.renewals_survived)
             }
             _ => true,
         });
@@ -760,9 +758,9 @@ pub fn decode(text: &str) -> Result<Link, String> {
              from this version."
         ));
     }
-    let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.as_bytes()).map_err(|e| {
-        format!("This link is damaged: its data is not base64url ({e}). {ASK_AGAIN}")
-    })?;
+    let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.as_bytes())
+        .map_err(|e| format!("This link is damaged: its data is not base64url ({e}). {ASK_AGAIN}"))?;
     let mut json = Vec::new();
     let inflater = flate2::read::DeflateDecoder::new(packed.as_slice());
     inflater
@@ -775,9 +773,8 @@ pub fn decode(text: &str) -> Result<Link, String> {
              made by subtwin. Ask the sender for a new link."
         ));
     }
-    let wire: Wire = serde_json::from_slice(&json).map_err(|e| {
-        format!("This link is damaged: its data cannot be read ({e}). {ASK_AGAIN}")
-    })?;
+    let wire: Wire = serde_json::from_slice(&json)
+        .map_err(|e| format!("This link is damaged: its data cannot be read ({e}). {ASK_AGAIN}"))?;
     wire.into_link().map_err(|e| format!("This link's {e} Ask the sender for a new link."))
 }
 
@@ -861,9 +858,9 @@ fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
             }
             _ => serde_json::Value::Number(number),
         },
-        serde_json::Value::Object(map) => serde_json::Value::Object(
-            map.into_iter().map(|(k, v)| (k, whole_numbers_as_integers(v))).collect(),
-        ),
+        serde_json::Value::Object(map) => {
+            serde_json::Value::Object(map.into_iter().map(|(k, v)| (k, whole_numbers_as_integers(v))).collect())
+        }
         serde_json::Value::Array(items) => {
             serde_json::Value::Array(items.into_iter().map(whole_numbers_as_integers).collect())
         }
@@ -874,9 +871,9 @@ fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
 /// A value without its `null` fields, at every depth.
 fn without_nulls(value: serde_json::Value) -> serde_json::Value {
     match value {
-        serde_json::Value::Object(map) => {
-            serde_json::Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect())
-        }
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect(),
+        ),
         serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(without_nulls).collect()),
         other => other,
     }
@@ -951,7 +948,8 @@ fn trend_of(field: &str, numbers: &[f64]) -> Result<PoissonTrend, String> {
         }
         n => return Err(format!("{field} has {n} numbers where a trend has 6 or 18.")),
     };
-    let [intercept, slope, v1, v2, c, dispersion] = <[f64; 6]>::try_from(head).map_err(|_| format!("{field} is short."))?;
+    let [intercept, slope, v1, v2, c, dispersion] =
+        <[f64; 6]>::try_from(head).map_err(|_| format!("{field} is short."))?;
     Ok(PoissonTrend {
         log_rate_intercept: intercept,
         log_rate_slope_per_month: slope,
@@ -1160,7 +1158,7 @@ impl WireSegment {
                 format!("{at}: price number {index} is not among the segment's {} prices.", palette.len())
             })
         };
-        if self.w.len() % 2 != 0 || self.w.len() / 2 > crate::twin::MAX_MRR_VALUES {
+        if !self.w.len().is_multiple_of(2) || self.w.len() / 2 > crate::twin::MAX_MRR_VALUES {
             return Err(format!("{at}: the new-subscriber prices are not (price, weight) pairs, or too many."));
         }
         let mut new_mrr = Vec::with_capacity(self.w.len() / 2);
@@ -1181,7 +1179,10 @@ impl WireSegment {
             }
             let count = usize::try_from(groups).unwrap_or(usize::MAX);
             if count > crate::twin::MAX_MRR_VALUES || count.saturating_mul(2) > tail.len() {
-                return Err(format!("{at}: cells[{}] says it has {groups} MRR groups, which are not there.", cells.len()));
+                return Err(format!(
+                    "{at}: cells[{}] says it has {groups} MRR groups, which are not there.",
+                    cells.len()
+                ));
             }
             let (pairs, after) = tail.split_at(count * 2);
             let mut mrr = Vec::with_capacity(count);
@@ -1196,7 +1197,9 @@ impl WireSegment {
                 _ => Some(age_code),
             };
             let whole = |value: Option<u64>, what: &str| {
-                value.and_then(|v| u32::try_from(v).ok()).ok_or_else(|| format!("{at}: cells[{}].{what} is too large.", cells.len()))
+                value
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| format!("{at}: cells[{}].{what} is too large.", cells.len()))
             };
             let cell = Cell {
                 renewals_survived: whole(cell_age, "renewal age")?,
@@ -1253,7 +1256,9 @@ pub fn gaps(full: &SimulationReport, shared: &SimulationReport) -> Vec<Gap> {
     let median = crate::report::simulate::PROBABILITIES.iter().position(|p| *p == 0.5).unwrap_or(3);
     let at_horizon = |rows: &[Vec<f64>]| rows.last().and_then(|q| q.get(median)).copied().unwrap_or(f64::NAN);
     let mut out = Vec::new();
-    let mut push = |run: &str, full_total: &crate::report::simulate::TotalReport, shared_total: &crate::report::simulate::TotalReport| {
+    let mut push = |run: &str,
+                    full_total: &crate::report::simulate::TotalReport,
+                    shared_total: &crate::report::simulate::TotalReport| {
         for (figure, f, s) in [
             ("MRR", at_horizon(&full_total.mrr), at_horizon(&shared_total.mrr)),
             ("Paid subscribers", at_horizon(&full_total.active), at_horizon(&shared_total.active)),
@@ -1290,7 +1295,11 @@ pub fn gaps_table(full: &SimulationReport, shared: &SimulationReport) -> Table {
             };
             let relative = if gap.relative.is_finite() {
                 let text = format!("{:+.1}%", gap.relative * 100.0);
-                if text == "-0.0%" { "+0.0%".to_owned() } else { text }
+                if text == "-0.0%" {
+                    "+0.0%".to_owned()
+                } else {
+                    text
+                }
             } else {
                 "n/a".to_owned()
             };

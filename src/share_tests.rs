@@ -43,10 +43,7 @@ fn random_groups(rng: &mut ChaCha8Rng, cadence: Cadence, most: u64) -> Vec<MrrGr
     (0..1 + below(rng, 4))
         .map(|_| {
             let price = prices[below(rng, prices.len() as u64) as usize] * (1.0 + below(rng, 3) as f64);
-            MrrGroup {
-                mrr_major_units: price / cadence.months_per_payment(),
-                subscribers: 1 + below(rng, most),
-            }
+            MrrGroup { mrr_major_units: price / cadence.months_per_payment(), subscribers: 1 + below(rng, most) }
         })
         .collect()
 }
@@ -215,13 +212,8 @@ fn merging_keeps_every_subscriber_and_each_segments_mrr_to_the_cent() {
             assert!((mrr(segment) - mrr(original)).abs() <= bound, "{} against {}", mrr(segment), mrr(original));
         }
         let kept: u64 = shared.twin.twin.segments.iter().map(subscribers).sum();
-        let dropped: u64 = full
-            .twin
-            .segments
-            .iter()
-            .filter(|s| shared.dropped.contains(&s.name))
-            .map(subscribers)
-            .sum();
+        let dropped: u64 =
+            full.twin.segments.iter().filter(|s| shared.dropped.contains(&s.name)).map(subscribers).sum();
         assert_eq!(kept + dropped, full.twin.segments.iter().map(subscribers).sum::<u64>());
     }
 }
@@ -258,7 +250,8 @@ fn labels_run_from_a_to_z_then_aa() {
 fn small_cells_merge_with_neighbouring_ages_and_small_prices_into_their_mean() {
     let cadence = Cadence::EveryMonths(1);
     let group = |mrr: f64, subscribers: u64| MrrGroup { mrr_major_units: mrr, subscribers };
-    let cell = |age: u32, groups: Vec<MrrGroup>| Cell { renewals_survived: age, next_renewal_offset_months: 0, mrr: groups };
+    let cell =
+        |age: u32, groups: Vec<MrrGroup>| Cell { renewals_survived: age, next_renewal_offset_months: 0, mrr: groups };
     // Ages 0 (2 subscribers), 1 (3) and 2 (10): 0 and 1 make one cell of 5 at age (0*2 + 1*3) / 5 =
     // 0.6, rounded to 1; age 2 stays.
     let cells = vec![

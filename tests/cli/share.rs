@@ -120,9 +120,8 @@ fn a_link_and_files_together_are_refused() {
 #[ignore]
 fn link_sizes_over_the_demo_and_the_fixtures() {
     let base = "http://127.0.0.1:8080/#";
-    let read_scenario = |name: &str| {
-        subtwin::scenario::from_json(name, &fixture_bytes(name)).unwrap_or_else(|e| panic!("{e}"))
-    };
+    let read_scenario =
+        |name: &str| subtwin::scenario::from_json(name, &fixture_bytes(name)).unwrap_or_else(|e| panic!("{e}"));
     let prices = ("prices".to_owned(), read_scenario("demo-stripe.scenario-prices.json"));
     let new_plan = ("new plan".to_owned(), read_scenario("demo-stripe.scenario-new-plan.json"));
     let options = subtwin::SimulateOptions { horizon_months: 24, paths: 1000, seed: 20_251_231 };
@@ -135,6 +134,13 @@ fn link_sizes_over_the_demo_and_the_fixtures() {
         .collect();
     names.sort();
     inputs.extend(names.into_iter().map(|n| (format!("tests/fixtures/{n}"), fixture_bytes(&n))));
+    // The demo company at other sizes and seeds, as `subtwin demo --subscriptions N --seed S` writes it.
+    for (subscriptions, seed) in [(1_000, 1), (2_000, 2), (5_500, 3), (20_000, 1), (50_000, 4)] {
+        let config = subtwin::demo::DemoConfig { subscriptions, seed, ..subtwin::demo::DemoConfig::default() };
+        let mut bytes = Vec::new();
+        subtwin::demo::write_csv(&mut bytes, &config, subtwin::demo::DemoFormat::Stripe).expect("the demo");
+        inputs.push((format!("demo --subscriptions {subscriptions} --seed {seed}"), bytes));
+    }
     println!("file | segments | subscribers | link without scenarios | with the two demo scenarios");
     let mut sizes = Vec::new();
     for (name, bytes) in &inputs {
