@@ -166,26 +166,27 @@ test('a link made from an uploaded file opens the same numbers in a fresh browse
     await context.close();
   }
 
-  const { context: fresh, page, log } = await openLink(made.link);
+  const receiver = await openLink(made.link);
   try {
-    assert.equal(await page.isVisible('#shared'), true, 'the banner shows');
-    assert.equal((await page.textContent('#shared-title')).trim(), 'Shared results (no data)');
-    assert.equal(await page.evaluate(() => document.body.dataset.linkVerdict), 'same', await page.textContent('#shared-verdict'));
-    assert.equal((await page.textContent('#shared-verdict')).trim(), 'These are the numbers the sender saw.');
-    assert.equal(await page.isVisible('#charts'), false, 'no history: there is no data');
-    assert.equal(await page.isVisible('#chart-fan-mrr'), true, 'the fan charts show');
+    const { page: opened, log: openedLog } = receiver;
+    assert.equal(await opened.isVisible('#shared'), true, 'the banner shows');
+    assert.equal((await opened.textContent('#shared-title')).trim(), 'Shared results (no data)');
+    assert.equal(await opened.evaluate(() => document.body.dataset.linkVerdict), 'same', await opened.textContent('#shared-verdict'));
+    assert.equal((await opened.textContent('#shared-verdict')).trim(), 'These are the numbers the sender saw.');
+    assert.equal(await opened.isVisible('#charts'), false, 'no history: there is no data');
+    assert.equal(await opened.isVisible('#chart-fan-mrr'), true, 'the fan charts show');
     // The medians the sender's comparison gave for the shared twin are the ones shown here.
-    const shown = (await keyNumbers(page)).flat().join(' | ');
+    const shown = (await keyNumbers(opened)).flat().join(' | ');
     for (const row of made.gaps) assert.ok(shown.includes(row[3]), `${row[3]} in ${shown}`);
     // The download is the command's `simulate --link` to the byte.
-    const json = await downloadText(page, '#download-simulation');
+    const json = await downloadText(opened, '#download-simulation');
     const command = spawnSync(BINARY, ['simulate', '--link', made.link, '--json'], { encoding: 'utf8' });
     assert.equal(command.status, 0, command.stderr);
     assert.equal(json + '\n', command.stdout);
     assert.match(command.stderr, /These are the numbers the sender saw/);
-    assertOwnFilesOnly(log, { demo: false });
+    assertOwnFilesOnly(openedLog, { demo: false });
   } finally {
-    await fresh.close();
+    await receiver.context.close();
   }
 });
 
