@@ -28,6 +28,7 @@ pub mod money;
 mod nonfinite;
 pub mod report;
 pub mod scenario;
+pub mod share;
 pub mod sim;
 pub mod twin;
 

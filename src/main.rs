@@ -36,6 +36,12 @@ enum Command {
     /// Run the calibrated twin forward with no change (the baseline): paid subscribers and MRR per
     /// month, per segment and in total, with their 5 to 95% quantiles over the Monte Carlo paths.
     Simulate(SimulateArgs),
+    /// Make a link that opens the simulation's results for anyone, without the data and without a
+    /// server: a shared twin (no cell, price or segment of fewer than five subscribers; neutral
+    /// segment names unless --keep-names) with the scenarios and the run's settings. Prints the link
+    /// on the last line of stdout, and on stderr how far the shared twin's results are from the full
+    /// data's.
+    Link(LinkArgs),
     /// Write the demo company's subscriptions export to stdout (or --output), as Stripe (the default),
     /// Chargebee, Recurly or Baremetrics would export it.
     Demo {
@@ -119,7 +125,38 @@ struct SimulateArgs {
     /// to this file.
     #[arg(long, value_name = "FILE")]
     save_twin: Option<PathBuf>,
+    /// Simulate what a share link holds (its twin, scenarios, horizon, paths and seed) instead of
+    /// files: the numbers the page shows for the link.
+    #[arg(long, value_name = "LINK", conflicts_with_all = ["files", "scenario", "horizon", "runs", "seed", "save_twin"])]
+    link: Option<String>,
 }
+
+#[derive(clap::Args)]
+struct LinkArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// A scenario to share beside the baseline (JSON; see the README); repeat for several.
+    #[arg(long, value_name = "FILE")]
+    scenario: Vec<PathBuf>,
+    /// Months to simulate (1 to 120).
+    #[arg(long, value_name = "MONTHS", default_value_t = 24)]
+    horizon: u32,
+    /// Monte Carlo paths (1 to 20000).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    runs: u32,
+    /// The seed; the same data, seed and options give the same numbers.
+    #[arg(long, value_name = "N", default_value_t = subtwin::backtest::DEFAULT_SEED)]
+    seed: u64,
+    /// Keep the segments' names (by default they travel as neutral labels, `Segment A (month)`).
+    #[arg(long)]
+    keep_names: bool,
+    /// Where the page is published: the link is this address, `#`, and the payload.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL)]
+    base_url: String,
+}
+
+/// The page as `scripts/serve.sh` serves it.
+const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080/";
 
 /// The files and what the person knows about them: the same for every subcommand that reads exports.
 #[derive(clap::Args)]
@@ -177,11 +214,19 @@ enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `simulate --link` reads no file: the files are required only without a link.
+    let command = <Cli as clap::CommandFactory>::command().mut_subcommand("simulate", |simulate| {
+        simulate.mut_arg("files", |files| files.required(false).required_unless_present("link"))
+    });
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let outcome = match cli.command {
         Command::History(args) => run_history(args),
         Command::Fit(args) => run_fit(args),
         Command::Simulate(args) => run_simulate(args),
+        Command::Link(args) => run_link(args),
         Command::Demo { subscriptions, seed, as_of, output, format } => {
             run_demo(subscriptions, seed, as_of, output, format)
         }
@@ -415,6 +460,12 @@ fn run_simulate(args: SimulateArgs) -> Outcome {
     if args.json && args.csv.as_deref() == Some(Path::new("-")) {
         return Outcome::Unusable("--json and --csv - both write to stdout: give --csv a file name.".into());
     }
+    if let Some(link) = &args.link {
+        if args.csv.is_some() {
+            return Outcome::Unusable("--csv does not go with --link: use --json for a link's numbers.".into());
+        }
+        return run_simulate_link(link, args.json);
+    }
     let request = match request_of(&args.input) {
         Ok(request) => request,
         Err(outcome) => return outcome,
@@ -438,18 +489,10 @@ fn run_simulate(args: SimulateArgs) -> Outcome {
             return Outcome::Unusable(format!("{}: cannot write the twin ({error}).", path.display()));
         }
     }
-    let mut scenarios = Vec::with_capacity(args.scenario.len());
-    for path in &args.scenario {
-        let label = path.display().to_string();
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(error) => return Outcome::Unusable(format!("{label}: cannot read the scenario ({error}).")),
-        };
-        match subtwin::scenario::from_json(&label, &bytes) {
-            Ok(scenario) => scenarios.push((label, scenario)),
-            Err(message) => return Outcome::Unusable(message),
-        }
-    }
+    let scenarios = match read_scenarios(&args.scenario) {
+        Ok(scenarios) => scenarios,
+        Err(outcome) => return outcome,
+    };
     let report = match subtwin::simulate_exports(&borrowed, &request, &options, &scenarios, &mut |_| {}) {
         Ok(report) => report,
         Err(error) => return Outcome::Unusable(error.to_string()),
@@ -468,6 +511,118 @@ fn run_simulate(args: SimulateArgs) -> Outcome {
         print_stdout(&subtwin::report::render_tables_text(&subtwin::report::simulate::simulation_view(&report)))
     };
     match printed {
+        Ok(()) => Outcome::Done,
+        Err(outcome) => outcome,
+    }
+}
+
+/// Reads the scenario files, each labelled by its path for messages.
+fn read_scenarios(paths: &[PathBuf]) -> Result<Vec<(String, subtwin::scenario::Scenario)>, Outcome> {
+    let mut scenarios = Vec::with_capacity(paths.len());
+    for path in paths {
+        let label = path.display().to_string();
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => return Err(Outcome::Unusable(format!("{label}: cannot read the scenario ({error})."))),
+        };
+        match subtwin::scenario::from_json(&label, &bytes) {
+            Ok(scenario) => scenarios.push((label, scenario)),
+            Err(message) => return Err(Outcome::Unusable(message)),
+        }
+    }
+    Ok(scenarios)
+}
+
+/// `subtwin simulate --link`: the link's twin and scenarios simulated as the page simulates them,
+/// with whether the numbers are the sender's on stderr.
+fn run_simulate_link(text: &str, json: bool) -> Outcome {
+    let link = match subtwin::share::decode(text) {
+        Ok(link) => link,
+        Err(message) => return Outcome::Unusable(message),
+    };
+    let scenarios: Vec<(String, subtwin::scenario::Scenario)> =
+        link.scenarios.iter().map(|s| ("the link".to_owned(), s.clone())).collect();
+    let report = match subtwin::simulate_twin(&link.twin, &link.options, &scenarios) {
+        Ok(report) => report,
+        Err(message) => return Outcome::Unusable(format!("the link's simulation failed: {message}")),
+    };
+    let report_json = subtwin::report::simulate::to_json(&report);
+    let verdict = subtwin::share::verdict(&link, &report_json);
+    let _ = writeln!(io::stderr(), "subtwin: shared results (no data). {}", verdict.message);
+    let printed = if json {
+        print_stdout(&format!("{report_json}\n"))
+    } else {
+        print_stdout(&subtwin::report::render_tables_text(&subtwin::report::simulate::simulation_view(&report)))
+    };
+    match printed {
+        Ok(()) => Outcome::Done,
+        Err(outcome) => outcome,
+    }
+}
+
+fn run_link(args: LinkArgs) -> Outcome {
+    let base = args.base_url.trim();
+    if base.is_empty() || base.contains('#') || base.chars().any(char::is_whitespace) {
+        return Outcome::Unusable(format!(
+            "--base-url `{base}` is not an address for the page: give one without spaces or #, such as {DEFAULT_BASE_URL}."
+        ));
+    }
+    let request = match request_of(&args.input) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
+    let inputs = match read_inputs(&args.input.files) {
+        Ok(inputs) => inputs,
+        Err(outcome) => return outcome,
+    };
+    let borrowed: Vec<(&str, &[u8])> = inputs.iter().map(|(name, bytes)| (name.as_str(), bytes.as_slice())).collect();
+    let scenarios = match read_scenarios(&args.scenario) {
+        Ok(scenarios) => scenarios,
+        Err(outcome) => return outcome,
+    };
+    let options = subtwin::SimulateOptions { horizon_months: args.horizon, paths: args.runs, seed: args.seed };
+    let file = borrowed.first().map(|(name, _)| *name).unwrap_or_default().to_owned();
+    if let Err(message) = subtwin::check_simulate_options(&options, scenarios.len()) {
+        return Outcome::Unusable(format!("{file}: {message}"));
+    }
+    let calibrated = match subtwin::calibrated_twin(&borrowed, &request, &mut |_| {}) {
+        Ok(calibrated) => calibrated,
+        Err(error) => return Outcome::Unusable(error.to_string()),
+    };
+    let (link, shared_report) = match subtwin::share::make_link(&calibrated, &scenarios, &options, args.keep_names) {
+        Ok(made) => made,
+        Err(message) => return Outcome::Unusable(format!("{file}: {message}")),
+    };
+    let fragment = match subtwin::share::encode(&link) {
+        Ok(fragment) => fragment,
+        Err(message) => return Outcome::Unusable(format!("{file}: {message}")),
+    };
+    let full_report = match subtwin::simulate_twin(&calibrated, &options, &scenarios) {
+        Ok(report) => report,
+        Err(message) => return Outcome::Unusable(format!("{file}: {message}")),
+    };
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "The shared twin's results beside the full data's (medians at the horizon over {} paths):",
+        options.paths
+    );
+    let _ = write!(stderr, "{}", subtwin::share::gaps_text(&full_report, &shared_report));
+    for note in &link.twin.notes {
+        let _ = writeln!(stderr, "Note: {note}");
+    }
+    let names = if args.keep_names { "their own names" } else { "neutral names (--keep-names keeps them)" };
+    let _ = writeln!(
+        stderr,
+        "The link holds {} segment(s) under {names}, {} scenario(s), and no cell, price or segment of fewer than {} \
+         subscribers; it is {} characters long.",
+        link.twin.twin.segments.len(),
+        link.scenarios.len(),
+        subtwin::share::MIN_GROUP,
+        base.len() + 1 + fragment.len()
+    );
+    drop(stderr);
+    match print_stdout(&format!("{base}#{fragment}\n")) {
         Ok(()) => Outcome::Done,
         Err(outcome) => outcome,
     }

@@ -19,6 +19,12 @@
 //! and the page shows the report through a [`SimulationHandle`]. [`scenario_report_json`] is the
 //! same merge and report in one call. The final report is byte for byte what `subtwin simulate
 //! --json` prints for the same file, options and scenarios, whatever the number of workers.
+//!
+//! Share links ([`crate::share`]): [`share_prepare`] makes the shared twin and rewrites the cards'
+//! scenarios for it, [`simulate_json`] simulates it in one worker, [`share_link`] writes the link's
+//! fragment with that report's digest, and [`share_gaps`] compares the two reports. Opening a link,
+//! [`open_link`] checks it and hands the page its twin, scenarios and options, which the page runs
+//! as usual; [`link_verdict`] then says whether the numbers are the sender's.
 
 use plotters::prelude::*;
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
@@ -885,6 +891,136 @@ pub fn complete_search_json(report_json: &str, twin_json: &str) -> Result<String
     report::simulate::complete_search(&mut report, &twin.twin, &options, &plans)
         .map_err(|e| JsError::new(&format!("{e}.")))?;
     Ok(report::simulate::to_json(&report))
+}
+
+// --- Share links --------------------------------------------------------------------------------------
+
+/// Reads scenarios' JSON (the cards' checked scenarios, [`check_scenario`]'s output), each labelled
+/// by its place.
+fn scenarios_of(scenarios: &[String]) -> Result<Vec<(String, crate::scenario::Scenario)>, JsError> {
+    scenarios
+        .iter()
+        .enumerate()
+        .map(|(index, json)| {
+            let label = format!("scenario {}", index + 1);
+            crate::scenario::from_json(&label, json.as_bytes()).map(|s| (label, s)).map_err(|e| JsError::new(&e))
+        })
+        .collect()
+}
+
+/// What a share starts from: `{twin, scenarios}`, the shared twin's JSON ([`crate::share::shared_twin`]:
+/// the five-subscriber rule, neutral names unless `keep_names`) and the scenarios rewritten for it
+/// (JSON, as the command reads them). The error says which scenario names a segment left out.
+#[wasm_bindgen]
+pub fn share_prepare(twin_json: &str, scenarios: Vec<String>, keep_names: bool) -> Result<JsValue, JsError> {
+    #[derive(serde::Serialize)]
+    struct Prepared {
+        twin: String,
+        scenarios: Vec<String>,
+    }
+    let twin = twin_of(twin_json)?;
+    let shared = crate::share::shared_twin(&twin, keep_names);
+    shared.twin.twin.check().map_err(|e| JsError::new(&format!("the shared twin is not valid: {e}")))?;
+    if shared.twin.twin.segments.is_empty() {
+        return Err(JsError::new(&format!(
+            "No segment has {} subscribers or more, so there is nothing to share without singling out a customer.",
+            crate::share::MIN_GROUP
+        )));
+    }
+    let mut rewritten = Vec::with_capacity(scenarios.len());
+    for (_, scenario) in scenarios_of(&scenarios)? {
+        let scenario = crate::share::shared_scenario(&scenario, &shared).map_err(|e| JsError::new(&e))?;
+        rewritten.push(crate::scenario::to_json(&scenario));
+    }
+    serde_wasm_bindgen::to_value(&Prepared { twin: shared.twin.to_json(), scenarios: rewritten })
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The whole simulation of a twin (its JSON) under the scenarios (JSON each) with the run bar's
+/// options, in one call: byte for byte `subtwin simulate --json` (without its newline). The page
+/// runs it in a worker for the shared twin's results.
+#[wasm_bindgen]
+pub fn simulate_json(twin_json: &str, scenarios: Vec<String>, options: JsValue) -> Result<String, JsError> {
+    let options = run_options(options)?;
+    let twin = twin_of(twin_json)?;
+    let scenarios = scenarios_of(&scenarios)?;
+    let report = crate::simulate_twin(&twin, &options, &scenarios).map_err(|e| JsError::new(&e))?;
+    Ok(report::simulate::to_json(&report))
+}
+
+/// The link's fragment (without `#`: `s1.` and the payload) for a shared twin ([`share_prepare`]'s),
+/// its scenarios and options, and the report they gave ([`simulate_json`]'s), whose digest it carries.
+#[wasm_bindgen]
+pub fn share_link(
+    shared_twin_json: &str,
+    scenarios: Vec<String>,
+    options: JsValue,
+    report_json: &str,
+) -> Result<String, JsError> {
+    let options = run_options(options)?;
+    let twin = twin_of(shared_twin_json)?;
+    crate::share::check_five(&twin.twin).map_err(|e| JsError::new(&format!("not a shared twin: {e}")))?;
+    let scenarios = scenarios_of(&scenarios)?.into_iter().map(|(_, s)| s).collect();
+    let link = crate::share::Link {
+        twin,
+        scenarios,
+        options,
+        engine_version: crate::sim::ENGINE_VERSION,
+        digest: crate::share::report_digest(report_json),
+    };
+    crate::share::encode(&link).map_err(|e| JsError::new(&e))
+}
+
+/// The full data's results beside the shared twin's: a table of display strings (the median MRR and
+/// paid subscribers at the horizon of the baseline and each scenario, both and how far apart).
+#[wasm_bindgen]
+pub fn share_gaps(full_report_json: &str, shared_report_json: &str) -> Result<JsValue, JsError> {
+    let read = |json: &str| -> Result<report::simulate::SimulationReport, JsError> {
+        serde_json::from_str(json).map_err(|e| JsError::new(&format!("the simulation report cannot be read: {e}")))
+    };
+    let table = crate::share::gaps_table(&read(full_report_json)?, &read(shared_report_json)?);
+    serde_wasm_bindgen::to_value(&table).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Opens a link (the page's `location.hash`): `{twin, scenarios, options: {horizonMonths, paths,
+/// seed}, notes}`, the twin's JSON and each scenario's, checked; the error is the message a person
+/// reads ([`crate::share::decode`]).
+#[wasm_bindgen]
+pub fn open_link(fragment: &str) -> Result<JsValue, JsError> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Options {
+        horizon_months: u32,
+        paths: u32,
+        seed: String,
+    }
+    #[derive(serde::Serialize)]
+    struct Opened {
+        twin: String,
+        scenarios: Vec<String>,
+        options: Options,
+        notes: Vec<String>,
+    }
+    let link = crate::share::decode(fragment).map_err(|e| JsError::new(&e))?;
+    let opened = Opened {
+        twin: link.twin.to_json(),
+        scenarios: link.scenarios.iter().map(crate::scenario::to_json).collect(),
+        options: Options {
+            horizon_months: link.options.horizon_months,
+            paths: link.options.paths,
+            seed: link.options.seed.to_string(),
+        },
+        notes: link.twin.notes.clone(),
+    };
+    serde_wasm_bindgen::to_value(&opened).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Whether the report the page computed for a link (`SimulationRun::report_json`) is the one its
+/// sender saw: `{same, recomputed, message}` ([`crate::share::verdict`]).
+#[wasm_bindgen]
+pub fn link_verdict(fragment: &str, report_json: &str) -> Result<JsValue, JsError> {
+    let link = crate::share::decode(fragment).map_err(|e| JsError::new(&e))?;
+    serde_wasm_bindgen::to_value(&crate::share::verdict(&link, report_json)).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// `420 of 1,000 paths`: a run's progress in words.

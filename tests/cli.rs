@@ -46,6 +46,8 @@ mod problems;
 mod reconcile;
 #[path = "cli/robustness.rs"]
 mod robustness;
+#[path = "cli/share.rs"]
+mod share;
 #[path = "cli/simulate.rs"]
 mod simulate;
 #[path = "cli/tables.rs"]

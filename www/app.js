@@ -9,6 +9,7 @@ import init, {
   mapping_json,
   mapping_roles,
   needs_mapping,
+  open_link,
   preview_table,
 } from './pkg/subtwin.js';
 import { initScenarios } from './scenarios.js';
@@ -189,6 +190,7 @@ function askForMapping(source, preview, start) {
 /// mapping saved for its header, or the person is asked for one.
 async function analyse(source, mapping = null, changeMapping = null) {
   const id = ++latest;
+  leaveShared();
   // A newer file replaces the one being read (or the twin being fitted): stop the old computation outright.
   if (busy || fitting) stopWorker();
   current = source;
@@ -559,6 +561,47 @@ function wireInputs() {
   $('cancel').addEventListener('click', cancel);
 }
 
+// --- A share link ---------------------------------------------------------------------------------------
+
+/// Opens the link in the address's fragment: its shared twin and scenarios, run as usual, under a banner
+/// saying there is no data behind them. A link that cannot be opened says why, and the page stays as
+/// it is (the demo and files can still be opened). Nothing from a link is ever inserted as HTML.
+function openLink(fragment) {
+  let opened;
+  try {
+    opened = open_link(fragment);
+  } catch (error) {
+    document.body.dataset.link = 'refused';
+    setState('ready', 'This link could not be opened. Open the demo company or drop a file.');
+    showError(error.message);
+    return;
+  }
+  document.body.dataset.link = 'opened';
+  document.body.dataset.shared = 'true';
+  $('shared').hidden = false;
+  $('shared-verdict').textContent = 'Simulating…';
+  fillList($('shared-notes'), opened.notes);
+  $('shared-notes').hidden = opened.notes.length === 0;
+  $('results').hidden = false;
+  setState('ready', 'Showing shared results (no data).');
+  scenarios.openShared(opened, fragment);
+}
+
+function linkVerdict(verdict) {
+  $('shared-verdict').textContent = verdict.message;
+  document.body.dataset.linkVerdict = verdict.same ? 'same' : verdict.recomputed ? 'recomputed' : 'differs';
+}
+
+/// A file or the demo replaces a link's results.
+function leaveShared() {
+  if (!document.body.dataset.shared && !document.body.dataset.link) return;
+  delete document.body.dataset.shared;
+  delete document.body.dataset.link;
+  delete document.body.dataset.linkVerdict;
+  $('shared').hidden = true;
+  if (location.hash) history.replaceState(null, '', `${location.pathname}${location.search}`);
+}
+
 async function main() {
   try {
     await init();
@@ -568,10 +611,12 @@ async function main() {
     return;
   }
   $('conventions').textContent = `Conventions: ${conventions()}`;
-  scenarios = initScenarios({ fillTable, fillFacts, fillList, setDownload });
+  scenarios = initScenarios({ fillTable, fillFacts, fillList, setDownload, onLinkVerdict: linkVerdict });
   startWorker();
   wireInputs();
-  await analyse(DEMO);
+  // A share link opens its results instead of the demo.
+  if (location.hash.length > 1) openLink(location.hash);
+  else await analyse(DEMO);
 }
 
 main();

@@ -9,12 +9,22 @@
 // twin, horizon, paths and seed, and kept while scenarios change: a changed card reruns that card
 // only, and a run in flight for it is stopped first. Each scenario's break-even and sensitivity (the
 // slow part) follow in a pool worker, and the results show "computing…" until they are in.
+//
+// Sharing: the Share button makes the shared twin of the results shown (share_prepare), simulates it
+// in a worker of its own (simulate_json), and writes the link (share_link), with the shared twin's
+// results beside the full data's (share_gaps). A link opened (openShared) loads its twin, cards and
+// settings and runs them as usual; once its results are in, link_verdict says whether they are the
+// sender's.
 import {
   SimulationHandle,
   check_run_options,
   check_scenario,
+  link_verdict,
   progress_text,
   scenario_editor,
+  share_gaps,
+  share_link,
+  share_prepare,
 } from './pkg/subtwin.js';
 import { initExports } from './export.js';
 
@@ -180,10 +190,11 @@ class Coordinator {
 
 /**
  * Sets the scenario section up. `helpers` are the page's own: fillTable, fillFacts, fillList and
- * setDownload. Returns {reset, unavailable, setTwin}.
+ * setDownload; `onLinkVerdict(verdict)` hears whether a link's results are its sender's. Returns
+ * {reset, unavailable, setTwin, openShared}.
  */
 export function initScenarios(helpers) {
-  const { fillTable, fillFacts, fillList, setDownload } = helpers;
+  const { fillTable, fillFacts, fillList, setDownload, onLinkVerdict } = helpers;
   const workers = workerCount();
   document.body.dataset.simWorkers = String(workers);
   let pool = null;
@@ -205,6 +216,9 @@ export function initScenarios(helpers) {
   let resultsUrl = null;
   const cardUrls = new Map();
   const downloads = initExports(() => handle, simError);
+  let onPage = null; // the results on the page: {json, searched, scenarios (the cards' JSON), options}
+  let shareWorker = null;
+  let linkCheck = null; // a link opened: {fragment, scenarios (its cards' JSON), done}
 
   function ensureWorkers() {
     if (!pool) pool = new Pool(workers);
@@ -768,15 +782,14 @@ export function initScenarios(helpers) {
   }
 
   function responseField(change, card, rerender) {
-    if (!change.response) {
-      change.response = {
-        churn_elasticity: { triangular: { low: 0, mode: 1, high: 2 } },
-        acquisition_elasticity: { triangular: { low: 0, mode: 1, high: 2 } },
-        first_renewal_shock: { fixed: 0 },
-        use_learned: true,
-      };
-    }
-    const response = change.response;
+    // A change without a response answers with the defaults; it gets one of its own once edited (so
+    // that a scenario opened from a file or a link stays as it was written).
+    const response = change.response || {
+      churn_elasticity: { triangular: { low: 0, mode: 1, high: 2 } },
+      acquisition_elasticity: { triangular: { low: 0, mode: 1, high: 2 } },
+      first_renewal_shock: { fixed: 0 },
+      use_learned: true,
+    };
     const details = document.createElement('details');
     details.className = 'response';
     const summary = document.createElement('summary');
@@ -787,6 +800,7 @@ export function initScenarios(helpers) {
     learned.checked = response.use_learned;
     learned.addEventListener('change', () => {
       response.use_learned = learned.checked;
+      change.response = response;
       edited(card);
     });
     const learnedLabel = document.createElement('label');
@@ -800,6 +814,7 @@ export function initScenarios(helpers) {
       details.append(
         assumedField(text, response[field], limits, (value, structural) => {
           response[field] = value;
+          change.response = response;
           if (structural) rerender();
           edited(card);
         }),
@@ -1130,6 +1145,7 @@ export function initScenarios(helpers) {
       else if (state === 'stopped') $('sim-status-text').textContent = 'Stopped. Change a setting or press Simulate to run again.';
       else if (state === 'idle') $('sim-status-text').textContent = started ? '' : 'Add a scenario, or press Simulate for the baseline alone.';
     }
+    $('share-make').disabled = state !== 'done' || Boolean(shareWorker);
     $('sim-add').disabled = !editor || cards.length >= editor.max_scenarios;
     for (const button of $('sim-presets').querySelectorAll('button')) button.disabled = $('sim-add').disabled;
   }
@@ -1159,6 +1175,8 @@ export function initScenarios(helpers) {
   }
 
   function render(json, searched, shown) {
+    onPage = { json, searched, scenarios: shown.map((card) => card.json), options: { ...options } };
+    checkLink();
     if (handle) handle.free();
     handle = new SimulationHandle(json, Uint8Array.from(searched));
     const view = handle.view();
@@ -1241,6 +1259,103 @@ export function initScenarios(helpers) {
     resultsUrl = setDownload($('download-simulation'), json, 'application/json');
   }
 
+  // --- Sharing -----------------------------------------------------------------------------------------
+
+  function shareError(message) {
+    $('share-status').textContent = '';
+    $('share-error').textContent = message;
+    $('share-error').hidden = false;
+  }
+
+  /** Share: the shared twin of the results shown, simulated in a worker of its own, then the link. */
+  function share() {
+    if (!onPage || !onPage.searched.every(Boolean) || shareWorker) return;
+    $('share-error').hidden = true;
+    $('share-result').hidden = true;
+    $('share-copied').textContent = '';
+    delete document.body.dataset.share;
+    const { json: full, scenarios: scenarioJson, options: runOptions } = onPage;
+    let prepared;
+    try {
+      prepared = share_prepare(twin, scenarioJson, $('share-keep-names').checked);
+    } catch (error) {
+      shareError(error.message);
+      return;
+    }
+    const worker = newSimWorker();
+    shareWorker = worker;
+    const done = () => {
+      worker.terminate();
+      if (shareWorker === worker) shareWorker = null;
+      $('share-status').textContent = '';
+      update();
+    };
+    worker.onmessage = (event) => {
+      const reply = event.data;
+      if (shareWorker !== worker) return worker.terminate();
+      done();
+      if (reply.type !== 'whole') return shareError(reply.message);
+      try {
+        const fragment = share_link(prepared.twin, prepared.scenarios, runOptions, reply.json);
+        $('share-link').value = `${location.origin}${location.pathname}#${fragment}`;
+        fillTable($('share-gaps'), share_gaps(full, reply.json));
+        $('share-result').hidden = false;
+        document.body.dataset.share = 'ready';
+      } catch (error) {
+        shareError(error.message);
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      if (shareWorker !== worker) return;
+      done();
+      shareError(`The shared twin's simulation stopped unexpectedly (${event.message || 'worker error'}).`);
+    };
+    $('share-status').textContent = "Simulating the shared twin, for the link's check…";
+    worker.postMessage({ type: 'whole', twin: prepared.twin, scenarios: prepared.scenarios, options: runOptions });
+    update();
+  }
+
+  async function copyLink() {
+    const field = $('share-link');
+    try {
+      await navigator.clipboard.writeText(field.value);
+      $('share-copied').textContent = 'Copied.';
+    } catch {
+      field.select();
+      $('share-copied').textContent = 'Selected: copy it with Ctrl+C (or ⌘C).';
+    }
+  }
+
+  /** A link opened: its twin, settings and scenarios, run as usual. */
+  function openShared(opened, fragment) {
+    $('sim-horizon').value = String(opened.options.horizonMonths);
+    $('sim-paths').value = String(opened.options.paths);
+    $('sim-seed').value = opened.options.seed;
+    setTwin(opened.twin);
+    if (!editor) return;
+    linkCheck = { fragment, scenarios: opened.scenarios, done: false };
+    started = true;
+    if (opened.scenarios.length === 0) run();
+    for (const json of opened.scenarios) addCard(JSON.parse(json));
+  }
+
+  /** Once a link's results are all in, as it sent them, says whether they are the sender's. */
+  function checkLink() {
+    if (!linkCheck || linkCheck.done || !onPage) return;
+    const asSent =
+      onPage.searched.every(Boolean) &&
+      onPage.scenarios.length === linkCheck.scenarios.length &&
+      onPage.scenarios.every((json, i) => json === linkCheck.scenarios[i]);
+    if (!asSent) return;
+    linkCheck.done = true;
+    try {
+      onLinkVerdict(link_verdict(linkCheck.fragment, onPage.json));
+    } catch (error) {
+      onLinkVerdict({ same: false, recomputed: false, message: error.message });
+    }
+  }
+
   // --- Opening a scenario file ----------------------------------------------------------------------
 
   async function openFile(file) {
@@ -1281,6 +1396,8 @@ export function initScenarios(helpers) {
     addCard(empty);
   });
   $('sim-cancel').addEventListener('click', cancel);
+  $('share-make').addEventListener('click', share);
+  $('share-copy').addEventListener('click', copyLink);
   $('sim-open').addEventListener('change', (event) => {
     const file = event.target.files[0];
     event.target.value = '';
@@ -1310,6 +1427,14 @@ export function initScenarios(helpers) {
     reportsPending = 0;
     if (handle) handle.free();
     handle = null;
+    onPage = null;
+    linkCheck = null;
+    if (shareWorker) shareWorker.terminate();
+    shareWorker = null;
+    $('share-result').hidden = true;
+    $('share-error').hidden = true;
+    $('share-status').textContent = '';
+    delete document.body.dataset.share;
     $('sim-results').hidden = true;
     $('sim-error').hidden = true;
     $('sim-file-error').hidden = true;
@@ -1346,5 +1471,5 @@ export function initScenarios(helpers) {
     update();
   }
 
-  return { reset, unavailable, setTwin };
+  return { reset, unavailable, setTwin, openShared };
 }

@@ -4,9 +4,16 @@
 // In the pool, a worker simulates the contiguous range of paths it is given (the baseline, or one
 // scenario), a piece at a time so that the page can show progress, and posts each piece's paths as
 // bytes; or it completes a scenario's report with its break-even and sensitivity (the slow part).
-// The coordinating worker holds the run: the baseline's paths, merged in path order and kept while
+// A worker may also run a whole simulation in one call (a share link's twin, whose report's digest
+// the link carries). The coordinating worker holds the run: the baseline's paths, merged in path order and kept while
 // scenarios change, and each scenario's part of the report; it answers with the report's JSON.
-import init, { SimulationRun, complete_search_json, max_batch_paths, simulate_batch } from './pkg/subtwin.js';
+import init, {
+  SimulationRun,
+  complete_search_json,
+  max_batch_paths,
+  simulate_batch,
+  simulate_json,
+} from './pkg/subtwin.js';
 
 const ready = init();
 /** The coordinator's run, and the key (twin and options) it was made for. */
@@ -67,6 +74,8 @@ self.onmessage = async (event) => {
     await ready;
     if (message.type === 'batch') {
       batch(message);
+    } else if (message.type === 'whole') {
+      self.postMessage({ type: 'whole', json: simulate_json(message.twin, message.scenarios, message.options) });
     } else if (message.type === 'search') {
       self.postMessage({ job: message.job, type: 'done', json: complete_search_json(message.input, message.twin) });
     } else {

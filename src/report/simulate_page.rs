@@ -166,7 +166,7 @@ fn signed_money(currency: &Currency, value: f64) -> String {
 }
 
 /// A count of subscribers: `1,234`, or `1,234.5` for a quantile between two paths.
-fn count(value: f64) -> String {
+pub(crate) fn count(value: f64) -> String {
     if !value.is_finite() {
         return "n/a".into();
     }

@@ -18,6 +18,12 @@
 //! in WebAssembly. Nothing here reads a clock, a file or the browser, and nothing here fits: the
 //! engine takes the twin as a value.
 
+/// The version of the engine's numbers: bump it whenever the same twin, scenarios, seed and options
+/// give different numbers than before (a sampler, the order of draws, a model's formula, the
+/// report's arithmetic). A share link records the version that made it, and a link from another
+/// version opens with its results recomputed, and says so when they differ (`crate::share`).
+pub const ENGINE_VERSION: u32 = 1;
+
 mod engine;
 pub mod plan;
 #[cfg(test)]

@@ -1,0 +1,1328 @@
+//! Share links: a scenario's results, sent as a link that opens the same numbers for anyone, with no
+//! data and no server.
+//!
+//! The link's fragment (the part after `#`, which a browser never sends to a server) is
+//! `s1.<payload>`: `s1` the payload format, then the payload, a JSON object compressed with raw
+//! deflate and written in base64url without padding. It holds a *shared twin* (the calibrated twin
+//! with its parameters rounded to what their intervals justify and its starting state coarsened so
+//! that it singles out nobody), the scenarios, the horizon, the seed and the number of paths, the
+//! engine version ([`crate::sim::ENGINE_VERSION`]) and a digest of the results the sender saw (the
+//! first 16 hex digits of the SHA-256 of the `subtwin simulate --json` report of the shared twin,
+//! without its final newline).
+//!
+//! **What travels, and the five-subscriber rule** ([`shared_twin`]): no cell (subscribers of a
+//! segment sharing a renewal age and a renewal month), no MRR value within a cell, no value of a
+//! segment's new-subscriber MRR distribution and no segment describes fewer than [`MIN_GROUP`]
+//! subscribers. Small cells are merged with their neighbours of the same renewal month (adjacent
+//! renewal ages; the merged cell takes the subscribers' mean age, rounded), then with the nearest
+//! renewal month; small MRR groups of a cell are merged with their neighbouring values into their
+//! weighted mean, which keeps the cell's total MRR (to the cent per renewal, the precision the link
+//! writes prices in); a small new-subscriber MRR value moves its weight to the nearest value that
+//! has five (the list price stays where it is). A segment with fewer than five subscribers in all,
+//! or that acquires subscribers with fewer than five new-subscriber weights, is left out of the
+//! shared twin, and its notes say how many were. Trials in progress below five are sent as none. The
+//! as-of instant travels to the day. Segment names are replaced by neutral labels (`Segment A
+//! (month)`) unless the person keeps them; the scenarios are rewritten to name the labels. No
+//! customer field, id or date is in a twin in the first place.
+//!
+//! **Opening a link is reading untrusted input** ([`decode`]): the fragment's length is capped before
+//! anything else, an unknown format is refused before decompressing, the inflated bytes are read
+//! through a limited reader, every field is checked (the twin by [`Twin::check`] and the
+//! five-subscriber rule, the scenarios by [`scenario::compile`], the run's options as `subtwin
+//! simulate` checks them), and every error says what is wrong and what to do. Nothing panics.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::money::Currency;
+use crate::report::simulate::SimulationReport;
+use crate::report::Table;
+use crate::scenario::{self, Change, Scenario};
+use crate::twin::{
+    Acquisition, BetaParams, Cadence, Cell, Covariance2, LearnedPriceResponse, MrrGroup, MrrMovements, NormalEstimate,
+    PoissonTrend, Retention, SegmentTwin, Trials, Twin,
+};
+use crate::{CalibratedTwin, SimulateOptions};
+
+/// The payload format this build writes and reads: the `1` of `#s1.`.
+pub const PAYLOAD_VERSION: u32 = 1;
+/// No cell, MRR group, new-subscriber MRR value or segment of a shared twin describes fewer
+/// subscribers than this.
+pub const MIN_GROUP: u64 = 5;
+/// The longest link this build opens, in characters (the whole link, or its fragment): far above
+/// what a real twin needs, far below what would cost time to refuse.
+pub const MAX_LINK_CHARS: usize = 64 * 1024;
+/// The most bytes a link's payload may unpack to.
+pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+/// The most notes a link may carry, and the longest note, in characters.
+const MAX_NOTES: usize = 32;
+const MAX_NOTE_CHARS: usize = 500;
+/// The most digits of the digest: 16 hex digits (64 bits) of the report's SHA-256.
+pub const DIGEST_HEX_DIGITS: usize = 16;
+
+/// What a link carries, decoded and checked: the shared twin, the scenarios (naming the twin's
+/// segments), the run's options, and what the sender's build said about the results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    pub twin: CalibratedTwin,
+    pub scenarios: Vec<Scenario>,
+    pub options: SimulateOptions,
+    /// The [`crate::sim::ENGINE_VERSION`] of the build that made the link.
+    pub engine_version: u32,
+    /// [`report_digest`] of the results the sender saw.
+    pub digest: String,
+}
+
+/// A shared twin, and how it was made from the full one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shared {
+    pub twin: CalibratedTwin,
+    /// Each full twin's segment name that is in the shared twin, with its name there.
+    pub renamed: BTreeMap<String, String>,
+    /// The full twin's segments left out (fewer than [`MIN_GROUP`] subscribers).
+    pub dropped: Vec<String>,
+}
+
+// --- The shared twin --------------------------------------------------------------------------------
+
+/// The twin a link carries, made from the full calibrated twin: parameters rounded to what their
+/// intervals justify, the starting state coarsened by the five-subscriber rule, neutral segment
+/// names unless `keep_names` (see the module's documentation).
+pub fn shared_twin(calibrated: &CalibratedTwin, keep_names: bool) -> Shared {
+    let mut segments = Vec::new();
+    let mut renamed = BTreeMap::new();
+    let mut dropped = Vec::new();
+    let mut trials_zeroed = 0usize;
+    for segment in &calibrated.twin.segments {
+        let Some((mut shared, zeroed)) = shared_segment(segment) else {
+            dropped.push(segment.name.clone());
+            continue;
+        };
+        if zeroed {
+            trials_zeroed += 1;
+        }
+        if !keep_names {
+            shared.name = format!("Segment {} ({})", letters(segments.len()), interval_label(shared.cadence));
+        }
+        renamed.insert(segment.name.clone(), shared.name.clone());
+        segments.push(shared);
+    }
+    let twin = Twin {
+        start_month_index: calibrated.twin.start_month_index,
+        first_month_exposure: round_decimals(calibrated.twin.first_month_exposure, 3),
+        segments,
+    };
+    let mut notes = if keep_names || calibrated.notes.is_empty() {
+        calibrated.notes.clone()
+    } else {
+        vec![format!(
+            "{} of the business's segments {} not in the twin: none of {} subscribers has churned yet, so {} \
+             retention is unknown.",
+            calibrated.notes.len(),
+            if calibrated.notes.len() == 1 { "is" } else { "are" },
+            if calibrated.notes.len() == 1 { "its" } else { "their" },
+            if calibrated.notes.len() == 1 { "its" } else { "their" },
+        )]
+    };
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "{} segment(s) with fewer than {MIN_GROUP} subscribers are left out of this shared twin, so that no \
+             customer can be singled out.",
+            dropped.len()
+        ));
+    }
+    if trials_zeroed > 0 {
+        notes.push(format!(
+            "Fewer than {MIN_GROUP} trials in progress at the start are shared as none ({trials_zeroed} segment(s))."
+        ));
+    }
+    let as_of = match calibrated.as_of.get(..10) {
+        Some(day) if calibrated.as_of.len() >= 10 => format!("{day}T00:00:00Z"),
+        _ => calibrated.as_of.clone(),
+    };
+    Shared { twin: CalibratedTwin { twin, as_of, currency: calibrated.currency.clone(), notes }, renamed, dropped }
+}
+
+/// `A`, `B`, ..., `Z`, `AA`, `AB`, ...
+fn letters(index: usize) -> String {
+    let mut n = index + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The billing interval in a neutral name: `month`, `year`, `3 months`, `week`.
+fn interval_label(cadence: Cadence) -> String {
+    match cadence {
+        Cadence::EveryMonths(1) => "month".into(),
+        Cadence::EveryMonths(12) => "year".into(),
+        Cadence::EveryMonths(months) if months % 12 == 0 => format!("{} years", months / 12),
+        Cadence::EveryMonths(months) => format!("{months} months"),
+        Cadence::TimesPerYear(52) => "week".into(),
+        Cadence::TimesPerYear(26) => "2 weeks".into(),
+        Cadence::TimesPerYear(365 | 366) => "day".into(),
+        Cadence::TimesPerYear(times) => format!("{times} a year"),
+    }
+}
+
+/// One segment as shared, with whether its trials in progress were zeroed; `None` when it
+/// describes too few subscribers to share.
+fn shared_segment(segment: &SegmentTwin) -> Option<(SegmentTwin, bool)> {
+    let subscribers: u64 =
+        segment.cells.iter().flat_map(|c| &c.mrr).fold(0u64, |sum, g| sum.saturating_add(g.subscribers));
+    if subscribers < MIN_GROUP {
+        return None;
+    }
+    let acquires = segment.acquisition.direct.is_some() || segment.acquisition.trials.is_some();
+    let new_mrr = shared_new_mrr(&segment.new_mrr, segment.cadence);
+    if acquires && new_mrr.is_empty() {
+        return None;
+    }
+    let cells = shared_cells(&segment.cells, segment.cadence);
+    let mut zeroed = false;
+    let trials = segment.acquisition.trials.as_ref().map(|trials| {
+        let in_progress = if trials.in_progress_at_start < MIN_GROUP {
+            zeroed = trials.in_progress_at_start > 0;
+            0
+        } else {
+            trials.in_progress_at_start
+        };
+        Trials {
+            starts: rounded_trend(&trials.starts),
+            conversion: rounded_conversion(trials.conversion),
+            lag_months: trials.lag_months,
+            in_progress_at_start: in_progress,
+        }
+    });
+    let shared = SegmentTwin {
+        name: segment.name.clone(),
+        cadence: segment.cadence,
+        retention: rounded_retention(segment.retention),
+        acquisition: Acquisition { direct: segment.acquisition.direct.as_ref().map(rounded_trend), trials },
+        new_mrr,
+        cells,
+        price_response: segment.price_response.map(|r| LearnedPriceResponse {
+            churn_elasticity: r.churn_elasticity.map(rounded_estimate),
+            acquisition_elasticity: r.acquisition_elasticity.map(rounded_estimate),
+        }),
+        movements: segment.movements.map(|m| MrrMovements {
+            expansion: rounded_estimate(m.expansion),
+            contraction: rounded_estimate(m.contraction),
+        }),
+    };
+    Some((shared, zeroed))
+}
+
+/// Hundredths of a major unit per renewal: how a link writes an MRR value.
+fn cents_of(mrr: f64, cadence: Cadence) -> u64 {
+    let cents = (mrr * cadence.months_per_payment() * 100.0).round();
+    if cents.is_finite() && cents > 0.0 {
+        cents.min(1e15) as u64
+    } else {
+        0
+    }
+}
+
+/// The MRR of a price in hundredths of a major unit per renewal.
+fn mrr_of(cents: u64, cadence: Cadence) -> f64 {
+    cents as f64 / 100.0 / cadence.months_per_payment()
+}
+
+/// Groups with equal values added together, zero counts dropped, in increasing value.
+fn combined(groups: impl IntoIterator<Item = MrrGroup>) -> Vec<MrrGroup> {
+    let mut by_value: BTreeMap<u64, u64> = BTreeMap::new();
+    for group in groups {
+        if group.subscribers > 0 && group.mrr_major_units.is_finite() {
+            // Non-negative floats order as their bits do.
+            let entry = by_value.entry(group.mrr_major_units.max(0.0).to_bits()).or_default();
+            *entry = entry.saturating_add(group.subscribers);
+        }
+    }
+    by_value
+        .into_iter()
+        .map(|(bits, subscribers)| MrrGroup { mrr_major_units: f64::from_bits(bits), subscribers })
+        .collect()
+}
+
+/// MRR groups (a cell's subscribers, or a new-subscriber distribution's weights) with none under
+/// [`MIN_GROUP`], given a total of at least that, keeping the total MRR: a value with five or more
+/// stays as it is; the smaller ones are taken in increasing value and merged, a run at a time, into
+/// their weighted mean as soon as a run has five; what is left at the end joins the last such run, or
+/// when there is none the nearest value that has five (the most common value only when it is the
+/// only one, so that the list price stays put), at their weighted mean. Then every value is written
+/// to the cent per renewal. Empty when the total is under [`MIN_GROUP`].
+fn merged_groups(groups: &[MrrGroup], cadence: Cadence) -> Vec<MrrGroup> {
+    let groups = combined(groups.iter().copied());
+    let total = groups.iter().fold(0u64, |sum, g| sum.saturating_add(g.subscribers));
+    if total < MIN_GROUP {
+        return Vec::new();
+    }
+    // (count, MRR sum) of each group kept, then of each run of small values.
+    let mut large: Vec<(u64, f64)> = Vec::new();
+    let mut runs: Vec<(u64, f64)> = Vec::new();
+    let mut open = (0u64, 0.0f64);
+    for group in &groups {
+        let sum = group.mrr_major_units * group.subscribers as f64;
+        if group.subscribers >= MIN_GROUP {
+            large.push((group.subscribers, sum));
+            continue;
+        }
+        open = (open.0.saturating_add(group.subscribers), open.1 + sum);
+        if open.0 >= MIN_GROUP {
+            runs.push(open);
+            open = (0, 0.0);
+        }
+    }
+    if open.0 > 0 {
+        let mean = open.1 / open.0 as f64;
+        let mode = large.iter().enumerate().max_by_key(|(_, g)| g.0).map(|(i, _)| i);
+        let nearest_large = large
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| large.len() == 1 || Some(*i) != mode)
+            .min_by(|(_, a), (_, b)| {
+                let da = (a.1 / a.0 as f64 - mean).abs();
+                let db = (b.1 / b.0 as f64 - mean).abs();
+                da.total_cmp(&db)
+            })
+            .map(|(i, _)| i);
+        let target = match (runs.last_mut(), nearest_large) {
+            (Some(run), _) => Some(run),
+            (None, Some(index)) => large.get_mut(index),
+            (None, None) => None,
+        };
+        match target {
+            Some(target) => *target = (target.0.saturating_add(open.0), target.1 + open.1),
+            None => runs.push(open),
+        }
+    }
+    let rounded = large.into_iter().chain(runs).map(|(count, sum)| MrrGroup {
+        mrr_major_units: mrr_of(cents_of(sum / count.max(1) as f64, cadence), cadence),
+        subscribers: count,
+    });
+    combined(rounded)
+}
+
+/// A new-subscriber MRR distribution as a link carries it ([`merged_groups`]).
+fn shared_new_mrr(groups: &[MrrGroup], cadence: Cadence) -> Vec<MrrGroup> {
+    merged_groups(groups, cadence)
+}
+
+fn cell_count(cell: &Cell) -> u64 {
+    cell.mrr.iter().fold(0u64, |sum, g| sum.saturating_add(g.subscribers))
+}
+
+/// Cells merged into one: the subscribers' mean renewal age (rounded), the renewal month of the
+/// largest, their MRR groups together (not yet merged by the five-subscriber rule).
+fn merged_cell(cells: &[Cell]) -> Cell {
+    let total: u128 = cells.iter().map(|c| u128::from(cell_count(c))).sum();
+    let age_sum: u128 = cells.iter().map(|c| u128::from(cell_count(c)) * u128::from(c.renewals_survived)).sum();
+    let age = (age_sum + total / 2).checked_div(total).unwrap_or(0);
+    let largest = cells.iter().max_by_key(|c| cell_count(c)).map_or(0, |c| c.next_renewal_offset_months);
+    Cell {
+        renewals_survived: u32::try_from(age).unwrap_or(u32::MAX),
+        next_renewal_offset_months: largest,
+        mrr: combined(cells.iter().flat_map(|c| c.mrr.iter().copied())),
+    }
+}
+
+/// A segment's starting cells with none under [`MIN_GROUP`] subscribers, and no MRR group under it
+/// either (given a segment of at least that many).
+fn shared_cells(cells: &[Cell], cadence: Cadence) -> Vec<Cell> {
+    let mut by_offset: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    for cell in cells.iter().filter(|c| cell_count(c) > 0) {
+        by_offset.entry(cell.next_renewal_offset_months).or_default().push(cell.clone());
+    }
+    let mut kept: Vec<Cell> = Vec::new();
+    let mut orphans: Vec<Cell> = Vec::new();
+    for (_, mut group) in by_offset {
+        group.sort_by_key(|c| c.renewals_survived);
+        let first_kept = kept.len();
+        let mut run: Vec<Cell> = Vec::new();
+        let mut count = 0u64;
+        for cell in group {
+            count = count.saturating_add(cell_count(&cell));
+            run.push(cell);
+            if count >= MIN_GROUP {
+                kept.push(merged_cell(&run));
+                run.clear();
+                count = 0;
+            }
+        }
+        if !run.is_empty() {
+            if kept.len() > first_kept {
+                if let Some(last) = kept.pop() {
+                    run.push(last);
+                    kept.push(merged_cell(&run));
+                }
+            } else {
+                orphans.push(merged_cell(&run));
+            }
+        }
+    }
+    for orphan in orphans {
+        let nearest = kept.iter().enumerate().min_by_key(|(_, c)| {
+            (
+                c.next_renewal_offset_months.abs_diff(orphan.next_renewal_offset_months),
+                c.renewals_survived.abs_diff(orphan.renewals_survived),
+            )
+        });
+        match nearest.map(|(i, _)| i) {
+            Some(index) => {
+                if let Some(cell) = kept.get_mut(index) {
+                    *cell = merged_cell(&[cell.clone(), orphan]);
+                }
+            }
+            None => kept.push(orphan),
+        }
+    }
+    // Orphans merged together only when nothing else was kept; their total is the segment's.
+    if kept.len() > 1 && kept.iter().any(|c| cell_count(c) < MIN_GROUP) {
+        let all = merged_cell(&kept);
+        kept = vec![all];
+    }
+    let mut shared: Vec<Cell> =
+        kept.into_iter().map(|cell| Cell { mrr: merged_groups(&cell.mrr, cadence), ..cell }).collect();
+    // Cells that came to share an age and renewal month are one cell.
+    shared.sort_by_key(|c| (c.next_renewal_offset_months, c.renewals_survived));
+    let mut out: Vec<Cell> = Vec::with_capacity(shared.len());
+    for cell in shared {
+        match out.last_mut() {
+            Some(last)
+                if last.renewals_survived == cell.renewals_survived
+                    && last.next_renewal_offset_months == cell.next_renewal_offset_months =>
+            {
+                let groups: Vec<MrrGroup> = last.mrr.iter().chain(&cell.mrr).copied().collect();
+                last.mrr = combined(groups);
+            }
+            _ => out.push(cell),
+        }
+    }
+    out
+}
+
+// --- Rounding to what the intervals justify -------------------------------------------------------
+
+/// `value` to `digits` significant digits (the nearest double to that decimal).
+fn round_significant(value: f64, digits: u32) -> f64 {
+    if !value.is_finite() || value == 0.0 || digits >= 17 {
+        return value;
+    }
+    let text = format!("{:.*e}", digits.saturating_sub(1) as usize, value);
+    text.parse().unwrap_or(value)
+}
+
+/// `value` to `decimals` decimal places.
+fn round_decimals(value: f64, decimals: u32) -> f64 {
+    if !value.is_finite() || decimals > 15 {
+        return value;
+    }
+    let text = format!("{:.*}", decimals as usize, value);
+    // Adding 0 turns -0 (a small negative number rounded) into 0.
+    text.parse::<f64>().unwrap_or(value) + 0.0
+}
+
+/// `value` rounded so that the rounding error is under a tenth of `standard_error`: decimals `d`
+/// with half a unit of the last, `0.5 x 10^-d`, at most `standard_error / 10`. Unrounded without an
+/// uncertainty.
+fn round_to_error(value: f64, standard_error: f64) -> f64 {
+    if !(standard_error.is_finite() && standard_error > 0.0) {
+        return value;
+    }
+    let decimals = libm::ceil(libm::log10(5.0 / standard_error));
+    if decimals > 15.0 {
+        return value;
+    }
+    round_decimals(value, decimals.max(0.0) as u32)
+}
+
+/// `value` rounded so that the relative rounding error is under a tenth of `relative_error` (a
+/// standard error on the log scale): significant digits `n` with `0.5 x 10^(1-n)` at most
+/// `relative_error / 10`.
+fn round_to_relative_error(value: f64, relative_error: f64) -> f64 {
+    if !(relative_error.is_finite() && relative_error > 0.0) {
+        return value;
+    }
+    let digits = libm::ceil(1.0 + libm::log10(5.0 / relative_error)).max(2.0);
+    if digits >= 17.0 {
+        return value;
+    }
+    round_significant(value, digits as u32)
+}
+
+/// The significant digits of a variance or a standard error: the uncertainty of an uncertainty is
+/// large (a variance estimated from n observations is uncertain by about sqrt(2 / n) of itself), two
+/// digits say all of it.
+const UNCERTAINTY_DIGITS: u32 = 2;
+/// The decimals of a seasonal log multiplier. No interval is estimated for them, but a month's
+/// multiplier rests on that calendar month's arrivals over a few years, a few hundred at most for a
+/// segment with tens a month, so its standard error is 0.05 or more: rounding to 0.005 (half a
+/// percent of the month's arrivals) stays under a tenth of it.
+const SEASONAL_DECIMALS: u32 = 2;
+/// The significant digits of an arrival dispersion (no interval either).
+const DISPERSION_DIGITS: u32 = 3;
+
+fn rounded_covariance(covariance: Covariance2) -> Covariance2 {
+    let v1 = round_significant(covariance.variance_first, UNCERTAINTY_DIGITS);
+    let v2 = round_significant(covariance.variance_second, UNCERTAINTY_DIGITS);
+    let mut c = round_significant(covariance.covariance, UNCERTAINTY_DIGITS);
+    if c * c > v1 * v2 * (1.0 + 1e-9) {
+        // Rounding pushed the correlation past 1: the largest covariance the variances allow,
+        // rounded towards zero.
+        let bound = libm::sqrt(v1 * v2);
+        let digits = UNCERTAINTY_DIGITS as i32 + 3;
+        let scale = libm::pow(10.0, f64::from(digits) - libm::ceil(libm::log10(bound.max(f64::MIN_POSITIVE))));
+        c = libm::copysign(libm::floor(bound * scale) / scale, c);
+        if c * c > v1 * v2 * (1.0 + 1e-9) {
+            c = 0.0;
+        }
+    }
+    Covariance2 { variance_first: v1, variance_second: v2, covariance: c }
+}
+
+fn rounded_retention(retention: Retention) -> Retention {
+    match retention {
+        Retention::ShiftedBetaGeometric { alpha, beta, uncertainty } => {
+            // The engine draws (logit m, logit p) around m = alpha / (alpha + beta) and
+            // p = 1 / (alpha + beta + 1): logit m = ln alpha - ln beta and logit p = -ln(alpha + beta).
+            // A relative error e on each of alpha and beta moves logit m by at most 2e and logit p by
+            // at most e, so e is kept under a tenth of half the smaller standard error.
+            let se_m = libm::sqrt(uncertainty.variance_first.max(0.0));
+            let se_p = libm::sqrt(uncertainty.variance_second.max(0.0));
+            let relative = se_m.min(se_p) / 2.0;
+            Retention::ShiftedBetaGeometric {
+                alpha: round_to_relative_error(alpha, relative),
+                beta: round_to_relative_error(beta, relative),
+                uncertainty: rounded_covariance(uncertainty),
+            }
+        }
+        Retention::Geometric { churn_probability, variance_logit_churn } => {
+            let p = churn_probability;
+            let se = p * (1.0 - p) * libm::sqrt(variance_logit_churn.max(0.0));
+            let mut rounded = round_to_error(p, se);
+            let variance = round_significant(variance_logit_churn, UNCERTAINTY_DIGITS);
+            if variance > 0.0 && (rounded <= 0.0 || rounded >= 1.0) {
+                rounded = p;
+            }
+            Retention::Geometric { churn_probability: rounded, variance_logit_churn: variance }
+        }
+    }
+}
+
+fn rounded_trend(trend: &PoissonTrend) -> PoissonTrend {
+    let se_intercept = libm::sqrt(trend.uncertainty.variance_first.max(0.0));
+    let se_slope = libm::sqrt(trend.uncertainty.variance_second.max(0.0));
+    PoissonTrend {
+        log_rate_intercept: round_to_error(trend.log_rate_intercept, se_intercept),
+        log_rate_slope_per_month: round_to_error(trend.log_rate_slope_per_month, se_slope),
+        seasonal_log_multipliers: trend.seasonal_log_multipliers.map(|m| round_decimals(m, SEASONAL_DECIMALS)),
+        uncertainty: rounded_covariance(trend.uncertainty),
+        dispersion: round_significant(trend.dispersion, DISPERSION_DIGITS).max(1.0),
+    }
+}
+
+/// Beta(a, b) for a conversion probability q = a / (a + b), whose standard deviation is
+/// sqrt(q (1 - q) / (a + b + 1)); a relative change e of `a` moves q by about q (1 - q) e, so the
+/// relative error allowed on each is 1 / sqrt((a + b + 1) q (1 - q)).
+fn rounded_conversion(conversion: BetaParams) -> BetaParams {
+    let (a, b) = (conversion.a, conversion.b);
+    let q = a / (a + b);
+    let relative = 1.0 / libm::sqrt((a + b + 1.0) * q * (1.0 - q));
+    BetaParams { a: round_to_relative_error(a, relative), b: round_to_relative_error(b, relative) }
+}
+
+fn rounded_estimate(estimate: NormalEstimate) -> NormalEstimate {
+    NormalEstimate {
+        estimate: round_to_error(estimate.estimate, estimate.standard_error),
+        standard_error: round_significant(estimate.standard_error, UNCERTAINTY_DIGITS),
+    }
+}
+
+// --- The scenarios ----------------------------------------------------------------------------------
+
+/// A scenario rewritten for the shared twin: every segment it names under its shared name. A
+/// segment left out of the shared twin is refused, saying why and what to do.
+pub fn shared_scenario(scenario: &Scenario, shared: &Shared) -> Result<Scenario, String> {
+    let rename = |name: &String| -> Result<String, String> {
+        if let Some(new) = shared.renamed.get(name) {
+            return Ok(new.clone());
+        }
+        if shared.dropped.contains(name) {
+            return Err(format!(
+                "scenario {:?} names the segment {name:?}, which has fewer than {MIN_GROUP} subscribers and so is \
+                 not shared: take it out of the scenario to share it.",
+                scenario.name
+            ));
+        }
+        Ok(name.clone())
+    };
+    let rename_all = |names: &[String]| names.iter().map(rename).collect::<Result<Vec<_>, _>>();
+    let mut out = scenario.clone();
+    for change in &mut out.changes {
+        match change {
+            Change::Price { segments, .. }
+            | Change::IntroDiscount { segments, .. }
+            | Change::Acquisition { segments, .. }
+            | Change::Churn { segments, .. }
+            | Change::TrialConversion { segments, .. } => *segments = rename_all(segments)?,
+            Change::MoveToAnnual { from_segment, to_segment, .. } => {
+                *from_segment = rename(from_segment)?;
+                *to_segment = rename(to_segment)?;
+            }
+            Change::NewPlan { like, takes, .. } => {
+                *like = rename(like)?;
+                for take in takes.iter_mut() {
+                    take.segment = rename(&take.segment)?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+// --- Digest and verdict -----------------------------------------------------------------------------
+
+/// The first [`DIGEST_HEX_DIGITS`] hex digits of the SHA-256 of a report's JSON
+/// ([`crate::report::simulate::to_json`], without a final newline).
+pub fn report_digest(report_json: &str) -> String {
+    let hash = Sha256::digest(report_json.trim_end_matches('\n').as_bytes());
+    hash.iter().take(DIGEST_HEX_DIGITS / 2).map(|b| format!("{b:02x}")).collect()
+}
+
+/// How the results a link opens compare with those its sender saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// The numbers are the sender's, to the byte.
+    pub same: bool,
+    /// The numbers differ because this build's engine differs from the sender's: recomputed.
+    pub recomputed: bool,
+    /// In words, for the page's banner and the command's stderr.
+    pub message: String,
+}
+
+/// Compares the report a link's twin produced here with the digest the link carries.
+pub fn verdict(link: &Link, report_json: &str) -> Verdict {
+    let now = crate::sim::ENGINE_VERSION;
+    if report_digest(report_json) == link.digest {
+        let message = if link.engine_version == now {
+            "These are the numbers the sender saw.".to_owned()
+        } else {
+            format!(
+                "These are the numbers the sender saw (their engine was version {}, this one is version {now}).",
+                link.engine_version
+            )
+        };
+        return Verdict { same: true, recomputed: false, message };
+    }
+    if link.engine_version != now {
+        return Verdict {
+            same: false,
+            recomputed: true,
+            message: format!(
+                "Recomputed: this link was made with engine version {}, and this version of subtwin (engine version \
+                 {now}) simulates the same twin and scenarios to slightly different numbers than the sender saw.",
+                link.engine_version
+            ),
+        };
+    }
+    Verdict {
+        same: false,
+        recomputed: false,
+        message: "These numbers differ from the ones the sender saw, with the same engine version: the link may have \
+                  been edited. Ask the sender for a new link."
+            .to_owned(),
+    }
+}
+
+// --- Making a link ----------------------------------------------------------------------------------
+
+/// The fragment of a link (without `#`): `s1.` and the payload.
+pub fn encode(link: &Link) -> Result<String, String> {
+    for segment in &link.twin.twin.segments {
+        let cadence = segment.cadence;
+        let written = |g: &MrrGroup| mrr_of(cents_of(g.mrr_major_units, cadence), cadence) == g.mrr_major_units;
+        let in_order = segment.cells.windows(2).all(|pair| match pair {
+            [a, b] => {
+                (a.next_renewal_offset_months, a.renewals_survived)
+                    < (b.next_renewal_offset_months, b.renewals_survived)
+            }
+            _ => true,
+        });
+        if !in_order || !segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)).all(written) {
+            return Err(format!(
+                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent): make it \
+                 with share::shared_twin.",
+                segment.name
+            ));
+        }
+    }
+    let wire = serde_json::to_value(Wire::of(link)).map_err(|e| format!("the link cannot be written ({e})."))?;
+    let json = serde_json::to_vec(&whole_numbers_as_integers(wire))
+        .map_err(|e| format!("the link cannot be written ({e})."))?;
+    if json.len() > MAX_PAYLOAD_BYTES {
+        return Err(format!(
+            "the twin and scenarios take {} bytes, more than the {MAX_PAYLOAD_BYTES} a link may hold: share fewer \
+             segments or scenarios.",
+            json.len()
+        ));
+    }
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut encoder, &json).map_err(|e| format!("the link cannot be compressed ({e})."))?;
+    let packed = encoder.finish().map_err(|e| format!("the link cannot be compressed ({e})."))?;
+    let text = format!("s{PAYLOAD_VERSION}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
+    if text.len() > MAX_LINK_CHARS {
+        return Err(format!(
+            "the link would be {} characters, more than the {MAX_LINK_CHARS} a link may have: share fewer segments \
+             or scenarios.",
+            text.len()
+        ));
+    }
+    Ok(text)
+}
+
+/// Everything a person shares, made from the full twin: the shared twin, the scenarios rewritten for
+/// it, and the shared twin's report (whose digest the link carries). Scenarios come with a label for
+/// messages, as [`crate::simulate_twin`] takes them.
+pub fn make_link(
+    calibrated: &CalibratedTwin,
+    scenarios: &[(String, Scenario)],
+    options: &SimulateOptions,
+    keep_names: bool,
+) -> Result<(Link, SimulationReport), String> {
+    let shared = shared_twin(calibrated, keep_names);
+    shared.twin.twin.check().map_err(|e| format!("the shared twin is not valid: {e}"))?;
+    if shared.twin.twin.segments.is_empty() {
+        return Err(format!(
+            "no segment has {MIN_GROUP} subscribers or more, so there is nothing to share without singling out a \
+             customer."
+        ));
+    }
+    let mut rewritten = Vec::with_capacity(scenarios.len());
+    for (label, scenario) in scenarios {
+        rewritten.push((label.clone(), shared_scenario(scenario, &shared)?));
+    }
+    let report = crate::simulate_twin(&shared.twin, options, &rewritten)?;
+    let digest = report_digest(&crate::report::simulate::to_json(&report));
+    let link = Link {
+        twin: shared.twin,
+        scenarios: rewritten.into_iter().map(|(_, s)| s).collect(),
+        options: *options,
+        engine_version: crate::sim::ENGINE_VERSION,
+        digest,
+    };
+    Ok((link, report))
+}
+
+// --- Opening a link ---------------------------------------------------------------------------------
+
+/// What to do with a link that cannot be opened, said once for every message.
+const ASK_AGAIN: &str = "Copy the whole link again, or ask the sender for a new one.";
+
+/// Reads and checks a link: a whole address, or its fragment with or without `#`. Every refusal
+/// says what is wrong and what to do.
+pub fn decode(text: &str) -> Result<Link, String> {
+    if text.len() > MAX_LINK_CHARS {
+        return Err(format!(
+            "This link is {} characters long, more than the {MAX_LINK_CHARS} a subtwin link may have: it is not one, \
+             or it was damaged. {ASK_AGAIN}",
+            text.len()
+        ));
+    }
+    let text = text.trim();
+    let fragment = match text.find('#') {
+        Some(at) => text.get(at + 1..).unwrap_or(""),
+        None => text,
+    };
+    let Some(rest) = fragment.strip_prefix('s') else {
+        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
+    };
+    let Some((version, payload)) = rest.split_once('.') else {
+        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
+    };
+    if version.is_empty() || version.len() > 9 || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
+    }
+    if version != PAYLOAD_VERSION.to_string() {
+        return Err(format!(
+            "This link is in format s{version}, which this version of subtwin does not read (it reads format \
+             s{PAYLOAD_VERSION}). Open it with the version of subtwin that made it, or ask the sender for a link \
+             from this version."
+        ));
+    }
+    let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.as_bytes())
+        .map_err(|e| format!("This link is damaged: its data is not base64url ({e}). {ASK_AGAIN}"))?;
+    let mut json = Vec::new();
+    let inflater = flate2::read::DeflateDecoder::new(packed.as_slice());
+    inflater
+        .take(MAX_PAYLOAD_BYTES as u64 + 1)
+        .read_to_end(&mut json)
+        .map_err(|_| format!("This link is damaged: its data does not unpack. {ASK_AGAIN}"))?;
+    if json.len() > MAX_PAYLOAD_BYTES {
+        return Err(format!(
+            "This link unpacks to more than {MAX_PAYLOAD_BYTES} bytes, more than any subtwin link holds: it was not \
+             made by subtwin. Ask the sender for a new link."
+        ));
+    }
+    let wire: Wire = serde_json::from_slice(&json)
+        .map_err(|e| format!("This link is damaged: its data cannot be read ({e}). {ASK_AGAIN}"))?;
+    wire.into_link().map_err(|e| format!("This link's {e} Ask the sender for a new link."))
+}
+
+/// Refuses a twin with a cell, an MRR group, a new-subscriber MRR value or a segment that describes
+/// fewer than [`MIN_GROUP`] subscribers: a link never does.
+pub fn check_five(twin: &Twin) -> Result<(), String> {
+    for (index, segment) in twin.segments.iter().enumerate() {
+        let at = format!("segments[{index}]");
+        let total = segment.cells.iter().map(cell_count).fold(0u64, u64::saturating_add);
+        if total < MIN_GROUP {
+            return Err(format!("{at} describes {total} subscribers, fewer than {MIN_GROUP}."));
+        }
+        for (c, cell) in segment.cells.iter().enumerate() {
+            let count = cell_count(cell);
+            if count < MIN_GROUP {
+                return Err(format!("{at}.cells[{c}] describes {count} subscribers, fewer than {MIN_GROUP}."));
+            }
+            if let Some((g, group)) = cell.mrr.iter().enumerate().find(|(_, g)| g.subscribers < MIN_GROUP) {
+                return Err(format!(
+                    "{at}.cells[{c}].mrr[{g}] describes {} subscribers, fewer than {MIN_GROUP}.",
+                    group.subscribers
+                ));
+            }
+        }
+        if let Some((g, group)) = segment.new_mrr.iter().enumerate().find(|(_, g)| g.subscribers < MIN_GROUP) {
+            return Err(format!(
+                "{at}.new_mrr[{g}] weighs {} new subscribers, fewer than {MIN_GROUP}.",
+                group.subscribers
+            ));
+        }
+        if let Some(trials) = &segment.acquisition.trials {
+            if trials.in_progress_at_start > 0 && trials.in_progress_at_start < MIN_GROUP {
+                return Err(format!(
+                    "{at} has {} trials in progress, fewer than {MIN_GROUP}.",
+                    trials.in_progress_at_start
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+// --- The wire format --------------------------------------------------------------------------------
+//
+// Short keys and flat arrays of numbers keep a link short; deflate does the rest. Money is written
+// in hundredths of a major unit per renewal (a whole number); cells as [renewal age, renewal month
+// offset, number of MRR groups, then (price, subscribers) per group]; the new-subscriber MRR as
+// (price, weight) pairs; a trend as [intercept, slope, variance of the intercept, of the slope, their
+// covariance, dispersion], followed by the 12 seasonal log multipliers when any is not 0.
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire {
+    /// The engine version.
+    e: u32,
+    /// The digest of the sender's report.
+    d: String,
+    /// Horizon, paths, seed (a decimal string).
+    h: u32,
+    n: u32,
+    s: String,
+    /// The as-of instant, the currency, the start month index, the first month's exposure.
+    a: String,
+    c: String,
+    m: i32,
+    x: f64,
+    g: Vec<WireSegment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    o: Vec<String>,
+    /// The scenarios, as their files write them without the fields left out (`null`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    k: Vec<serde_json::Value>,
+}
+
+/// Whole numbers written without `.0` (they read back as the same doubles), at every depth.
+fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Number(number) => match number.as_f64() {
+            Some(x) if number.is_f64() && x.fract() == 0.0 && x.abs() < 9e15 && !(x == 0.0 && x.is_sign_negative()) => {
+                serde_json::Value::from(x as i64)
+            }
+            _ => serde_json::Value::Number(number),
+        },
+        serde_json::Value::Object(map) => {
+            serde_json::Value::Object(map.into_iter().map(|(k, v)| (k, whole_numbers_as_integers(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(whole_numbers_as_integers).collect())
+        }
+        other => other,
+    }
+}
+
+/// A value without its `null` fields, at every depth.
+fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect(),
+        ),
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireSegment {
+    n: String,
+    /// Every this many months when positive; this many times a year when negative.
+    c: i64,
+    /// sBG: [alpha, beta, variance of logit m, of logit p, covariance]; geometric: [p, variance].
+    r: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    a: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<WireTrials>,
+    /// Every price of the segment once, in hundredths of a major unit per renewal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    p: Vec<u64>,
+    /// The new-subscriber MRR: (price's index in `p`, weight) pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    w: Vec<u64>,
+    /// The cells, in increasing renewal month and age: per cell, the renewal month's step from the
+    /// previous cell's, the age (the step from the previous cell's age less 1 within a renewal
+    /// month), the number of MRR groups, then (price's index in `p`, subscribers) per group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    z: Vec<u64>,
+    /// The learned churn and acquisition elasticities: [estimate, standard error].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pc: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pa: Option<[f64; 2]>,
+    /// Expansion and contraction: [estimate, standard error, estimate, standard error].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    v: Option<[f64; 4]>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireTrials {
+    s: Vec<f64>,
+    a: f64,
+    b: f64,
+    l: u32,
+    i: u64,
+}
+
+fn wire_trend(trend: &PoissonTrend) -> Vec<f64> {
+    let mut out = vec![
+        trend.log_rate_intercept,
+        trend.log_rate_slope_per_month,
+        trend.uncertainty.variance_first,
+        trend.uncertainty.variance_second,
+        trend.uncertainty.covariance,
+        trend.dispersion,
+    ];
+    if trend.seasonal_log_multipliers.iter().any(|m| *m != 0.0) {
+        out.extend_from_slice(&trend.seasonal_log_multipliers);
+    }
+    out
+}
+
+fn trend_of(field: &str, numbers: &[f64]) -> Result<PoissonTrend, String> {
+    let (head, seasonal) = match numbers.len() {
+        6 => (numbers, [0.0; 12]),
+        18 => {
+            let (head, tail) = numbers.split_at(6);
+            let mut seasonal = [0.0; 12];
+            seasonal.copy_from_slice(tail);
+            (head, seasonal)
+        }
+        n => return Err(format!("{field} has {n} numbers where a trend has 6 or 18.")),
+    };
+    let [intercept, slope, v1, v2, c, dispersion] =
+        <[f64; 6]>::try_from(head).map_err(|_| format!("{field} is short."))?;
+    Ok(PoissonTrend {
+        log_rate_intercept: intercept,
+        log_rate_slope_per_month: slope,
+        seasonal_log_multipliers: seasonal,
+        uncertainty: Covariance2 { variance_first: v1, variance_second: v2, covariance: c },
+        dispersion,
+    })
+}
+
+impl Wire {
+    fn of(link: &Link) -> Wire {
+        let twin = &link.twin.twin;
+        Wire {
+            e: link.engine_version,
+            d: link.digest.clone(),
+            h: link.options.horizon_months,
+            n: link.options.paths,
+            s: link.options.seed.to_string(),
+            a: link.twin.as_of.clone(),
+            c: link.twin.currency.code.clone(),
+            m: twin.start_month_index,
+            x: twin.first_month_exposure,
+            g: twin.segments.iter().map(WireSegment::of).collect(),
+            o: link.twin.notes.clone(),
+            k: link
+                .scenarios
+                .iter()
+                .map(|s| serde_json::to_value(s).map(without_nulls).unwrap_or(serde_json::Value::Null))
+                .collect(),
+        }
+    }
+
+    fn into_link(self) -> Result<Link, String> {
+        if self.d.len() != DIGEST_HEX_DIGITS || !self.d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(format!("digest {:?} is not {DIGEST_HEX_DIGITS} lower-case hex digits.", self.d));
+        }
+        let seed = if !self.s.is_empty() && self.s.len() <= 20 && self.s.bytes().all(|b| b.is_ascii_digit()) {
+            self.s.parse::<u64>().ok()
+        } else {
+            None
+        };
+        let Some(seed) = seed else {
+            return Err(format!("seed {:?} is not a whole number from 0 to {}.", self.s, u64::MAX));
+        };
+        let options = SimulateOptions { horizon_months: self.h, paths: self.n, seed };
+        crate::check_simulate_options(&options, self.k.len()).map_err(|e| format!("run: {e}"))?;
+        if self.a.len() > 32 || crate::import::values::parse_instant(&self.a).is_none() {
+            return Err(format!("as-of instant {:?} is not a date and time.", self.a));
+        }
+        let Some(currency) = Currency::from_code(&self.c) else {
+            return Err(format!("currency {:?} is not an ISO 4217 code.", self.c));
+        };
+        if self.o.len() > MAX_NOTES || self.o.iter().any(|n| n.chars().count() > MAX_NOTE_CHARS) {
+            return Err(format!("notes are more than {MAX_NOTES}, or longer than {MAX_NOTE_CHARS} characters."));
+        }
+        if self.g.len() > crate::twin::MAX_SEGMENTS {
+            return Err(format!("twin has {} segments, more than {}.", self.g.len(), crate::twin::MAX_SEGMENTS));
+        }
+        let mut segments = Vec::with_capacity(self.g.len());
+        for (index, segment) in self.g.into_iter().enumerate() {
+            segments.push(segment.into_segment(&format!("twin: segments[{index}]"))?);
+        }
+        for (index, segment) in segments.iter().enumerate() {
+            if segments.iter().take(index).any(|other| other.name == segment.name) {
+                return Err(format!("twin names two segments {:?}.", segment.name));
+            }
+        }
+        let twin = Twin { start_month_index: self.m, first_month_exposure: self.x, segments };
+        twin.check().map_err(|e| format!("twin is not valid: {e}."))?;
+        check_five(&twin).map_err(|e| format!("twin singles out customers: {e} subtwin's links never do."))?;
+        let mut scenarios = Vec::with_capacity(self.k.len());
+        for (index, value) in self.k.into_iter().enumerate() {
+            let scenario: Scenario =
+                serde_json::from_value(value).map_err(|e| format!("scenario {} cannot be read: {e}.", index + 1))?;
+            if scenario.version != scenario::SCENARIO_VERSION {
+                return Err(format!(
+                    "scenario {:?} is in version {}, not {}.",
+                    scenario.name,
+                    scenario.version,
+                    scenario::SCENARIO_VERSION
+                ));
+            }
+            scenario::compile(&scenario, &twin, options.horizon_months)
+                .map_err(|e| format!("scenario {:?} does not fit its twin: {e}", scenario.name))?;
+            scenarios.push(scenario);
+        }
+        Ok(Link {
+            twin: CalibratedTwin { twin, as_of: self.a, currency, notes: self.o },
+            scenarios,
+            options,
+            engine_version: self.e,
+            digest: self.d,
+        })
+    }
+}
+
+impl WireSegment {
+    fn of(segment: &SegmentTwin) -> WireSegment {
+        let cadence = segment.cadence;
+        let c = match cadence {
+            Cadence::EveryMonths(months) => i64::from(months),
+            Cadence::TimesPerYear(times) => -i64::from(times),
+        };
+        let r = match segment.retention {
+            Retention::ShiftedBetaGeometric { alpha, beta, uncertainty } => {
+                vec![alpha, beta, uncertainty.variance_first, uncertainty.variance_second, uncertainty.covariance]
+            }
+            Retention::Geometric { churn_probability, variance_logit_churn } => {
+                vec![churn_probability, variance_logit_churn]
+            }
+        };
+        // The palette: each price once, the most subscribers' first.
+        let mut weights: BTreeMap<u64, u64> = BTreeMap::new();
+        for group in segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)) {
+            let entry = weights.entry(cents_of(group.mrr_major_units, cadence)).or_default();
+            *entry = entry.saturating_add(group.subscribers);
+        }
+        let mut p: Vec<(u64, u64)> = weights.into_iter().collect();
+        p.sort_by_key(|&(cents, weight)| (std::cmp::Reverse(weight), cents));
+        let index_of = |mrr: f64| -> u64 {
+            let cents = cents_of(mrr, cadence);
+            p.iter().position(|&(c, _)| c == cents).unwrap_or(0) as u64
+        };
+        let w = segment.new_mrr.iter().flat_map(|g| [index_of(g.mrr_major_units), g.subscribers]).collect();
+        let mut z = Vec::new();
+        let (mut offset, mut age) = (0u32, None::<u32>);
+        for cell in &segment.cells {
+            let same_offset = cell.next_renewal_offset_months == offset;
+            let offset_step = cell.next_renewal_offset_months.wrapping_sub(offset);
+            let age_code = match (same_offset, age) {
+                (true, Some(previous)) => cell.renewals_survived.wrapping_sub(previous).wrapping_sub(1),
+                _ => cell.renewals_survived,
+            };
+            z.extend([u64::from(offset_step), u64::from(age_code), cell.mrr.len() as u64]);
+            for group in &cell.mrr {
+                z.extend([index_of(group.mrr_major_units), group.subscribers]);
+            }
+            offset = cell.next_renewal_offset_months;
+            age = Some(cell.renewals_survived);
+        }
+        let pair = |e: NormalEstimate| [e.estimate, e.standard_error];
+        WireSegment {
+            n: segment.name.clone(),
+            c,
+            r,
+            a: segment.acquisition.direct.as_ref().map(wire_trend),
+            t: segment.acquisition.trials.as_ref().map(|t| WireTrials {
+                s: wire_trend(&t.starts),
+                a: t.conversion.a,
+                b: t.conversion.b,
+                l: t.lag_months,
+                i: t.in_progress_at_start,
+            }),
+            p: p.into_iter().map(|(cents, _)| cents).collect(),
+            w,
+            z,
+            pc: segment.price_response.and_then(|p| p.churn_elasticity).map(pair),
+            pa: segment.price_response.and_then(|p| p.acquisition_elasticity).map(pair),
+            v: segment.movements.map(|m| {
+                [m.expansion.estimate, m.expansion.standard_error, m.contraction.estimate, m.contraction.standard_error]
+            }),
+        }
+    }
+
+    fn into_segment(self, at: &str) -> Result<SegmentTwin, String> {
+        let cadence = match self.c {
+            1..=60 => Cadence::EveryMonths(self.c as u32),
+            -366..=-13 => Cadence::TimesPerYear(self.c.unsigned_abs() as u32),
+            other => return Err(format!("{at}: billing interval code {other} is not one (1 to 60, or -13 to -366).")),
+        };
+        let retention = match self.r.as_slice() {
+            &[alpha, beta, v1, v2, c] => Retention::ShiftedBetaGeometric {
+                alpha,
+                beta,
+                uncertainty: Covariance2 { variance_first: v1, variance_second: v2, covariance: c },
+            },
+            &[p, variance] => Retention::Geometric { churn_probability: p, variance_logit_churn: variance },
+            other => return Err(format!("{at}: retention has {} numbers where it has 5 or 2.", other.len())),
+        };
+        let direct = match &self.a {
+            Some(numbers) => Some(trend_of(&format!("{at}: direct arrivals"), numbers)?),
+            None => None,
+        };
+        let trials = match &self.t {
+            Some(t) => Some(Trials {
+                starts: trend_of(&format!("{at}: trial starts"), &t.s)?,
+                conversion: BetaParams { a: t.a, b: t.b },
+                lag_months: t.l,
+                in_progress_at_start: t.i,
+            }),
+            None => None,
+        };
+        if self.p.len() > crate::twin::MAX_MRR_VALUES.saturating_mul(2) {
+            return Err(format!("{at}: more than {} prices.", crate::twin::MAX_MRR_VALUES * 2));
+        }
+        let mut palette = Vec::with_capacity(self.p.len());
+        for &cents in &self.p {
+            let mrr = mrr_of(cents, cadence);
+            if mrr > crate::twin::MAX_MRR_MAJOR_UNITS {
+                return Err(format!("{at}: the price {cents} is above the largest MRR."));
+            }
+            palette.push(mrr);
+        }
+        let price = |index: u64| -> Result<f64, String> {
+            usize::try_from(index).ok().and_then(|i| palette.get(i).copied()).ok_or_else(|| {
+                format!("{at}: price number {index} is not among the segment's {} prices.", palette.len())
+            })
+        };
+        if !self.w.len().is_multiple_of(2) || self.w.len() / 2 > crate::twin::MAX_MRR_VALUES {
+            return Err(format!("{at}: the new-subscriber prices are not (price, weight) pairs, or too many."));
+        }
+        let mut new_mrr = Vec::with_capacity(self.w.len() / 2);
+        for pair in self.w.chunks_exact(2) {
+            if let &[index, weight] = pair {
+                new_mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: weight });
+            }
+        }
+        let mut cells = Vec::new();
+        let mut rest = self.z.as_slice();
+        let (mut offset, mut age) = (0u64, None::<u64>);
+        while !rest.is_empty() {
+            let Some((&[offset_step, age_code, groups], tail)) = rest.split_first_chunk::<3>() else {
+                return Err(format!("{at}: the cells end in the middle of a cell."));
+            };
+            if cells.len() >= crate::twin::MAX_CELLS_PER_SEGMENT {
+                return Err(format!("{at}: more than {} cells.", crate::twin::MAX_CELLS_PER_SEGMENT));
+            }
+            let count = usize::try_from(groups).unwrap_or(usize::MAX);
+            if count > crate::twin::MAX_MRR_VALUES || count.saturating_mul(2) > tail.len() {
+                return Err(format!(
+                    "{at}: cells[{}] says it has {groups} MRR groups, which are not there.",
+                    cells.len()
+                ));
+            }
+            let (pairs, after) = tail.split_at(count * 2);
+            let mut mrr = Vec::with_capacity(count);
+            for pair in pairs.chunks_exact(2) {
+                if let &[index, subscribers] = pair {
+                    mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers });
+                }
+            }
+            let cell_offset = offset.checked_add(offset_step);
+            let cell_age = match (offset_step, age) {
+                (0, Some(previous)) => previous.checked_add(age_code).and_then(|a| a.checked_add(1)),
+                _ => Some(age_code),
+            };
+            let whole = |value: Option<u64>, what: &str| {
+                value
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| format!("{at}: cells[{}].{what} is too large.", cells.len()))
+            };
+            let cell = Cell {
+                renewals_survived: whole(cell_age, "renewal age")?,
+                next_renewal_offset_months: whole(cell_offset, "renewal month")?,
+                mrr,
+            };
+            offset = u64::from(cell.next_renewal_offset_months);
+            age = Some(u64::from(cell.renewals_survived));
+            cells.push(cell);
+            rest = after;
+        }
+        let estimate = |[estimate, standard_error]: [f64; 2]| NormalEstimate { estimate, standard_error };
+        let price_response = match (self.pc, self.pa) {
+            (None, None) => None,
+            (churn, acquisition) => Some(LearnedPriceResponse {
+                churn_elasticity: churn.map(estimate),
+                acquisition_elasticity: acquisition.map(estimate),
+            }),
+        };
+        Ok(SegmentTwin {
+            name: self.n,
+            cadence,
+            retention,
+            acquisition: Acquisition { direct, trials },
+            new_mrr,
+            cells,
+            price_response,
+            movements: self.v.map(|[e1, s1, e2, s2]| MrrMovements {
+                expansion: NormalEstimate { estimate: e1, standard_error: s1 },
+                contraction: NormalEstimate { estimate: e2, standard_error: s2 },
+            }),
+        })
+    }
+}
+
+// --- How far the shared twin's results are from the full data's -------------------------------------
+
+/// One figure at the horizon, from the full data and from the shared twin.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Gap {
+    /// `Baseline` or the scenario's name.
+    pub run: String,
+    /// `MRR` or `Paid subscribers`.
+    pub figure: String,
+    pub full: f64,
+    pub shared: f64,
+    /// (shared - full) / full; NaN when the full figure is 0.
+    pub relative: f64,
+}
+
+/// The median MRR and paid subscribers at the horizon of the baseline and of each scenario (matched
+/// by position), from the full twin's report and the shared twin's.
+pub fn gaps(full: &SimulationReport, shared: &SimulationReport) -> Vec<Gap> {
+    let median = crate::report::simulate::PROBABILITIES.iter().position(|p| *p == 0.5).unwrap_or(3);
+    let at_horizon = |rows: &[Vec<f64>]| rows.last().and_then(|q| q.get(median)).copied().unwrap_or(f64::NAN);
+    let mut out = Vec::new();
+    let mut push = |run: &str,
+                    full_total: &crate::report::simulate::TotalReport,
+                    shared_total: &crate::report::simulate::TotalReport| {
+        for (figure, f, s) in [
+            ("MRR", at_horizon(&full_total.mrr), at_horizon(&shared_total.mrr)),
+            ("Paid subscribers", at_horizon(&full_total.active), at_horizon(&shared_total.active)),
+        ] {
+            let relative = if f != 0.0 { (s - f) / f } else { f64::NAN };
+            out.push(Gap { run: run.to_owned(), figure: figure.to_owned(), full: f, shared: s, relative });
+        }
+    };
+    push("Baseline", &full.baseline.total, &shared.baseline.total);
+    for (f, s) in full.scenarios.iter().zip(&shared.scenarios) {
+        push(&f.name, &f.run.total, &s.run.total);
+    }
+    out
+}
+
+/// [`gaps`] as a table of display strings: the run, the figure, the full data's median, the shared
+/// twin's and the relative difference.
+pub fn gaps_table(full: &SimulationReport, shared: &SimulationReport) -> Table {
+    let currency = Currency::from_code(&full.currency).unwrap_or(Currency {
+        code: full.currency.clone(),
+        minor_digits: 2,
+        symbol: String::new(),
+    });
+    let last = full.months.last().cloned().unwrap_or_default();
+    let rows = gaps(full, shared)
+        .into_iter()
+        .map(|gap| {
+            let show = |value: f64| {
+                if gap.figure == "MRR" {
+                    crate::report::simulate_page::money(&currency, value)
+                } else {
+                    crate::report::simulate_page::count(value)
+                }
+            };
+            let relative = if gap.relative.is_finite() {
+                let text = format!("{:+.1}%", gap.relative * 100.0);
+                if text == "-0.0%" {
+                    "+0.0%".to_owned()
+                } else {
+                    text
+                }
+            } else {
+                "n/a".to_owned()
+            };
+            vec![gap.run.clone(), gap.figure.clone(), show(gap.full), show(gap.shared), relative]
+        })
+        .collect();
+    Table {
+        columns: vec![
+            "Run".into(),
+            format!("Median in {last}"),
+            "Full data".into(),
+            "Shared twin".into(),
+            "Difference".into(),
+        ],
+        rows,
+    }
+}
+
+/// [`gaps_table`] as text, for the command's stderr.
+pub fn gaps_text(full: &SimulationReport, shared: &SimulationReport) -> String {
+    crate::report::render_table(&gaps_table(full, shared))
+}
+
+#[cfg(test)]
+#[path = "share_tests.rs"]
+mod tests;

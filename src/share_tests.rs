@@ -1,0 +1,533 @@
+//! Share links: the round trip, the five-subscriber rule, neutral names, the rounding, hostile links.
+//! Random twins and damaged links come from seeded ChaCha8 streams, so every run checks the same
+//! thousands of cases.
+
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::*;
+use crate::twin::tests::example_twin;
+
+fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
+    rng.next_u64() % n.max(1)
+}
+
+fn uniform(rng: &mut ChaCha8Rng, low: f64, high: f64) -> f64 {
+    low + (high - low) * (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn random_trend(rng: &mut ChaCha8Rng) -> PoissonTrend {
+    let v1 = uniform(rng, 0.0, 0.05);
+    let v2 = uniform(rng, 0.0, 0.0005);
+    let mut seasonal = [0.0; 12];
+    if below(rng, 2) == 0 {
+        for m in &mut seasonal {
+            *m = uniform(rng, -0.3, 0.3);
+        }
+    }
+    PoissonTrend {
+        log_rate_intercept: uniform(rng, -1.0, 5.0),
+        log_rate_slope_per_month: uniform(rng, -0.03, 0.03),
+        seasonal_log_multipliers: seasonal,
+        uncertainty: Covariance2 {
+            variance_first: v1,
+            variance_second: v2,
+            covariance: uniform(rng, -0.9, 0.9) * (v1 * v2).sqrt(),
+        },
+        dispersion: if below(rng, 2) == 0 { 1.0 } else { uniform(rng, 1.0, 4.0) },
+    }
+}
+
+fn random_groups(rng: &mut ChaCha8Rng, cadence: Cadence, most: u64) -> Vec<MrrGroup> {
+    let prices = [9.0, 19.0, 29.0, 49.0, 59.0, 99.0, 190.0, 490.0, 1234.56];
+    (0..1 + below(rng, 4))
+        .map(|_| {
+            let price = prices[below(rng, prices.len() as u64) as usize] * (1.0 + below(rng, 3) as f64);
+            MrrGroup { mrr_major_units: price / cadence.months_per_payment(), subscribers: 1 + below(rng, most) }
+        })
+        .collect()
+}
+
+/// A valid twin of 1 to 6 segments, with many small cells and groups (1 to 4 subscribers).
+fn random_twin(rng: &mut ChaCha8Rng) -> CalibratedTwin {
+    let segments = (0..1 + below(rng, 6))
+        .map(|index| {
+            let cadence = match below(rng, 4) {
+                0 | 1 => Cadence::EveryMonths(1),
+                2 => Cadence::EveryMonths(12),
+                _ => Cadence::TimesPerYear(52),
+            };
+            let months = match cadence {
+                Cadence::EveryMonths(m) => m,
+                Cadence::TimesPerYear(_) => 1,
+            };
+            let big = below(rng, 3) != 0;
+            let cells = (0..below(rng, 30))
+                .map(|_| Cell {
+                    renewals_survived: below(rng, 40) as u32,
+                    next_renewal_offset_months: below(rng, u64::from(months)) as u32,
+                    mrr: random_groups(rng, cadence, if big { 40 } else { 4 }),
+                })
+                .collect();
+            let retention = if below(rng, 4) == 0 {
+                Retention::Geometric { churn_probability: uniform(rng, 0.01, 0.3), variance_logit_churn: 0.04 }
+            } else {
+                let v1 = uniform(rng, 0.001, 0.1);
+                let v2 = uniform(rng, 0.001, 0.3);
+                Retention::ShiftedBetaGeometric {
+                    alpha: uniform(rng, 0.2, 3.0),
+                    beta: uniform(rng, 1.0, 30.0),
+                    uncertainty: Covariance2 {
+                        variance_first: v1,
+                        variance_second: v2,
+                        covariance: uniform(rng, -1.0, 1.0) * (v1 * v2).sqrt(),
+                    },
+                }
+            };
+            let trials = (below(rng, 2) == 0).then(|| Trials {
+                starts: random_trend(rng),
+                conversion: BetaParams { a: uniform(rng, 1.0, 80.0), b: uniform(rng, 1.0, 80.0) },
+                lag_months: 1,
+                in_progress_at_start: below(rng, 12),
+            });
+            SegmentTwin {
+                name: format!("Customer product {index} (month)"),
+                cadence,
+                retention,
+                acquisition: Acquisition { direct: Some(random_trend(rng)), trials },
+                new_mrr: random_groups(rng, cadence, if big { 60 } else { 6 }),
+                cells,
+                price_response: (below(rng, 3) == 0).then(|| LearnedPriceResponse {
+                    churn_elasticity: Some(NormalEstimate {
+                        estimate: uniform(rng, -2.0, 3.0),
+                        standard_error: uniform(rng, 0.05, 1.0),
+                    }),
+                    acquisition_elasticity: None,
+                }),
+                movements: (below(rng, 3) == 0).then(|| MrrMovements {
+                    expansion: NormalEstimate { estimate: uniform(rng, 0.0, 0.02), standard_error: 0.002 },
+                    contraction: NormalEstimate { estimate: uniform(rng, 0.0, 0.01), standard_error: 0.001 },
+                }),
+            }
+        })
+        .collect();
+    let twin = Twin { start_month_index: 2026 * 12, first_month_exposure: uniform(rng, 1.0, 1.9), segments };
+    twin.check().expect("the generator makes valid twins");
+    CalibratedTwin {
+        twin,
+        as_of: "2025-12-31T17:32:00Z".into(),
+        currency: Currency::from_code("usd").expect("usd"),
+        notes: vec!["Private plan (month) is left out: none of its subscribers has churned yet".into()],
+    }
+}
+
+fn churn_scenario(segment: &str) -> Scenario {
+    let text = format!(
+        r#"{{"version": 1, "name": "Churn down", "changes": [{{"kind": "churn", "segments": [{segment:?}],
+            "month": "2026-01", "percent": -10}}]}}"#
+    );
+    scenario::from_json("s.json", text.as_bytes()).expect("a valid scenario")
+}
+
+fn link_of(shared: &Shared, rng: &mut ChaCha8Rng) -> Link {
+    let scenarios = shared.twin.twin.segments.first().map(|s| vec![churn_scenario(&s.name)]).unwrap_or_default();
+    Link {
+        twin: shared.twin.clone(),
+        scenarios,
+        options: SimulateOptions {
+            horizon_months: 1 + below(rng, 120) as u32,
+            paths: 1 + below(rng, 20_000) as u32,
+            seed: rng.next_u64(),
+        },
+        engine_version: crate::sim::ENGINE_VERSION,
+        digest: format!("{:016x}", rng.next_u64()),
+    }
+}
+
+fn subscribers(segment: &SegmentTwin) -> u64 {
+    segment.cells.iter().flat_map(|c| &c.mrr).map(|g| g.subscribers).sum()
+}
+
+#[test]
+fn a_shared_twin_survives_encoding_and_decoding_unchanged() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut tried = 0;
+    for _ in 0..400 {
+        let full = random_twin(&mut rng);
+        let shared = shared_twin(&full, below(&mut rng, 2) == 0);
+        if shared.twin.twin.segments.is_empty() {
+            continue;
+        }
+        let link = link_of(&shared, &mut rng);
+        let text = encode(&link).expect("encodes");
+        assert!(text.starts_with("s1."), "{text}");
+        let back = decode(&format!("http://127.0.0.1:8080/#{text}")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, link);
+        tried += 1;
+    }
+    assert!(tried > 200, "only {tried} twins had a segment to share");
+}
+
+#[test]
+fn no_shared_twin_has_a_cell_a_segment_or_an_mrr_group_under_five() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for _ in 0..400 {
+        let full = random_twin(&mut rng);
+        let shared = shared_twin(&full, false);
+        let twin = &shared.twin.twin;
+        assert_eq!(twin.check(), Ok(()));
+        assert_eq!(check_five(twin), Ok(()));
+        for segment in twin.segments.iter() {
+            assert!(subscribers(segment) >= MIN_GROUP);
+            for cell in &segment.cells {
+                assert!(cell.mrr.iter().map(|g| g.subscribers).sum::<u64>() >= MIN_GROUP, "{cell:?}");
+                assert!(cell.mrr.iter().all(|g| g.subscribers >= MIN_GROUP), "{cell:?}");
+            }
+            assert!(segment.new_mrr.iter().all(|g| g.subscribers >= MIN_GROUP), "{:?}", segment.new_mrr);
+        }
+        if !twin.segments.is_empty() {
+            let text = encode(&link_of(&shared, &mut rng)).expect("encodes");
+            let decoded = decode(&text).expect("decodes");
+            assert_eq!(check_five(&decoded.twin.twin), Ok(()));
+        }
+    }
+}
+
+#[test]
+fn merging_keeps_every_subscriber_and_each_segments_mrr_to_the_cent() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for _ in 0..300 {
+        let full = random_twin(&mut rng);
+        let shared = shared_twin(&full, true);
+        for segment in &shared.twin.twin.segments {
+            let original =
+                full.twin.segments.iter().find(|s| s.name == segment.name).expect("the same name with keep_names");
+            assert_eq!(subscribers(segment), subscribers(original));
+            let mrr = |s: &SegmentTwin| -> f64 {
+                s.cells.iter().flat_map(|c| &c.mrr).map(|g| g.mrr_major_units * g.subscribers as f64).sum()
+            };
+            // Each merged group's mean is written to the cent per renewal: at most half a cent per
+            // renewal for each subscriber.
+            let bound = 0.005 / segment.cadence.months_per_payment() * subscribers(segment) as f64 + 1e-6;
+            assert!((mrr(segment) - mrr(original)).abs() <= bound, "{} against {}", mrr(segment), mrr(original));
+        }
+        let kept: u64 = shared.twin.twin.segments.iter().map(subscribers).sum();
+        let dropped: u64 =
+            full.twin.segments.iter().filter(|s| shared.dropped.contains(&s.name)).map(subscribers).sum();
+        assert_eq!(kept + dropped, full.twin.segments.iter().map(subscribers).sum::<u64>());
+    }
+}
+
+#[test]
+fn segment_names_are_neutral_unless_kept() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for _ in 0..100 {
+        let full = random_twin(&mut rng);
+        let shared = shared_twin(&full, false);
+        if shared.twin.twin.segments.is_empty() {
+            continue;
+        }
+        let text = encode(&link_of(&shared, &mut rng)).expect("encodes");
+        let decoded = decode(&text).expect("decodes");
+        for (index, segment) in decoded.twin.twin.segments.iter().enumerate() {
+            assert!(segment.name.starts_with(&format!("Segment {} (", letters(index))), "{}", segment.name);
+        }
+        let json = serde_json::to_string(&decoded.twin.twin).expect("JSON") + &decoded.twin.notes.join(" ");
+        assert!(!json.contains("Customer product"), "a real name travelled: {json}");
+        assert!(!json.contains("Private plan"), "a left-out segment's name travelled: {json}");
+        let kept = shared_twin(&full, true);
+        assert!(kept.twin.twin.segments.iter().all(|s| s.name.starts_with("Customer product")));
+    }
+}
+
+#[test]
+fn labels_run_from_a_to_z_then_aa() {
+    assert_eq!((letters(0), letters(25), letters(26), letters(27)), ("A".into(), "Z".into(), "AA".into(), "AB".into()));
+    assert_eq!(interval_label(Cadence::EveryMonths(12)), "year");
+}
+
+#[test]
+fn small_cells_merge_with_neighbouring_ages_and_small_prices_into_their_mean() {
+    let cadence = Cadence::EveryMonths(1);
+    let group = |mrr: f64, subscribers: u64| MrrGroup { mrr_major_units: mrr, subscribers };
+    let cell =
+        |age: u32, groups: Vec<MrrGroup>| Cell { renewals_survived: age, next_renewal_offset_months: 0, mrr: groups };
+    // Ages 0 (2 subscribers), 1 (3) and 2 (10): 0 and 1 make one cell of 5 at age (0*2 + 1*3) / 5 =
+    // 0.6, rounded to 1; age 2 stays.
+    let cells = vec![
+        cell(0, vec![group(10.0, 2)]),
+        cell(1, vec![group(20.0, 3)]),
+        cell(2, vec![group(30.0, 6), group(31.0, 4)]),
+    ];
+    let shared = shared_cells(&cells, cadence);
+    assert_eq!(shared.len(), 2);
+    assert_eq!(shared[0].renewals_survived, 1);
+    // 2 at 10 and 3 at 20: one group of 5 at 16 (the same total, 80).
+    assert_eq!(shared[0].mrr, vec![group(16.0, 5)]);
+    // 6 at 30 stays; 4 at 31 merges into it: 10 at 30.4.
+    assert_eq!(shared[1].mrr, vec![group(30.4, 10)]);
+    // New-subscriber weights: 3 at 49 join the nearest value with five that is not the list price
+    // (59), 8 at 99, at their mean: 11 at (3 x 49 + 8 x 99) / 11 = 85.36.
+    let new = shared_new_mrr(&[group(49.0, 3), group(59.0, 70), group(99.0, 8)], cadence);
+    assert_eq!(new, vec![group(59.0, 70), group(85.36, 11)]);
+}
+
+#[test]
+fn parameters_are_rounded_within_a_tenth_of_their_standard_error() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..200 {
+        let full = random_twin(&mut rng);
+        let shared = shared_twin(&full, true);
+        for segment in &shared.twin.twin.segments {
+            let original = full.twin.segments.iter().find(|s| s.name == segment.name).expect("kept");
+            if let (Some(a), Some(b)) = (&segment.acquisition.direct, &original.acquisition.direct) {
+                let se = b.uncertainty.variance_first.sqrt();
+                assert!((a.log_rate_intercept - b.log_rate_intercept).abs() <= se / 10.0 + 1e-15);
+                let se = b.uncertainty.variance_second.sqrt();
+                assert!((a.log_rate_slope_per_month - b.log_rate_slope_per_month).abs() <= se / 10.0 + 1e-15);
+            }
+            if let (
+                Retention::ShiftedBetaGeometric { alpha, beta, .. },
+                Retention::ShiftedBetaGeometric { alpha: a0, beta: b0, uncertainty },
+            ) = (segment.retention, original.retention)
+            {
+                // On the engine's scale: the logits of the mean churn and of the polarisation, whose
+                // standard errors the twin gives.
+                let logit_m = |a: f64, b: f64| (a / b).ln();
+                let logit_p = |a: f64, b: f64| -(a + b).ln();
+                let se = uncertainty.variance_first.sqrt();
+                assert!((logit_m(alpha, beta) - logit_m(a0, b0)).abs() <= se / 10.0 + 1e-12, "{alpha} {a0} {se}");
+                let se = uncertainty.variance_second.sqrt();
+                assert!((logit_p(alpha, beta) - logit_p(a0, b0)).abs() <= se / 10.0 + 1e-12, "{alpha} {a0} {se}");
+            }
+            if let (Some(p), Some(p0)) = (segment.price_response, original.price_response) {
+                let (e, e0) = (p.churn_elasticity.expect("kept"), p0.churn_elasticity.expect("kept"));
+                assert!((e.estimate - e0.estimate).abs() <= e0.standard_error / 10.0 + 1e-15);
+            }
+        }
+    }
+}
+
+#[test]
+fn rounding_makes_links_short() {
+    // A standard error of 0.01: three decimals, whose rounding error is at most 0.0005.
+    assert_eq!(round_to_error(0.123456789, 0.01), 0.123);
+    assert_eq!(round_to_error(0.123456789, 0.004), 0.1235);
+    // A relative standard error of 5%: three significant digits, at most 0.5% off.
+    assert_eq!(round_to_relative_error(1.23456789, 0.05), 1.23);
+    assert_eq!(round_to_error(7.5, 0.0), 7.5, "no uncertainty, no rounding");
+}
+
+#[test]
+fn a_scenario_is_rewritten_to_the_shared_names_and_refused_on_a_left_out_segment() {
+    let full = CalibratedTwin {
+        twin: example_twin(),
+        as_of: "2025-02-28T10:00:00Z".into(),
+        currency: Currency::from_code("eur").expect("eur"),
+        notes: Vec::new(),
+    };
+    let shared = shared_twin(&full, false);
+    assert_eq!(shared.twin.as_of, "2025-02-28T00:00:00Z", "the as-of travels to the day");
+    let rewritten = shared_scenario(&churn_scenario("Pro monthly"), &shared).expect("rewritten");
+    assert_eq!(rewritten, churn_scenario("Segment A (month)"));
+
+    let mut tiny = full.clone();
+    for cell in &mut tiny.twin.segments[0].cells {
+        for group in &mut cell.mrr {
+            group.subscribers = 1;
+        }
+    }
+    let shared = shared_twin(&tiny, false);
+    assert!(shared.twin.twin.segments.is_empty());
+    assert_eq!(shared.dropped, vec!["Pro monthly".to_owned()]);
+    let error = shared_scenario(&churn_scenario("Pro monthly"), &shared).expect_err("refused");
+    assert!(error.contains("fewer than 5 subscribers") && error.contains("take it out"), "{error}");
+    assert!(shared.twin.notes.iter().any(|n| n.contains("fewer than 5 subscribers")), "{:?}", shared.twin.notes);
+}
+
+fn valid_link_text() -> (Link, String) {
+    let full = CalibratedTwin {
+        twin: example_twin(),
+        as_of: "2025-02-28T10:00:00Z".into(),
+        currency: Currency::from_code("usd").expect("usd"),
+        notes: Vec::new(),
+    };
+    let shared = shared_twin(&full, false);
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let mut link = link_of(&shared, &mut rng);
+    link.options = SimulateOptions { horizon_months: 6, paths: 40, seed: 7 };
+    link.scenarios = vec![Scenario {
+        version: 1,
+        name: "Churn down".into(),
+        changes: vec![Change::Churn {
+            segments: vec!["Segment A (month)".into()],
+            month: "2025-04".into(),
+            until_month: None,
+            percent: -10.0,
+        }],
+    }];
+    let text = encode(&link).expect("encodes");
+    (link, text)
+}
+
+#[test]
+fn an_unknown_payload_version_is_refused_before_decompressing() {
+    let (_, text) = valid_link_text();
+    let payload = text.strip_prefix("s1.").expect("s1");
+    for version in ["2", "10", "0"] {
+        let error = decode(&format!("#s{version}.{payload}")).expect_err("refused");
+        assert!(error.contains(&format!("format s{version}")) && error.contains("reads format s1"), "{error}");
+    }
+    // Not even base64: the version is refused first.
+    let error = decode("#s2.@@@").expect_err("refused");
+    assert!(error.contains("format s2"), "{error}");
+    let error = decode("#x1.abc").expect_err("refused");
+    assert!(error.contains("not a subtwin link"), "{error}");
+}
+
+#[test]
+fn oversized_links_and_payloads_are_refused() {
+    let error = decode(&"A".repeat(MAX_LINK_CHARS + 1)).expect_err("refused");
+    assert!(error.contains("characters long"), "{error}");
+    // A deflate bomb: 4 MiB of spaces packs into a few kilobytes.
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut encoder, &vec![b' '; 4 << 20]).expect("compress");
+    let packed = encoder.finish().expect("compress");
+    let text = format!("s1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
+    assert!(text.len() < MAX_LINK_CHARS, "{}", text.len());
+    let error = decode(&text).expect_err("refused");
+    assert!(error.contains("unpacks to more than"), "{error}");
+}
+
+/// Packs a payload's JSON as a link does, whatever it holds.
+fn pack(json: &[u8]) -> String {
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, json).expect("compress");
+    format!("s1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(encoder.finish().expect("compress")))
+}
+
+fn unpack(text: &str) -> Vec<u8> {
+    let packed =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_start_matches("s1.")).expect("base64");
+    let mut json = Vec::new();
+    flate2::read::DeflateDecoder::new(packed.as_slice()).read_to_end(&mut json).expect("inflate");
+    json
+}
+
+#[test]
+fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
+    let (link, text) = valid_link_text();
+    let json = unpack(&text);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let alphabet: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.#s1%=+/ ";
+    let (mut opened, mut refused) = (0, 0);
+    for round in 0..6000 {
+        let damaged: Vec<u8> = match round % 6 {
+            // Characters of the link replaced, inserted or removed.
+            0 => {
+                let mut bytes = text.clone().into_bytes();
+                for _ in 0..1 + below(&mut rng, 4) {
+                    let at = below(&mut rng, bytes.len() as u64) as usize;
+                    match below(&mut rng, 3) {
+                        0 => bytes[at] = alphabet[below(&mut rng, alphabet.len() as u64) as usize],
+                        1 => bytes.insert(at, alphabet[below(&mut rng, alphabet.len() as u64) as usize]),
+                        _ => {
+                            bytes.remove(at);
+                        }
+                    }
+                }
+                bytes
+            }
+            // Truncated anywhere.
+            1 => text.as_bytes()[..below(&mut rng, text.len() as u64) as usize].to_vec(),
+            // Random text, sometimes behind a valid prefix.
+            2 => {
+                let mut bytes = if below(&mut rng, 2) == 0 { b"s1.".to_vec() } else { Vec::new() };
+                for _ in 0..below(&mut rng, 400) {
+                    bytes.push(alphabet[below(&mut rng, alphabet.len() as u64) as usize]);
+                }
+                bytes
+            }
+            // Random bytes, deflated and encoded: past the outer layers.
+            3 => {
+                let bytes: Vec<u8> = (0..below(&mut rng, 300)).map(|_| rng.next_u64() as u8).collect();
+                pack(&bytes).into_bytes()
+            }
+            // The payload's JSON with bytes changed (numbers, keys, brackets), packed again.
+            4 => {
+                let mut bytes = json.clone();
+                for _ in 0..1 + below(&mut rng, 3) {
+                    let at = below(&mut rng, bytes.len() as u64) as usize;
+                    bytes[at] = b"0123456789-.e,[]{}\":aszn"[below(&mut rng, 24) as usize];
+                }
+                pack(&bytes).into_bytes()
+            }
+            // The payload's JSON with a number replaced by an extreme one.
+            _ => {
+                let text = String::from_utf8(json.clone()).expect("JSON is UTF-8");
+                let extremes = ["1e308", "-1e308", "18446744073709551615", "-1", "0", "1e-320", "4294967296", "NaN"];
+                let digits: Vec<usize> =
+                    text.char_indices().filter(|(_, c)| c.is_ascii_digit()).map(|(i, _)| i).collect();
+                let at = digits[below(&mut rng, digits.len() as u64) as usize];
+                let end = text[at..].find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'));
+                let end = at + end.unwrap_or(0);
+                let extreme = extremes[below(&mut rng, extremes.len() as u64) as usize];
+                pack(format!("{}{extreme}{}", &text[..at], &text[end..]).as_bytes()).into_bytes()
+            }
+        };
+        let damaged = String::from_utf8_lossy(&damaged).into_owned();
+        match decode(&damaged) {
+            Ok(decoded) => {
+                // Whatever opens is a valid link: it passes every check, and simulates.
+                assert_eq!(decoded.twin.twin.check(), Ok(()));
+                assert_eq!(check_five(&decoded.twin.twin), Ok(()));
+                opened += 1;
+            }
+            Err(message) => {
+                assert!(message.ends_with('.') && message.len() > 40, "{message}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > 4000, "{refused} refused, {opened} opened");
+    assert_eq!(decode(&text), Ok(link));
+}
+
+#[test]
+fn a_link_from_another_engine_version_opens_and_says_it_was_recomputed() {
+    let (mut link, _) = valid_link_text();
+    let scenarios: Vec<(String, Scenario)> = link.scenarios.iter().map(|s| ("link".to_owned(), s.clone())).collect();
+    let report = crate::simulate_twin(&link.twin, &link.options, &scenarios).expect("simulates");
+    let json = crate::report::simulate::to_json(&report);
+
+    link.digest = report_digest(&json);
+    let same = verdict(&decode(&encode(&link).expect("encodes")).expect("opens"), &json);
+    assert!(same.same && !same.recomputed, "{same:?}");
+
+    link.engine_version = crate::sim::ENGINE_VERSION + 1;
+    link.digest = "0123456789abcdef".into();
+    let opened = decode(&encode(&link).expect("encodes")).expect("a link from another engine opens");
+    assert_eq!(opened.engine_version, crate::sim::ENGINE_VERSION + 1);
+    let older = verdict(&opened, &json);
+    assert!(older.recomputed && !older.same, "{older:?}");
+    assert!(older.message.starts_with("Recomputed"), "{}", older.message);
+
+    link.engine_version = crate::sim::ENGINE_VERSION;
+    let edited = verdict(&decode(&encode(&link).expect("encodes")).expect("opens"), &json);
+    assert!(!edited.same && !edited.recomputed && edited.message.contains("new link"), "{edited:?}");
+}
+
+#[test]
+fn a_hand_made_link_with_a_small_cell_is_refused() {
+    let (mut link, _) = valid_link_text();
+    link.twin.twin.segments[0].cells[0].mrr[0].subscribers = 2;
+    let error = decode(&encode(&link).expect("encodes")).expect_err("refused");
+    assert!(error.contains("singles out customers") && error.contains("fewer than 5"), "{error}");
+}
+
+#[test]
+fn the_digest_is_sixteen_hex_digits_of_sha256() {
+    // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.
+    assert_eq!(report_digest("abc"), "ba7816bf8f01cfea");
+    assert_eq!(report_digest("abc\n"), "ba7816bf8f01cfea", "the command's final newline is not part of it");
+}

@@ -1,0 +1,166 @@
+//! `subtwin link` and `subtwin simulate --link`: a link opens the shared twin's results to the byte,
+//! says how far they are from the full data's, and every damaged or hostile link is refused with a
+//! message and exit code 2, never a panic.
+
+use subtwin::share;
+
+use crate::support::*;
+
+fn demo() -> String {
+    format!("{}/www/demo-stripe.csv", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A link to the demo with the price scenario, over a short run: (stdout's last line, stderr).
+fn demo_link(extra: &[&str]) -> (String, String) {
+    let (demo, scenario) = (demo(), fixture_arg("demo-stripe.scenario-prices.json"));
+    let mut args = vec!["link", &demo, "--scenario", &scenario, "--horizon", "6", "--runs", "60"];
+    args.extend_from_slice(extra);
+    let output = run_subtwin(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default().to_owned();
+    (last, text(&output.stderr))
+}
+
+fn simulate_link(link: &str) -> std::process::Output {
+    run_subtwin(&["simulate", "--link", link, "--json"])
+}
+
+#[test]
+fn a_link_opens_to_the_same_json_as_simulating_the_shared_twin() {
+    let (link, stderr) = demo_link(&[]);
+    assert!(link.starts_with("http://127.0.0.1:8080/#s1."), "{link}");
+    let output = simulate_link(&link);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("These are the numbers the sender saw."), "{}", text(&output.stderr));
+
+    // The same bytes as the library gives for the link's twin, and the digest the link carries.
+    let decoded = share::decode(&link).expect("the link decodes");
+    let scenarios: Vec<_> = decoded.scenarios.iter().map(|s| ("s".to_owned(), s.clone())).collect();
+    let report = subtwin::simulate_twin(&decoded.twin, &decoded.options, &scenarios).expect("simulates");
+    let json = subtwin::report::simulate::to_json(&report);
+    assert_eq!(text(&output.stdout), format!("{json}\n"));
+    assert_eq!(share::report_digest(&text(&output.stdout)), decoded.digest);
+    assert_eq!(decoded.options, subtwin::SimulateOptions { horizon_months: 6, paths: 60, seed: 20_251_231 });
+
+    // The shared twin names no segment, and the stderr compares it with the full data.
+    for name in ["Pro", "Starter", "Team"] {
+        assert!(!json.contains(&format!("\"{name} (")), "{name} travelled");
+    }
+    assert!(json.contains("Segment A (month)"), "{json}");
+    assert!(stderr.contains("Full data") && stderr.contains("Shared twin") && stderr.contains("Baseline"), "{stderr}");
+    assert!(stderr.contains("Raise monthly prices 20%"), "{stderr}");
+    assert!(stderr.contains("characters long"), "{stderr}");
+}
+
+#[test]
+fn keep_names_and_a_base_url_are_honoured() {
+    let (link, _) = demo_link(&["--keep-names", "--base-url", "https://example.org/subtwin/"]);
+    assert!(link.starts_with("https://example.org/subtwin/#s1."), "{link}");
+    let decoded = share::decode(&link).expect("decodes");
+    assert!(decoded.twin.twin.segments.iter().any(|s| s.name == "Pro (month)"));
+    let output = run_subtwin(&["link", &demo(), "--base-url", "http://x/#y"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("--base-url"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn damaged_truncated_oversized_and_hostile_links_are_refused_with_a_message() {
+    let (link, _) = demo_link(&[]);
+    let middle = link.len() / 2;
+    let mut damaged = link.clone().into_bytes();
+    damaged[middle] = if damaged[middle] == b'A' { b'B' } else { b'A' };
+    let damaged = String::from_utf8(damaged).expect("ASCII");
+    let cases: Vec<(String, &str)> = vec![
+        (damaged, "damaged"),
+        (link[..middle].to_owned(), "damaged"),
+        (format!("#s1.{}", "A".repeat(share::MAX_LINK_CHARS)), "characters long"),
+        ("#s2.AAAA".to_owned(), "format s2"),
+        ("javascript:alert(1)".to_owned(), "not a subtwin link"),
+        ("#s1.<img src=x onerror=alert(1)>".to_owned(), "damaged"),
+        ("#s1.".to_owned(), "damaged"),
+        ("".to_owned(), "not a subtwin link"),
+    ];
+    for (case, expected) in cases {
+        let output = simulate_link(&case);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{case:.60}: {stderr}");
+        assert!(stderr.contains(expected), "{case:.60}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_link_from_another_engine_version_opens_and_says_it_was_recomputed() {
+    let (link, _) = demo_link(&[]);
+    let mut decoded = share::decode(&link).expect("decodes");
+    decoded.engine_version = subtwin::sim::ENGINE_VERSION + 1;
+    decoded.digest = "00000000deadbeef".into();
+    let older = format!("http://127.0.0.1:8080/#{}", share::encode(&decoded).expect("encodes"));
+    let output = simulate_link(&older);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("Recomputed"), "{}", text(&output.stderr));
+    // The numbers are this engine's for the same twin: those of the link as it was made.
+    assert_eq!(output.stdout, simulate_link(&link).stdout);
+}
+
+#[test]
+fn a_link_and_files_together_are_refused() {
+    let (link, _) = demo_link(&[]);
+    let output = run_subtwin(&["simulate", &demo(), "--link", &link]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = run_subtwin(&["simulate"]);
+    assert_eq!(output.status.code(), Some(2), "no file and no link");
+}
+
+/// The size of the links of the demo and of every fixture a twin calibrates on (run with
+/// `cargo test --test cli link_sizes -- --ignored --nocapture`; BENCHMARKS.md records it).
+#[test]
+#[ignore]
+fn link_sizes_over_the_demo_and_the_fixtures() {
+    let base = "http://127.0.0.1:8080/#";
+    let read_scenario =
+        |name: &str| subtwin::scenario::from_json(name, &fixture_bytes(name)).unwrap_or_else(|e| panic!("{e}"));
+    let prices = ("prices".to_owned(), read_scenario("demo-stripe.scenario-prices.json"));
+    let new_plan = ("new plan".to_owned(), read_scenario("demo-stripe.scenario-new-plan.json"));
+    let options = subtwin::SimulateOptions { horizon_months: 24, paths: 1000, seed: 20_251_231 };
+    let mut inputs: Vec<(String, Vec<u8>)> =
+        vec![("www/demo-stripe.csv".into(), std::fs::read(demo()).expect("the demo"))];
+    let mut names: Vec<String> = std::fs::read_dir(fixture_path(""))
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".csv"))
+        .collect();
+    names.sort();
+    inputs.extend(names.into_iter().map(|n| (format!("tests/fixtures/{n}"), fixture_bytes(&n))));
+    // The demo company at other sizes and seeds, as `subtwin demo --subscriptions N --seed S` writes it.
+    for (subscriptions, seed) in [(1_000, 1), (2_000, 2), (5_500, 3), (20_000, 1), (50_000, 4)] {
+        let config = subtwin::demo::DemoConfig { subscriptions, seed, ..subtwin::demo::DemoConfig::default() };
+        let mut bytes = Vec::new();
+        subtwin::demo::write_csv(&mut bytes, &config, subtwin::demo::DemoFormat::Stripe).expect("the demo");
+        inputs.push((format!("demo --subscriptions {subscriptions} --seed {seed}"), bytes));
+    }
+    println!("file | segments | subscribers | link without scenarios | with the two demo scenarios");
+    let mut sizes = Vec::new();
+    for (name, bytes) in &inputs {
+        let request = subtwin::HistoryRequest::default();
+        let Ok(calibrated) = subtwin::calibrated_twin(&[(name.as_str(), bytes.as_slice())], &request, &mut |_| {})
+        else {
+            continue;
+        };
+        let size = |scenarios: &[(String, subtwin::scenario::Scenario)]| {
+            share::make_link(&calibrated, scenarios, &options, false)
+                .and_then(|(link, _)| share::encode(&link))
+                .map(|fragment| (base.len() + fragment.len()).to_string())
+                .unwrap_or_else(|e| format!("none ({e:.60})"))
+        };
+        let subscribers: u64 =
+            calibrated.twin.segments.iter().flat_map(|s| &s.cells).flat_map(|c| &c.mrr).map(|g| g.subscribers).sum();
+        let alone = size(&[]);
+        let with = if name.contains("demo") { size(&[prices.clone(), new_plan.clone()]) } else { "-".into() };
+        println!("{name} | {} | {subscribers} | {alone} | {with}", calibrated.twin.segments.len());
+        sizes.push(alone);
+    }
+    assert!(!sizes.is_empty());
+}
