@@ -879,6 +879,66 @@ fn without_nulls(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// The cells' numbers column by column, which compresses far better than cell by cell (runs of equal
+/// steps, ages and group counts): the number of cells, then each cell's renewal-month step, age code
+/// and group count, then every group's price index, then every group's subscribers.
+fn to_columns(flat: &[u64]) -> Vec<u64> {
+    let (mut steps, mut ages, mut groups, mut prices, mut counts) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut rest = flat;
+    while let Some((&[step, age, count], tail)) = rest.split_first_chunk::<3>() {
+        let count = usize::try_from(count).unwrap_or(usize::MAX).min(tail.len() / 2);
+        let (pairs, after) = tail.split_at(count * 2);
+        steps.push(step);
+        ages.push(age);
+        groups.push(count as u64);
+        for pair in pairs.chunks_exact(2) {
+            prices.push(pair[0]);
+            counts.push(pair[1]);
+        }
+        rest = after;
+    }
+    let mut columns = vec![steps.len() as u64];
+    for column in [steps, ages, groups, prices, counts] {
+        columns.extend(column);
+    }
+    columns
+}
+
+/// [`to_columns`] undone, for a link's (untrusted) numbers: the error says what does not add up.
+fn from_columns(columns: &[u64]) -> Result<Vec<u64>, String> {
+    let Some((&cells, rest)) = columns.split_first() else {
+        return Ok(Vec::new());
+    };
+    let cells = usize::try_from(cells).ok().filter(|n| *n <= crate::twin::MAX_CELLS_PER_SEGMENT).ok_or_else(|| {
+        format!(
+            "the cells say there are {cells} of them, more than the {} a segment may have.",
+            crate::twin::MAX_CELLS_PER_SEGMENT
+        )
+    })?;
+    if rest.len() < 3 * cells {
+        return Err(format!("the cells end before their {cells} renewal months, ages and group counts."));
+    }
+    let (heads, groups_part) = rest.split_at(3 * cells);
+    let (steps, heads) = heads.split_at(cells);
+    let (ages, group_counts) = heads.split_at(cells);
+    let total =
+        group_counts.iter().try_fold(0usize, |sum, g| usize::try_from(*g).ok().and_then(|g| sum.checked_add(g)));
+    let Some(total) = total.filter(|t| t.checked_mul(2) == Some(groups_part.len())) else {
+        return Err("the cells' MRR groups are not all there, or more are.".to_owned());
+    };
+    let (prices, counts) = groups_part.split_at(total);
+    let mut flat = Vec::with_capacity(3 * cells + 2 * total);
+    let mut group = 0;
+    for ((step, age), count) in steps.iter().zip(ages).zip(group_counts) {
+        flat.extend([*step, *age, *count]);
+        for _ in 0..*count {
+            flat.extend([prices[group], counts[group]]);
+            group += 1;
+        }
+    }
+    Ok(flat)
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireSegment {
@@ -1105,7 +1165,7 @@ impl WireSegment {
             }),
             p: p.into_iter().map(|(cents, _)| cents).collect(),
             w,
-            z,
+            z: to_columns(&z),
             pc: segment.price_response.and_then(|p| p.churn_elasticity).map(pair),
             pa: segment.price_response.and_then(|p| p.acquisition_elasticity).map(pair),
             v: segment.movements.map(|m| {
@@ -1168,7 +1228,8 @@ impl WireSegment {
             }
         }
         let mut cells = Vec::new();
-        let mut rest = self.z.as_slice();
+        let flat = from_columns(&self.z).map_err(|problem| format!("{at}: {problem}"))?;
+        let mut rest = flat.as_slice();
         let (mut offset, mut age) = (0u64, None::<u64>);
         while !rest.is_empty() {
             let Some((&[offset_step, age_code, groups], tail)) = rest.split_first_chunk::<3>() else {
