@@ -23,7 +23,7 @@
 use std::time::Instant;
 
 use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use subtwin::sim::{self, quantile_of_sorted, Series, SimOptions, Simulation};
 use subtwin::twin::{Cadence, PoissonTrend, Retention, Twin};
 
@@ -222,7 +222,7 @@ fn expected_renewals(twin: &Twin, horizon: usize) -> Vec<(u64, f64)> {
 
 /// Milliseconds to draw the workload's binomials once per path.
 fn time_floor(draws: &[(u64, f64)], paths: u32) -> f64 {
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let start = Instant::now();
     let mut total = 0u64;
     for _ in 0..paths {
