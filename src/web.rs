@@ -1037,18 +1037,21 @@ pub fn progress_text(done: u32, total: u32) -> String {
 #[wasm_bindgen]
 pub struct SimulationHandle {
     report: report::simulate::SimulationReport,
-    searched: Vec<bool>,
+    searched: Vec<report::simulate_page::Search>,
 }
 
 #[wasm_bindgen]
 impl SimulationHandle {
     /// Reads a report's JSON ([`SimulationRun::report_json`]); `searched[i]` is 1 when scenario `i`'s
-    /// break-even and sensitivity are in.
+    /// break-even and sensitivity are in, 2 when Cancel stopped their search, 0 while it runs.
     #[wasm_bindgen(constructor)]
     pub fn new(report_json: &str, searched: Vec<u8>) -> Result<SimulationHandle, JsError> {
         let report: report::simulate::SimulationReport = serde_json::from_str(report_json)
             .map_err(|e| JsError::new(&format!("the simulation report cannot be read: {e}")))?;
-        Ok(SimulationHandle { report, searched: searched.iter().map(|s| *s != 0).collect() })
+        Ok(SimulationHandle {
+            report,
+            searched: searched.iter().map(|s| report::simulate_page::Search::from_code(*s)).collect(),
+        })
     }
 
     /// Every text the page's results show ([`report::simulate_page::SimulationPageView`]).

@@ -216,6 +216,7 @@ export function initScenarios(helpers) {
   let resultsUrl = null;
   const cardUrls = new Map();
   const downloads = initExports(() => handle, simError);
+  let lastRender = null; // what render() last showed, to show it again when Cancel stops the searches
   let onPage = null; // the results on the page: {json, searched, scenarios (the cards' JSON), options}
   let shareWorker = null;
   let linkCheck = null; // a link opened: {fragment, scenarios (its cards' JSON), done}
@@ -1171,11 +1172,24 @@ export function initScenarios(helpers) {
     if (debounce) clearTimeout(debounce);
     debounce = null;
     stopped = true;
+    // A report asked for before Cancel would show the stopped searches as still computing.
+    reportSeq++;
+    if (lastRender && lastRender.searched.some((s) => !s)) {
+      render(lastRender.json, lastRender.searched.map((s) => (s ? 1 : 2)), lastRender.shown);
+    }
     update();
   }
 
+  /** `searched[i]`: whether scenario i's break-even and sensitivity are in (true or 1), still
+   * computing (false or 0), or stopped by Cancel (2). */
   function render(json, searched, shown) {
-    onPage = { json, searched, scenarios: shown.map((card) => card.json), options: { ...options } };
+    lastRender = { json, searched, shown };
+    onPage = {
+      json,
+      searched: searched.map((s) => s === true || s === 1),
+      scenarios: shown.map((card) => card.json),
+      options: { ...options },
+    };
     checkLink();
     if (handle) handle.free();
     handle = new SimulationHandle(json, Uint8Array.from(searched));

@@ -504,9 +504,29 @@ fn quantile_at(report: &SimulationReport, probability: f64) -> Option<usize> {
     report.probabilities.iter().position(|p| (p - probability).abs() < 1e-12)
 }
 
-/// The page's view of a report; `searched[i]` says whether scenario `i`'s break-even and sensitivity
-/// are in.
-pub fn simulation_page_view(report: &SimulationReport, searched: &[bool]) -> SimulationPageView {
+/// Where a scenario's break-even and sensitivity stand on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    Computing,
+    Done,
+    /// The person cancelled the run before they were in.
+    Stopped,
+}
+
+impl Search {
+    /// The page's code for it: 1 done, 2 stopped, anything else still computing.
+    pub fn from_code(code: u8) -> Search {
+        match code {
+            1 => Search::Done,
+            2 => Search::Stopped,
+            _ => Search::Computing,
+        }
+    }
+}
+
+/// The page's view of a report; `searched[i]` says where scenario `i`'s break-even and sensitivity
+/// stand.
+pub fn simulation_page_view(report: &SimulationReport, searched: &[Search]) -> SimulationPageView {
     let currency = report_currency(report);
     let last = report.months.last().cloned().unwrap_or_default();
     let first = report.months.first().cloned().unwrap_or_default();
@@ -540,7 +560,9 @@ pub fn simulation_page_view(report: &SimulationReport, searched: &[bool]) -> Sim
         .scenarios
         .iter()
         .enumerate()
-        .map(|(i, scenario)| scenario_view(scenario, searched.get(i).copied().unwrap_or(false), &currency, &last))
+        .map(|(i, scenario)| {
+            scenario_view(scenario, searched.get(i).copied().unwrap_or(Search::Computing), &currency, &last)
+        })
         .collect();
     let names = runs.join(", ");
     SimulationPageView {
@@ -623,8 +645,14 @@ fn input_words(input: &str) -> String {
     input.replace('_', " ")
 }
 
-fn scenario_view(scenario: &ScenarioReport, searched: bool, currency: &Currency, last: &str) -> ScenarioPageView {
+/// What a scenario's break-even and sensitivity say when Cancel stopped their search.
+const STOPPED_BREAK_EVEN: &str = "Break-even: not computed, the run was cancelled. Press Simulate to compute it.";
+const STOPPED_SENSITIVITY: &str = "Sensitivity: not computed, the run was cancelled. Press Simulate to compute it.";
+
+fn scenario_view(scenario: &ScenarioReport, search: Search, currency: &Currency, last: &str) -> ScenarioPageView {
+    let searched = search == Search::Done;
     let break_even = match (&scenario.break_even, searched) {
+        (_, false) if search == Search::Stopped => STOPPED_BREAK_EVEN.to_owned(),
         (_, false) => "Break-even: computing…".to_owned(),
         (Some(break_even), true) => format!(
             "Break-even: {} Found on the mean revenue billed over the horizon, over the run's first {} paths.",
@@ -656,6 +684,8 @@ fn scenario_view(scenario: &ScenarioReport, searched: bool, currency: &Currency,
              the high end of its range",
             scenario.name
         )
+    } else if search == Search::Stopped {
+        STOPPED_SENSITIVITY.to_owned()
     } else {
         "Sensitivity: computing…".to_owned()
     };

@@ -349,6 +349,29 @@ test('Cancel stops a long run and the page stays usable', { timeout: 240_000 }, 
   }
 });
 
+test('Cancel during the break-even search says it was not computed, not that it is computing', { timeout: 240_000 }, async () => {
+  const { context, page, log } = await openPage('?workers=2');
+  try {
+    await setRun(page, { horizon: '60', paths: '2000', seed: RUN.seed });
+    await page.click('#sim-presets button[data-preset="Raise monthly prices 20%"]');
+    // The main results are in and the search runs after them.
+    await page.waitForFunction(
+      () => document.body.dataset.sim === 'running' && /computing/.test(document.getElementById('sim-results').textContent),
+      null,
+      { timeout: WAIT, polling: 20 },
+    );
+    await page.click('#sim-cancel');
+    assert.equal((await simState(page)).sim, 'stopped');
+    const text = await page.textContent('#sim-results');
+    assert.doesNotMatch(text, /computing/, 'nothing says it is still computing');
+    assert.match(text, /Break-even: not computed, the run was cancelled\. Press Simulate to compute it\./);
+    assert.match(text, /Sensitivity: not computed, the run was cancelled\./);
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a scenario file the core refuses shows its message naming the field, and the page stays usable', { timeout: 240_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
