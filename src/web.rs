@@ -800,6 +800,23 @@ impl SimulationRun {
         Ok(report::simulate::to_json(&one))
     }
 
+    /// Renames the scenario of `slot` when `scenario_json` (as [`check_scenario`] returns it) differs
+    /// from the one it holds in its name alone, without simulating again; returns `false` (and
+    /// changes nothing) otherwise, for the page to run it.
+    pub fn rename(&mut self, slot: u32, scenario_json: &str) -> Result<bool, JsError> {
+        let (scenario, _) =
+            compiled_scenario("the scenario", scenario_json.as_bytes(), &self.twin, self.options.horizon_months)
+                .map_err(|e| JsError::new(&e))?;
+        let Some(held) = self.slots.get_mut(&slot) else {
+            return Ok(false);
+        };
+        if !report::simulate::same_but_name(&held.report.scenario, &scenario) {
+            return Ok(false);
+        }
+        report::simulate::rename_scenario(&mut held.report, scenario, &self.base.currency, &self.base.months);
+        Ok(true)
+    }
+
     /// Puts in the break-even and sensitivity of `slot`: `completed_json` is what
     /// [`complete_search_json`] returned for the input [`SimulationRun::set_scenario`] gave. A slot
     /// whose scenario changed since is left alone (returns `false`).
@@ -812,11 +829,15 @@ impl SimulationRun {
         let Some(held) = self.slots.get_mut(&slot) else {
             return Ok(false);
         };
-        let same = held.report.scenario == part.scenario && held.report.difference == part.difference;
+        // A search started before a rename comes back under the old name: it is the same search.
+        let same = report::simulate::same_but_name(&held.report.scenario, &part.scenario)
+            && held.report.difference == part.difference;
         if !same {
             return Ok(false);
         }
+        let renamed = held.report.scenario.clone();
         held.report = part.clone();
+        report::simulate::rename_scenario(&mut held.report, renamed, &self.base.currency, &self.base.months);
         held.searched = true;
         Ok(true)
     }

@@ -336,6 +336,36 @@ export function initScenarios(helpers) {
   }
 
   /** (Re)runs a card's scenario when it changed or has not run for these settings. */
+  /** Whether two scenarios' JSON (as the core writes it) differ in their name alone. */
+  function sameButName(a, b) {
+    const unnamed = (json) => JSON.stringify({ ...JSON.parse(json), name: '' });
+    return unnamed(a) === unnamed(b);
+  }
+
+  /** A card renamed and nothing else: the coordinator renames what it holds, with no run; if it
+   * cannot (the slot changed meanwhile), the card runs as any other edit does. */
+  function renameCard(card, key) {
+    const json = card.json;
+    reportsPending++;
+    coordinator
+      .request({ type: 'rename', key, slot: card.slot, scenario: json })
+      .then((reply) => {
+        if (card.json !== json || card.task) return;
+        if (reply.type === 'ok' && reply.accepted) {
+          card.result = { key, json };
+          refreshReport();
+        } else if (reply.type === 'ok') {
+          card.result = null;
+          startCard(card);
+        }
+      })
+      .catch((error) => cardFailed(card, error.message))
+      .finally(() => {
+        reportsPending--;
+        update();
+      });
+  }
+
   function startCard(card) {
     if (!card.json) return;
     const key = baseline.key;
@@ -345,6 +375,10 @@ export function initScenarios(helpers) {
     if (done && !card.task) {
       // Simulated already; only its search may have been stopped (Cancel).
       if (!card.searched && !card.search && card.searchInput) startSearch(card, card.searchInput, key, card.json);
+      return;
+    }
+    if (card.result && card.result.key === key && !card.task && sameButName(card.result.json, card.json)) {
+      renameCard(card, key);
       return;
     }
     // A run in flight for an older version of the card stops.

@@ -54,6 +54,8 @@ function coordinate(message) {
   switch (message.type) {
     case 'scenario':
       return { req, type: 'ok', input: run.set_scenario(message.slot, message.scenario, message.batches) };
+    case 'rename':
+      return { req, type: 'ok', accepted: run.rename(message.slot, message.scenario) };
     case 'searched':
       return { req, type: 'ok', accepted: run.set_searched(message.slot, message.json) };
     case 'remove':

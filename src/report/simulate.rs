@@ -386,6 +386,25 @@ fn signed(currency: &Currency, value: f64) -> String {
     }
 }
 
+/// Gives a scenario's part of a report a new name (the scenario otherwise the same): nothing
+/// simulated depends on the name, so this is the report a run under the new name makes. `months` and
+/// `currency` are the report's.
+pub fn rename_scenario(part: &mut ScenarioReport, renamed: Scenario, currency: &str, months: &[String]) {
+    let currency = Currency::from_code(currency).unwrap_or(Currency {
+        code: currency.to_owned(),
+        minor_digits: 2,
+        symbol: String::new(),
+    });
+    part.name = renamed.name.clone();
+    part.scenario = renamed;
+    part.summary = summary_in_words(part, &currency, months.last());
+}
+
+/// Whether two scenarios differ in their name alone.
+pub fn same_but_name(a: &Scenario, b: &Scenario) -> bool {
+    Scenario { name: String::new(), ..a.clone() } == Scenario { name: String::new(), ..b.clone() }
+}
+
 fn summary_in_words(report: &ScenarioReport, currency: &Currency, last_month: Option<&String>) -> String {
     let difference = &report.difference;
     let at = |p: f64| PROBABILITIES.iter().position(|q| (q - p).abs() < 1e-12).unwrap_or(0);

@@ -349,6 +349,31 @@ test('Cancel stops a long run and the page stays usable', { timeout: 240_000 }, 
   }
 });
 
+test('renaming a scenario renames its results without simulating it again, as the command names it', { timeout: 240_000 }, async () => {
+  const { context, page, log } = await openPage('?workers=2');
+  try {
+    await setRun(page);
+    await page.click('#sim-presets button[data-preset="Raise monthly prices 20%"]');
+    await waitForResults(page, 'the preset');
+    const runs = () =>
+      page.evaluate(() => performance.getEntriesByType('measure').filter((m) => m.name === 'subtwin:simulate-scenario').length);
+    assert.equal(await runs(), 1);
+    await page.fill('.scenario-card .scenario-name', 'Dearer monthly plans');
+    await page.waitForFunction(() => document.querySelector('.scenario-result h4')?.textContent === 'Dearer monthly plans', null, {
+      timeout: WAIT,
+    });
+    await waitForResults(page, 'after the rename');
+    assert.equal(await runs(), 1, 'the renamed scenario was not simulated again');
+    const shown = await readResults(page);
+    assert.match(shown.results[0].summary, /Dearer monthly plans/);
+    const { page: text, command } = await pageAndCommand(page, 'renamed');
+    assertSameText(text, command, 'the renamed scenario against the command');
+    assertCleanRun(log);
+  } finally {
+    await context.close();
+  }
+});
+
 test('Cancel during the break-even search says it was not computed, not that it is computing', { timeout: 240_000 }, async () => {
   const { context, page, log } = await openPage('?workers=2');
   try {
