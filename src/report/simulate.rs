@@ -199,11 +199,7 @@ pub fn complete_search(
         return Ok(());
     }
     let search = SearchRuns::new(twin, options)?;
-    let currency = Currency::from_code(&report.currency).unwrap_or(Currency {
-        code: report.currency.clone(),
-        minor_digits: 2,
-        symbol: String::new(),
-    });
+    let currency = report_currency(&report.currency);
     let last_month = report.months.last().cloned();
     for (scenario, plan) in report.scenarios.iter_mut().zip(plans) {
         scenario.break_even = if changes_price(plan) { Some(search.break_even(plan)?) } else { None };
@@ -386,15 +382,16 @@ fn signed(currency: &Currency, value: f64) -> String {
     }
 }
 
+/// A report's currency by its code; one the build does not know is shown with 2 digits and no symbol.
+pub(crate) fn report_currency(code: &str) -> Currency {
+    Currency::from_code(code).unwrap_or(Currency { code: code.to_owned(), minor_digits: 2, symbol: String::new() })
+}
+
 /// Gives a scenario's part of a report a new name (the scenario otherwise the same): nothing
 /// simulated depends on the name, so this is the report a run under the new name makes. `months` and
 /// `currency` are the report's.
 pub fn rename_scenario(part: &mut ScenarioReport, renamed: Scenario, currency: &str, months: &[String]) {
-    let currency = Currency::from_code(currency).unwrap_or(Currency {
-        code: currency.to_owned(),
-        minor_digits: 2,
-        symbol: String::new(),
-    });
+    let currency = report_currency(currency);
     part.name = renamed.name.clone();
     part.scenario = renamed;
     part.summary = summary_in_words(part, &currency, months.last());
@@ -458,11 +455,7 @@ pub fn to_json(report: &SimulationReport) -> String {
 /// What the command prints: the facts; for the baseline and each scenario, the median and 10-90%
 /// range of paid subscribers and MRR month by month; and each scenario's difference at the horizon.
 pub fn simulation_view(report: &SimulationReport) -> TablesView {
-    let currency = Currency::from_code(&report.currency).unwrap_or(Currency {
-        code: report.currency.clone(),
-        minor_digits: 2,
-        symbol: String::new(),
-    });
+    let currency = report_currency(&report.currency);
     let at = |p: f64| report.probabilities.iter().position(|q| (q - p).abs() < 1e-12);
     let (low, mid, high) = (at(0.1), at(0.5), at(0.9));
     let pick = |row: &Vec<f64>, i: Option<usize>| i.and_then(|i| row.get(i)).copied().unwrap_or(f64::NAN);

@@ -527,7 +527,7 @@ impl Search {
 /// The page's view of a report; `searched[i]` says where scenario `i`'s break-even and sensitivity
 /// stand.
 pub fn simulation_page_view(report: &SimulationReport, searched: &[Search]) -> SimulationPageView {
-    let currency = report_currency(report);
+    let currency = super::simulate::report_currency(&report.currency);
     let last = report.months.last().cloned().unwrap_or_default();
     let first = report.months.first().cloned().unwrap_or_default();
     let as_of = crate::import::values::parse_instant(&report.as_of)
@@ -582,14 +582,6 @@ pub fn simulation_page_view(report: &SimulationReport, searched: &[Search]) -> S
             "How each scenario's revenue billed from {first} to {last} differs from the baseline's, path by path"
         ),
     }
-}
-
-fn report_currency(report: &SimulationReport) -> Currency {
-    Currency::from_code(&report.currency).unwrap_or(Currency {
-        code: report.currency.clone(),
-        minor_digits: 2,
-        symbol: String::new(),
-    })
 }
 
 fn key_numbers(report: &SimulationReport, currency: &Currency) -> Table {

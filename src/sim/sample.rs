@@ -151,57 +151,41 @@ fn binomial_below_half(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
 fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
     let q = 1.0 - p;
     let pmf_zero = power_of_complement(p, q, n);
-    // Most of the engine's draws end here, at 0, before the recursion's constants are needed.
-    let u = uniform(rng);
-    if u < pmf_zero {
-        return 0;
+    loop {
+        // Most of the engine's draws end here, at 0, before the recursion's constants are needed.
+        let u = uniform(rng);
+        if u < pmf_zero {
+            return 0;
+        }
+        if let Some(x) = binomial_inversion_search(n, p, q, pmf_zero, u - pmf_zero) {
+            return x;
+        }
+        // u fell in the probability that rounding lost: draw again.
     }
-    binomial_inversion_search(rng, n, p, q, pmf_zero, u - pmf_zero)
 }
 
-/// The search from 1 of [`binomial_by_inversion`], with `u` less the probability of 0 (drawing
-/// again from 0 if rounding lost the rest).
-fn binomial_inversion_search(rng: &mut impl RngCore, n: u64, p: f64, q: f64, pmf_zero: f64, mut u: f64) -> u64 {
+/// The search from 1 of [`binomial_by_inversion`], with `u` less the probability of 0; `None` when
+/// `u` is beyond the probabilities as computed.
+fn binomial_inversion_search(n: u64, p: f64, q: f64, pmf_zero: f64, mut u: f64) -> Option<u64> {
     let odds = p / q;
     let a = (n as f64 + 1.0) * odds;
     // Counting in floats saves a conversion a step; a mean below 20 keeps x far below 2^53 (the pmf
     // underflows long before).
     let top = n as f64;
-    let mut pmf = pmf_zero;
-    let mut x = 0.0;
+    let (mut pmf, mut x) = (pmf_zero, 0.0);
     loop {
         x += 1.0;
         if x > top {
-            break;
+            return None;
         }
         pmf *= a / x - odds;
         if pmf == 0.0 {
-            break;
+            return None;
         }
         if u < pmf {
-            return x as u64;
+            return Some(x as u64);
         }
         u -= pmf;
-    }
-    // u fell in the probability that rounding lost: draw again.
-    loop {
-        let mut u = uniform(rng);
-        let mut pmf = pmf_zero;
-        let mut x = 0.0;
-        loop {
-            if u < pmf {
-                return x as u64;
-            }
-            u -= pmf;
-            x += 1.0;
-            if x > top {
-                break;
-            }
-            pmf *= a / x - odds;
-            if pmf == 0.0 {
-                break;
-            }
-        }
     }
 }
 
