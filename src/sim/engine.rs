@@ -807,9 +807,9 @@ struct CellState {
     price_from: u32,
     /// At their first renewal in or after this month their discount ends ([`NEVER`]).
     discount_until: u32,
-    /// What expansion and contraction have done to their MRR since they joined the cell (1 at
-    /// first).
-    drift: f64,
+    /// The month from which expansion and contraction move their MRR: what they have done since is
+    /// the segment's [`SegmentState::drift_powers`] at the months between.
+    drift_from: usize,
     /// The price over the baseline's that `churn_response` was worked out for (1 at first, where
     /// the response is 1 whatever the elasticity).
     response_ratio: f64,
@@ -824,21 +824,26 @@ impl CellState {
         self.price * self.discount
     }
 
-    /// The factor on the MRR values held: price, discount, and expansion and contraction since.
-    fn charged(&self) -> f64 {
-        self.price * self.discount * self.drift
+    /// The factor on the MRR values held: price, discount, and `drift`, what expansion and contraction
+    /// have done since they joined.
+    fn charged(&self, drift: f64) -> f64 {
+        self.price * self.discount * drift
     }
 }
 
 /// A segment's cells during a path, with their MRR groups stored flat (structure of arrays), so
-/// that resetting for the next path reuses the same memory.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// that resetting for the next path reuses the same memory. The cells are kept in buckets by their
+/// renewal month modulo the billing interval, so that a month visits only the bucket that can renew
+/// in it (an annual plan's cells, a twelfth of them a month); the others' totals move with the
+/// segment's expansion alone.
+#[derive(Clone, Debug, PartialEq)]
 struct SegmentState {
-    cells: Vec<CellState>,
+    buckets: Vec<Bucket>,
     mrr_values: Vec<f64>,
     counts: Vec<u64>,
-    /// How many of `cells` are empty (kept until [`SegmentState::drop_empty_cells`] drops them).
-    empty: usize,
+    /// The path's expansion and contraction over k months, (1 + net movement)^k by repeated
+    /// multiplication, for k = 0 to the horizon.
+    drift_powers: Vec<f64>,
     /// The path's churn probability by renewals survived, for the ages the run can reach.
     hazards: Vec<f64>,
 }
@@ -858,18 +863,64 @@ impl Terms {
         Terms { price: 1.0, discount: 1.0, relative: 1.0, price_from: NEVER, discount_until: NEVER };
 }
 
+/// The cells of a segment whose renewal months are one residue modulo the segment's bucket count,
+/// in the order they arrived, and their totals at the end of the latest month.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Bucket {
+    cells: Vec<CellState>,
+    /// How many of `cells` are empty (kept until [`SegmentState::drop_empty_cells`] drops them).
+    empty: usize,
+    active: u64,
+    mrr: f64,
+}
+
+/// The most buckets a segment keeps (a cadence of more months than this shares them: a bucket's
+/// cells are then not all due when it is visited, which the renewal checks).
+const MAX_BUCKETS: usize = 120;
+
 impl SegmentState {
-    fn reset_to(&mut self, initial: &SegmentState) {
-        self.cells.clone_from(&initial.cells);
-        self.mrr_values.clone_from(&initial.mrr_values);
-        self.counts.clone_from(&initial.counts);
-        self.empty = initial.empty;
+    /// No cells, in buckets for `cadence`.
+    fn new(cadence: Cadence) -> SegmentState {
+        let buckets = match cadence {
+            Cadence::EveryMonths(months) => (months as usize).clamp(1, MAX_BUCKETS),
+            Cadence::TimesPerYear(_) => 1,
+        };
+        SegmentState {
+            buckets: vec![Bucket::default(); buckets],
+            mrr_values: Vec::new(),
+            counts: Vec::new(),
+            drift_powers: Vec::new(),
+            hazards: Vec::new(),
+        }
     }
 
+    fn reset_to(&mut self, initial: &SegmentState) {
+        self.buckets.resize_with(initial.buckets.len(), Bucket::default);
+        for (bucket, start) in self.buckets.iter_mut().zip(&initial.buckets) {
+            bucket.cells.clone_from(&start.cells);
+            bucket.empty = start.empty;
+            bucket.active = start.active;
+            bucket.mrr = start.mrr;
+        }
+        self.mrr_values.clone_from(&initial.mrr_values);
+        self.counts.clone_from(&initial.counts);
+    }
+
+    /// The bucket of cells renewing in `month`.
+    fn bucket_of(&self, month: usize) -> usize {
+        month % self.buckets.len()
+    }
+
+    fn cells(&self) -> impl Iterator<Item = &CellState> {
+        self.buckets.iter().flat_map(|b| &b.cells)
+    }
+
+    /// Adds a cell to the bucket of its renewal month (its totals are the caller's to update).
     fn push_cell(
         &mut self,
         renewals_survived: u64,
         next_renewal_month: usize,
+        drift_from: usize,
         terms: Terms,
         groups: impl Iterator<Item = (f64, u64)>,
     ) {
@@ -882,7 +933,8 @@ impl SegmentState {
         let groups_len = self.counts.len() - groups_start;
         if subscribers > 0 {
             let list = list_of(&self.mrr_values[groups_start..], &self.counts[groups_start..]);
-            self.cells.push(CellState {
+            let bucket = self.bucket_of(next_renewal_month);
+            self.buckets[bucket].cells.push(CellState {
                 renewals_survived,
                 next_renewal_month,
                 groups_start,
@@ -894,7 +946,7 @@ impl SegmentState {
                 relative: terms.relative,
                 price_from: terms.price_from,
                 discount_until: terms.discount_until,
-                drift: 1.0,
+                drift_from,
                 response_ratio: 1.0,
                 churn_response: 1.0,
             });
@@ -907,11 +959,20 @@ impl SegmentState {
     /// Drops the cells no one is left in (their MRR groups stay where they are, unused). Empty cells
     /// take no draws, so where they are dropped changes nothing but the time a month
     /// takes: once they are a quarter of the cells.
-    fn drop_empty_cells(&mut self, emptied: usize) {
-        self.empty += emptied;
-        if self.empty * 4 > self.cells.len() {
-            self.cells.retain(|c| c.subscribers > 0);
-            self.empty = 0;
+    fn drop_empty_cells(&mut self, bucket: usize, emptied: usize) {
+        let bucket = &mut self.buckets[bucket];
+        bucket.empty += emptied;
+        if bucket.empty * 4 > bucket.cells.len() {
+            bucket.cells.retain(|c| c.subscribers > 0);
+            bucket.empty = 0;
+        }
+    }
+
+    /// Each bucket's subscribers and MRR, as at the start (no expansion yet).
+    fn total_buckets(&mut self) {
+        for bucket in &mut self.buckets {
+            bucket.active = bucket.cells.iter().map(|c| c.subscribers).sum();
+            bucket.mrr = bucket.cells.iter().fold(0.0, |sum, c| sum + c.charged(1.0) * c.list);
         }
     }
 }
@@ -981,7 +1042,7 @@ impl<'a> PreparedSegment<'a> {
                 plan: &NO_CHANGE,
                 response: new_plan.response,
                 migrations: Vec::new(),
-                initial: SegmentState::default(),
+                initial: SegmentState::new(twin.segments[new_plan.like].cadence),
                 oldest: 0,
                 new_mrr_values: vec![new_plan.mrr_major_units],
                 new_mrr_weights: vec![1],
@@ -994,16 +1055,18 @@ impl<'a> PreparedSegment<'a> {
             Some(price) => Terms { price_from: price.existing_from, ..Terms::BASELINE },
             None => Terms::BASELINE,
         };
-        let mut initial = SegmentState::default();
+        let mut initial = SegmentState::new(segment.cadence);
         for cell in &segment.cells {
             let groups = cell.mrr.iter().map(|g| (g.mrr_major_units, g.subscribers));
             initial.push_cell(
                 u64::from(cell.renewals_survived),
                 cell.next_renewal_offset_months as usize,
+                0,
                 terms,
                 groups,
             );
         }
+        initial.total_buckets();
         let migrations = plan
             .migrations
             .iter()
@@ -1026,7 +1089,7 @@ impl<'a> PreparedSegment<'a> {
 
     /// The most MRR groups a draw works on at once: a cell's, or the new-subscriber distribution's.
     fn most_groups(&self) -> usize {
-        let cells = self.initial.cells.iter().map(|c| c.groups_len).max().unwrap_or(0);
+        let cells = self.initial.cells().map(|c| c.groups_len).max().unwrap_or(0);
         cells.max(self.new_mrr_weights.len())
     }
 
@@ -1085,6 +1148,12 @@ impl SegmentRun<'_> {
     ) {
         let prepared = self.segment;
         state.reset_to(&prepared.initial);
+        let drift = (1.0 + self.parameters.net_movement).max(0.0);
+        state.drift_powers.clear();
+        state.drift_powers.push(1.0);
+        for k in 1..=self.horizon_months {
+            state.drift_powers.push(state.drift_powers[k - 1] * drift);
+        }
         // The hazard at every age a cell can reach within the horizon, worked out once a path.
         let ages = prepared.oldest.saturating_add(most_renewals_within(prepared.twin.cadence, self.horizon_months));
         state.hazards.clear();
@@ -1131,8 +1200,10 @@ impl SegmentRun<'_> {
                     converting_next_month = converted;
                 }
             }
-            state.drop_empty_cells(renewed.emptied);
-            let cells_before = state.cells.len();
+            state.drop_empty_cells(state.bucket_of(month), renewed.emptied);
+            // Whatever arrives this month first renews in the same month.
+            let arrived = state.bucket_of(prepared.first_renewal(month));
+            let cells_before = state.buckets[arrived].cells.len();
             let staying = self.divert(arrivals_now, month, streams, inflows);
             let mut new_subscribers = staying;
             let mut billed = renewed.billed;
@@ -1143,11 +1214,15 @@ impl SegmentRun<'_> {
                     new_subscribers += count;
                 }
             }
-            // The month's totals: the cells that were there, in order, then the ones that arrived.
+            // The month's totals: the cells that were there, then the ones that arrived, in order.
             let (mut active, mut mrr) = (renewed.active, renewed.mrr);
-            for cell in &state.cells[cells_before..] {
+            let bucket = &mut state.buckets[arrived];
+            for cell in &bucket.cells[cells_before..] {
+                let cell_mrr = cell.charged(1.0) * cell.list;
                 active += cell.subscribers;
-                mrr += cell.charged() * cell.list;
+                mrr += cell_mrr;
+                bucket.active += cell.subscribers;
+                bucket.mrr += cell_mrr;
             }
 
             record(
@@ -1231,12 +1306,17 @@ impl SegmentRun<'_> {
         let migration = prepared.migrations.iter().find(|m| m.0 == month).copied();
         let months_paid = prepared.months_per_payment();
         let new_price = plan.price.map_or(1.0, |p| p.ratio);
-        let drift = (1.0 + self.parameters.net_movement).max(0.0);
         let mut renewed = Renewed::default();
-        let SegmentState { cells, mrr_values, counts, hazards, .. } = state;
+        let visited = state.bucket_of(month);
+        let SegmentState { buckets, mrr_values, counts, hazards, drift_powers } = state;
+        let bucket = &mut buckets[visited];
+        let (mut active, mut mrr) = (0, 0.0);
         let hazard = self.parameters.hazard;
         let rng = streams.renewals.at(month);
-        for cell in cells.iter_mut().filter(|c| c.subscribers > 0) {
+        for cell in bucket.cells.iter_mut().filter(|c| c.subscribers > 0) {
+            // What expansion and contraction have done to their MRR until now, and by the month's end.
+            let drift = drift_powers[month - cell.drift_from];
+            let drift_after = drift_powers[month + 1 - cell.drift_from];
             let renewals = renewals_due(prepared.twin.cadence, cell, month);
             for renewal in 0..renewals {
                 let paid_before = cell.paying();
@@ -1275,7 +1355,7 @@ impl SegmentRun<'_> {
                     // the figures come out as they were.
                     let (count, mrr) = (&mut counts[cell.groups_start], mrr_values[cell.groups_start]);
                     *count -= leaving;
-                    renewed.churned_mrr += mrr * cell.charged() * leaving as f64;
+                    renewed.churned_mrr += mrr * cell.charged(drift) * leaving as f64;
                     cell.subscribers -= leaving;
                     renewed.churned += leaving;
                     cell.list = mrr * *count as f64;
@@ -1288,7 +1368,7 @@ impl SegmentRun<'_> {
                         counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
                     {
                         *count -= *out;
-                        renewed.churned_mrr += *mrr * cell.charged() * *out as f64;
+                        renewed.churned_mrr += *mrr * cell.charged(drift) * *out as f64;
                     }
                     cell.subscribers -= leaving;
                     renewed.churned += leaving;
@@ -1314,7 +1394,7 @@ impl SegmentRun<'_> {
                         {
                             *count -= *out;
                             if *out > 0 {
-                                moved.push((*mrr * cell.charged() * price_factor, *out));
+                                moved.push((*mrr * cell.charged(drift) * price_factor, *out));
                             }
                         }
                         cell.subscribers -= moving;
@@ -1327,12 +1407,21 @@ impl SegmentRun<'_> {
                 if cell.subscribers == 0 {
                     break;
                 }
-                renewed.billed += cell.charged() * cell.list * months_paid;
+                renewed.billed += cell.charged(drift) * cell.list * months_paid;
             }
-            cell.drift *= drift;
             renewed.emptied += usize::from(cell.subscribers == 0);
-            renewed.active += cell.subscribers;
-            renewed.mrr += cell.charged() * cell.list;
+            active += cell.subscribers;
+            mrr += cell.charged(drift_after) * cell.list;
+        }
+        (bucket.active, bucket.mrr) = (active, mrr);
+        // The other buckets' cells only move with expansion and contraction.
+        let drift = drift_powers[1];
+        for (index, bucket) in buckets.iter_mut().enumerate() {
+            if index != visited {
+                bucket.mrr *= drift;
+            }
+            renewed.active += bucket.active;
+            renewed.mrr += bucket.mrr;
         }
         renewed
     }
@@ -1358,7 +1447,7 @@ impl SegmentRun<'_> {
         sample::multinomial(streams.acquisition.at(month), subscribers, weights, assigned);
         let groups = self.segment.new_mrr_values.iter().copied().zip(assigned.iter().copied());
         let list: f64 = groups.clone().map(|(mrr, count)| mrr * count as f64).sum();
-        state.push_cell(0, self.segment.first_renewal(month), terms, groups);
+        state.push_cell(0, self.segment.first_renewal(month), month + 1, terms, groups);
         list * terms.price * terms.discount * self.segment.months_per_payment()
     }
 
@@ -1370,13 +1459,13 @@ impl SegmentRun<'_> {
         match inflow {
             Inflow::Migrants { groups, .. } => {
                 let list: f64 = groups.iter().map(|(mrr, count)| mrr * *count as f64).sum();
-                state.push_cell(0, first_renewal, Terms::BASELINE, groups.iter().copied());
+                state.push_cell(0, first_renewal, inflow.month() + 1, Terms::BASELINE, groups.iter().copied());
                 list * months_paid
             }
             Inflow::Arrivals { count, .. } => {
                 let mrr = self.segment.new_mrr_values.first().copied().unwrap_or(0.0);
                 let terms = self.entry_terms(inflow.month() as u32);
-                state.push_cell(0, first_renewal, terms, std::iter::once((mrr, *count)));
+                state.push_cell(0, first_renewal, inflow.month() + 1, terms, std::iter::once((mrr, *count)));
                 mrr * *count as f64 * months_paid
             }
         }

@@ -147,32 +147,57 @@ fn binomial_below_half(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
 }
 
 /// Binomial by sequential search from 0 (BINV, Kachitvichyanukul & Schmeiser 1988), for p in
-/// (0, 0.5] and a mean n p below 20. Costs about `n · p` steps.
+/// (0, 0.5] and a mean n p below 20. Costs about `n · p` steps. The first [`INVERSION_UNROLLED`]
+/// steps are taken whatever the uniform, and the draw counted by comparisons, not branches: the
+/// engine's means are mostly below 1, where whether the draw is 0, 1 or more is a coin a processor
+/// cannot predict, and a mispredicted branch costs more than the steps.
 fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
     let q = 1.0 - p;
     let pmf_zero = power_of_complement(p, q, n);
+    let odds = p / q;
+    let a = (n as f64 + 1.0) * odds;
+    // The pmf at 1..INVERSION_UNROLLED by the recursion f(x) = f(x − 1) (a / x − odds), and the
+    // cumulative probabilities; beyond n the factor is 0 or below and the pmf stays 0.
+    let mut pmf = [0.0; INVERSION_UNROLLED];
+    let mut cdf = [0.0; INVERSION_UNROLLED];
+    let (mut f, mut c) = (pmf_zero, pmf_zero);
+    pmf[0] = f;
+    cdf[0] = c;
+    for x in 1..INVERSION_UNROLLED {
+        f *= a / x as f64 - odds;
+        c += f;
+        pmf[x] = f;
+        cdf[x] = c;
+    }
     loop {
-        // Most of the engine's draws end here, at 0, before the recursion's constants are needed.
         let u = uniform(rng);
-        if u < pmf_zero {
-            return 0;
+        let below = cdf.iter().map(|c| u64::from(u >= *c)).sum::<u64>();
+        if below < INVERSION_UNROLLED as u64 {
+            if below <= n {
+                return below;
+            }
+            // u fell in the probability that rounding lost: draw again.
+            continue;
         }
-        if let Some(x) = binomial_inversion_search(n, p, q, pmf_zero, u - pmf_zero) {
+        let last = INVERSION_UNROLLED - 1;
+        if let Some(x) = binomial_inversion_search(n, p, q, last as u64, pmf[last], u - cdf[last]) {
             return x;
         }
-        // u fell in the probability that rounding lost: draw again.
     }
 }
 
-/// The search from 1 of [`binomial_by_inversion`], with `u` less the probability of 0; `None` when
-/// `u` is beyond the probabilities as computed.
-fn binomial_inversion_search(n: u64, p: f64, q: f64, pmf_zero: f64, mut u: f64) -> Option<u64> {
+/// How many values of the pmf [`binomial_by_inversion`] works out before it draws.
+const INVERSION_UNROLLED: usize = 6;
+
+/// The search of [`binomial_by_inversion`] on from `from` (whose pmf is `pmf_from`), with `u` less
+/// the probability up to `from`; `None` when `u` is beyond the probabilities as computed.
+fn binomial_inversion_search(n: u64, p: f64, q: f64, from: u64, pmf_from: f64, mut u: f64) -> Option<u64> {
     let odds = p / q;
     let a = (n as f64 + 1.0) * odds;
     // Counting in floats saves a conversion a step; a mean below 20 keeps x far below 2^53 (the pmf
     // underflows long before).
     let top = n as f64;
-    let (mut pmf, mut x) = (pmf_zero, 0.0);
+    let (mut pmf, mut x) = (pmf_from, from as f64);
     loop {
         x += 1.0;
         if x > top {
