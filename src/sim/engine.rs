@@ -1900,8 +1900,8 @@ mod tests {
             .filter_map(|m| simulation.figures(0, m, Series::Total))
             .map(|f| (f.active_subscribers, f.mrr_major_units, f.new_subscribers, f.churned_subscribers))
             .collect();
-        let expected = "[(169, 8981.0, 22, 13), (186, 9904.0, 27, 10), (185, 9845.0, 22, 23), \
-                        (203, 10877.0, 31, 13), (213, 11477.0, 27, 17), (235, 12705.0, 33, 11)]";
+        let expected = "[(169, 8981.0, 22, 13), (186, 9914.0, 27, 10), (185, 9845.0, 22, 23), \
+                        (203, 10877.0, 31, 13), (218, 11762.0, 27, 12), (236, 12754.0, 33, 15)]";
         assert_eq!(format!("{figures:?}"), expected);
     }
 

@@ -22,7 +22,7 @@
 /// give different numbers than before (a sampler, the order of draws, a model's formula, the
 /// report's arithmetic). A share link records the version that made it, and a link from another
 /// version opens with its results recomputed, and says so when they differ (`crate::share`).
-pub const ENGINE_VERSION: u32 = 1;
+pub const ENGINE_VERSION: u32 = 2;
 
 mod engine;
 pub mod plan;

@@ -26,7 +26,7 @@
 //! The functions are pure in everything but the generator; the draws they consume depend only on the
 //! arguments and the stream, so a path's results are a function of its stream alone.
 
-use rand::RngCore;
+use rand::{Rng, RngCore};
 
 /// Binomial draws use inversion while `n · min(p, 1 − p)` is below this, and BTRD from it on (BTRD
 /// needs a mode of at least 10)...
@@ -674,13 +674,30 @@ fn deviance_term(x: f64, m: f64) -> f64 {
 }
 
 /// Multivariate hypergeometric: `out[i]` is how many of `draws` items taken without replacement come
-/// from group `i` of `counts`, by successive univariate draws (group i against all later groups).
-/// `out` must be as long as `counts`; draws beyond the total are taken as the total. (Taking a few
-/// items one at a time, each uniform among those left, is no faster: it needs a random number per
-/// item, where this needs one per group.)
+/// from group `i` of `counts`. `out` must be as long as `counts`; draws beyond the total are taken as
+/// the total. No more draws than groups (the engine's usual case: a churner or two from a cell's few
+/// MRR values) are taken one at a time, each uniform among the items left (an exact bounded integer)
+/// and found by a walk over the groups: a random number and a short walk per item, where the
+/// successive univariate draws (group i against all later groups) that serve larger draws take a
+/// hypergeometric draw per group.
 pub fn multivariate_hypergeometric(rng: &mut impl RngCore, counts: &[u64], draws: u64, out: &mut [u64]) {
     let mut population: u64 = counts.iter().fold(0u64, |sum, c| sum.saturating_add(*c));
     let mut remaining = draws.min(population);
+    if remaining <= counts.len() as u64 && population < u64::MAX {
+        out.iter_mut().for_each(|o| *o = 0);
+        for left in (population - remaining + 1..=population).rev() {
+            let mut item = rng.random_range(0..left);
+            for (count, taken) in counts.iter().zip(out.iter_mut()) {
+                let here = count - *taken;
+                if item < here {
+                    *taken += 1;
+                    break;
+                }
+                item -= here;
+            }
+        }
+        return;
+    }
     for (count, taken) in counts.iter().zip(out.iter_mut()) {
         let x = if remaining == 0 { 0 } else { hypergeometric(rng, population, *count, remaining) };
         *taken = x;
@@ -690,11 +707,29 @@ pub fn multivariate_hypergeometric(rng: &mut impl RngCore, counts: &[u64], draws
 }
 
 /// Multinomial: `out[i]` is how many of `trials` fall in category `i`, whose probability is
-/// proportional to `weights[i]`, by successive binomials (category i against all later ones). With
-/// no weight at all, nothing is assigned. `out` must be as long as `weights`.
+/// proportional to `weights[i]`. With no weight at all, nothing is assigned. `out` must be as long as
+/// `weights`. Up to twice as many trials as categories (a month's new subscribers over a per-seat
+/// plan's MRR values) are placed one at a time, each by an exact bounded integer below the total
+/// weight and a walk over the categories; more by successive binomials (category i against all
+/// later ones).
 pub fn multinomial(rng: &mut impl RngCore, trials: u64, weights: &[u64], out: &mut [u64]) {
     let mut remaining_weight: u128 = weights.iter().map(|w| u128::from(*w)).sum();
     let mut remaining = trials;
+    if trials <= 2 * weights.len() as u64 && remaining_weight > 0 && remaining_weight <= u128::from(u64::MAX) {
+        out.iter_mut().for_each(|o| *o = 0);
+        let total = remaining_weight as u64;
+        for _ in 0..trials {
+            let mut point = rng.random_range(0..total);
+            for (weight, count) in weights.iter().zip(out.iter_mut()) {
+                if point < *weight {
+                    *count += 1;
+                    break;
+                }
+                point -= weight;
+            }
+        }
+        return;
+    }
     for (weight, count) in weights.iter().zip(out.iter_mut()) {
         let x = if remaining == 0 || remaining_weight == 0 {
             0
@@ -1387,6 +1422,74 @@ mod tests {
     }
 
     #[test]
+    fn few_draws_taken_one_at_a_time_are_hypergeometric_in_every_group() {
+        let mut r = rng(48);
+        let counts = [5u64, 0, 7, 9, 3];
+        let total: u64 = counts.iter().sum();
+        let mut out = [0u64; 5];
+        for draws in 1..=5u64 {
+            let mut by_group = vec![Vec::new(); counts.len()];
+            for _ in 0..40_000 {
+                multivariate_hypergeometric(&mut r, &counts, draws, &mut out);
+                assert_eq!(out.iter().sum::<u64>(), draws);
+                assert!(out.iter().zip(&counts).all(|(o, c)| o <= c));
+                for (group, taken) in by_group.iter_mut().zip(&out) {
+                    group.push(*taken);
+                }
+            }
+            for (index, (count, sample)) in counts.iter().zip(&by_group).enumerate().filter(|(_, (c, _))| **c > 0) {
+                let what = format!("group {index} of {counts:?}, {draws} drawn one at a time");
+                let p_value = fit_p_value(
+                    &what,
+                    sample,
+                    hypergeometric_pmf_reference(total, *count, draws),
+                    0,
+                    draws.min(*count),
+                );
+                assert!(p_value >= BINOMIAL_P_VALUE_FLOOR, "{what}: p-value {p_value:.2e}");
+            }
+        }
+        // Two groups drawn together: the joint pmf, not only the margins.
+        let mut pairs = Vec::new();
+        for _ in 0..40_000 {
+            multivariate_hypergeometric(&mut r, &[2, 2, 2], 2, &mut out[..3]);
+            pairs.push(out[0] * 3 + out[1]);
+        }
+        // Of C(6, 2) = 15 pairs: (0, 0) 1, (0, 1) 4, (0, 2) 1, (1, 0) 4, (1, 1) 4, (2, 0) 1.
+        let joint = |code: u64| match code {
+            0 | 2 | 6 => 1.0 / 15.0,
+            1 | 3 | 4 => 4.0 / 15.0,
+            _ => 0.0,
+        };
+        let p_value = fit_p_value("two of [2, 2, 2]", &pairs, joint, 0, 8);
+        assert!(p_value >= BINOMIAL_P_VALUE_FLOOR, "two of [2, 2, 2]: p-value {p_value:.2e}");
+    }
+
+    #[test]
+    fn few_trials_placed_one_at_a_time_are_binomial_in_every_category() {
+        let mut r = rng(49);
+        let weights = [1u64, 0, 3, 6, 10];
+        let mut out = [0u64; 5];
+        for trials in [1u64, 4, 10] {
+            let mut by_category = vec![Vec::new(); weights.len()];
+            for _ in 0..40_000 {
+                multinomial(&mut r, trials, &weights, &mut out);
+                assert_eq!(out.iter().sum::<u64>(), trials);
+                assert_eq!(out[1], 0);
+                for (category, count) in by_category.iter_mut().zip(&out) {
+                    category.push(*count);
+                }
+            }
+            for (index, (weight, sample)) in weights.iter().zip(&by_category).enumerate().filter(|(_, (w, _))| **w > 0)
+            {
+                let what = format!("category {index} of {weights:?}, {trials} trials one at a time");
+                let p_value = fit_p_value(&what, sample, binomial_pmf(trials, *weight as f64 / 20.0), 0, trials);
+                assert!(p_value >= BINOMIAL_P_VALUE_FLOOR, "{what}: p-value {p_value:.2e}");
+            }
+        }
+    }
+
+    #[test]
     fn multinomial_assigns_every_trial_in_proportion() {
         let mut r = rng(12);
         let weights = [1u64, 0, 3, 6];
@@ -1432,13 +1535,16 @@ mod tests {
         multivariate_hypergeometric(&mut r, &[5, 7, 9], 10, &mut few);
         multivariate_hypergeometric(&mut r, &[500, 300, 200], 100, &mut many);
         multinomial(&mut r, 100, &[1, 2, 7], &mut shares);
+        let (mut picked, mut placed) = ([0u64; 3], [0u64; 3]);
+        multivariate_hypergeometric(&mut r, &[5, 7, 9], 3, &mut picked);
+        multinomial(&mut r, 5, &[1, 2, 7], &mut placed);
         let pinned = format!(
             "{uniforms:?} {normals:?} {gammas:?} {betas:?} {binomials:?} {small_binomials:?} {poissons:?} \
-             {hypergeometrics:?} {few:?} {many:?} {shares:?}"
+             {hypergeometrics:?} {few:?} {many:?} {shares:?} {picked:?} {placed:?}"
         );
         let expected = "[0.6818961923066714, 0.950275407672484] [-0.9080526709984266, 0.9269949187990785] \
                         [3.006659235254205, 0.508869784109694] [0.20874518150190746, 0.0003476223441074574] \
-                        [312, 322, 324] [2, 0, 1] [382, 412, 409] [52, 60, 68] [4, 3, 3] [47, 28, 25] [11, 27, 62]";
+                        [312, 322, 324] [2, 0, 1] [382, 412, 409] [52, 60, 68] [4, 3, 3] [47, 28, 25] [11, 27, 62] [1, 1, 1] [0, 2, 3]";
         assert_eq!(pinned, expected);
         let mut again = rng(42);
         assert_eq!(uniform(&mut again), uniforms[0]);
