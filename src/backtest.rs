@@ -24,7 +24,7 @@ use crate::history::{self, History, HistoryOptions, MonthFigures};
 use crate::import::values::MonthIndex;
 use crate::import::{Instant, Subscription};
 use crate::model::build::build_twin;
-use crate::model::calibrate::calibrate_spans;
+use crate::model::calibrate::{calibrate_spans, movements};
 use crate::money::Currency;
 use crate::sim::{simulate, summarise, SimOptions};
 
@@ -242,9 +242,13 @@ fn forecast_from(
     currency: &Currency,
     options: &BacktestOptions,
 ) -> Result<(Vec<BacktestMonth>, Vec<String>), String> {
-    // What the twin needs: retention, acquisition and the state at the cutoff (not the price
-    // response or the movement rates, which the full calibration adds for the report).
-    let calibration = calibrate_spans(&paid_spans(subscriptions, cutoff.end() - 1));
+    // What the twin needs: retention, acquisition, the movements of MRR and the state at the cutoff
+    // (not the price response, which the full calibration adds for the report and the twin carries
+    // only into scenarios).
+    let mut calibration = calibrate_spans(&paid_spans(subscriptions, cutoff.end() - 1));
+    for segment in &mut calibration.segments {
+        segment.movements = movements(history, &segment.name, Some(cutoff));
+    }
     let (twin, left_out) = build_twin(&calibration, currency).map_err(|e| format!("cutoff {}: {e}", cutoff.label()))?;
     let mut notes: Vec<String> = left_out
         .iter()

@@ -155,16 +155,20 @@ pub fn calibrate(subscriptions: &[Subscription], as_of: Instant) -> Calibration 
     if let Some(history) = crate::history::build(subscriptions, &crate::history::HistoryOptions { as_of: Some(as_of) })
     {
         for segment in &mut calibration.segments {
-            segment.movements = movements(&history, &segment.name);
+            segment.movements = movements(&history, &segment.name, None);
         }
     }
     calibration
 }
 
-/// A segment's movement rates over the last whole months of the history.
-fn movements(history: &crate::history::History, name: &str) -> Option<Movements> {
+/// A segment's movement rates over the last whole months of the history, up to `until` (a backtest's
+/// cutoff) or all of them. Up to a cutoff, these are the months of the history built at the data's
+/// end: the same as the history known at the cutoff showed, except where a subscription replaced
+/// another across the cutoff, which reads as the data recorded it later.
+pub fn movements(history: &crate::history::History, name: &str, until: Option<MonthIndex>) -> Option<Movements> {
     let index = history.segments.iter().position(|s| s == name)?;
-    let whole: Vec<&crate::history::MonthHistory> = history.months.iter().filter(|m| !m.partial).collect();
+    let whole: Vec<&crate::history::MonthHistory> =
+        history.months.iter().filter(|m| !m.partial && until.is_none_or(|last| m.month <= last)).collect();
     let recent = &whole[whole.len().saturating_sub(MOVEMENT_MONTHS + 1)..];
     let (mut expansion, mut contraction, mut reactivations) = (Vec::new(), Vec::new(), Vec::new());
     for pair in recent.windows(2) {

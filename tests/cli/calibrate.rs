@@ -133,3 +133,31 @@ fn calibration_recovers_the_demo_companys_retention_for_its_large_monthly_segmen
         }
     }
 }
+
+// A backtest forecasts from each cutoff with what the history showed then: the movements of MRR it
+// reads from the whole history's months up to the cutoff are those a calibration made at the cutoff
+// finds (switches.csv, see history.rs: at April's end every switch so far has happened), and an
+// earlier cutoff reads fewer months.
+#[test]
+fn movements_up_to_a_cutoff_are_those_a_calibration_at_the_cutoff_finds() {
+    let bytes = fixture_bytes("switches.csv");
+    let subscriptions = subtwin::import::import("switches.csv", &bytes, &ImportOptions::default(), &mut |_| {})
+        .expect("switches.csv")
+        .subscriptions;
+    let as_of = subtwin::history::derive_as_of(&subscriptions).expect("as-of");
+    let history = subtwin::history::build(&subscriptions, &subtwin::history::HistoryOptions { as_of: Some(as_of) })
+        .expect("a history");
+    let cutoff = month("2025-04");
+    let at_cutoff = subtwin::model::calibrate::calibrate(&subscriptions, cutoff.end() - 1);
+    assert_eq!(at_cutoff.segments.len(), 2);
+    for segment in &at_cutoff.segments {
+        let from_history = subtwin::model::calibrate::movements(&history, &segment.name, Some(cutoff));
+        assert!(from_history.is_some(), "{}", segment.name);
+        assert_eq!(from_history, segment.movements, "{}", segment.name);
+    }
+    let months = |until: &str| {
+        let movements = subtwin::model::calibrate::movements(&history, "Pro (month)", Some(month(until)));
+        movements.and_then(|m| m.expansion).map(|rate| rate.months)
+    };
+    assert_eq!((months("2025-02"), months("2025-04")), (Some(1), Some(3)));
+}
