@@ -51,6 +51,8 @@ pub const MAX_FIGURES_PER_BATCH: u64 = 1 << 24;
 /// The largest expected number of starts in a month of one acquisition stream: a drawn trend that
 /// grows past it stays at it, so that no draw of uncertain parameters can explode.
 pub const MAX_RATE_PER_MONTH: f64 = 1e8;
+/// `libm::log(MAX_RATE_PER_MONTH)`, bit for bit (a test checks it), without a logarithm a month.
+const LN_MAX_RATE_PER_MONTH: f64 = 18.420_680_743_952_367;
 
 /// What to simulate: how many paths, how far, from which seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -685,7 +687,7 @@ impl LogRate {
         let calendar_month = (i64::from(start_month_index) + month as i64).rem_euclid(12) as usize;
         let ln_rate =
             self.intercept + self.slope_per_month * month as f64 + trend.seasonal_log_multipliers[calendar_month];
-        libm::exp(ln_rate.min(libm::log(MAX_RATE_PER_MONTH)))
+        libm::exp(ln_rate.min(LN_MAX_RATE_PER_MONTH))
     }
 }
 
@@ -1876,6 +1878,11 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(matches!(Simulation::from_bytes(&longer), Err(SimError::Encoding(_))));
+    }
+
+    #[test]
+    fn the_rate_cap_in_logarithms_is_the_logarithm_of_the_cap() {
+        assert_eq!(LN_MAX_RATE_PER_MONTH.to_bits(), libm::log(MAX_RATE_PER_MONTH).to_bits());
     }
 
     #[test]
