@@ -531,3 +531,38 @@ fn the_digest_is_sixteen_hex_digits_of_sha256() {
     assert_eq!(report_digest("abc"), "ba7816bf8f01cfea");
     assert_eq!(report_digest("abc\n"), "ba7816bf8f01cfea", "the command's final newline is not part of it");
 }
+
+/// What a committed link in format s1 opened to with the build that made it.
+#[derive(serde::Deserialize)]
+struct OpenedS1 {
+    as_of: String,
+    currency: String,
+    notes: Vec<String>,
+    engine_version: u32,
+    digest: String,
+    horizon_months: u32,
+    paths: u32,
+    seed: u64,
+    scenarios: Vec<Scenario>,
+    twin: Twin,
+}
+
+#[test]
+fn a_link_in_format_s1_opens_to_the_twin_scenarios_and_run_it_was_made_with() {
+    let text = include_str!("../tests/fixtures/demo-stripe.link-s1.txt");
+    assert!(text.starts_with("s1."), "the fixture is an s1 link");
+    let expected: OpenedS1 =
+        serde_json::from_str(include_str!("../tests/fixtures/demo-stripe.link-s1.json")).expect("the fixture reads");
+    let link = decode(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(link.twin.twin, expected.twin);
+    assert_eq!(link.scenarios, expected.scenarios);
+    assert_eq!(
+        link.options,
+        SimulateOptions { horizon_months: expected.horizon_months, paths: expected.paths, seed: expected.seed }
+    );
+    assert_eq!(
+        (link.twin.as_of.as_str(), link.twin.currency.code.as_str(), &link.twin.notes),
+        (expected.as_of.as_str(), expected.currency.as_str(), &expected.notes)
+    );
+    assert_eq!((link.engine_version, link.digest.as_str()), (expected.engine_version, expected.digest.as_str()));
+}
