@@ -2,8 +2,9 @@
 //! data and no server.
 //!
 //! The link's fragment (the part after `#`, which a browser never sends to a server) is
-//! `s1.<payload>`: `s1` the payload format, then the payload, a JSON object compressed with raw
-//! deflate and written in base64url without padding. It holds a *shared twin* (the calibrated twin
+//! `s2.<payload>`: `s2` the payload format, then the payload, a JSON object compressed with raw
+//! deflate and written in base64url without padding. Links in the earlier format, `s1.`, still open
+//! to what they opened to (see "The wire format" below for what differs). It holds a *shared twin* (the calibrated twin
 //! with its parameters rounded to what their intervals justify and its starting state coarsened so
 //! that it singles out nobody), the scenarios, the horizon, the seed and the number of paths, the
 //! engine version ([`crate::sim::ENGINE_VERSION`]) and a digest of the results the sender saw (the
@@ -48,8 +49,11 @@ use crate::twin::{
 };
 use crate::{CalibratedTwin, SimulateOptions};
 
-/// The payload format this build writes and reads: the `1` of `#s1.`.
-pub const PAYLOAD_VERSION: u32 = 1;
+/// The payload format this build writes: the `2` of `#s2.`. It reads this one and every earlier one
+/// (from [`OLDEST_PAYLOAD_VERSION`]).
+pub const PAYLOAD_VERSION: u32 = 2;
+/// The earliest payload format this build reads: links in format `s1` still open.
+pub const OLDEST_PAYLOAD_VERSION: u32 = 1;
 /// No cell, MRR group, new-subscriber MRR value or segment of a shared twin describes fewer
 /// subscribers than this.
 pub const MIN_GROUP: u64 = 5;
@@ -106,7 +110,7 @@ pub fn shared_twin(calibrated: &CalibratedTwin, keep_names: bool) -> Shared {
             trials_zeroed += 1;
         }
         if !keep_names {
-            shared.name = format!("Segment {} ({})", letters(segments.len()), interval_label(shared.cadence));
+            shared.name = neutral_name(segments.len(), shared.cadence);
         }
         renamed.insert(segment.name.clone(), shared.name.clone());
         segments.push(shared);
@@ -645,7 +649,7 @@ pub fn verdict(link: &Link, report_json: &str) -> Verdict {
 
 // --- Making a link ----------------------------------------------------------------------------------
 
-/// The fragment of a link (without `#`): `s1.` and the payload.
+/// The fragment of a link (without `#`): `s2.` and the payload.
 pub fn encode(link: &Link) -> Result<String, String> {
     for segment in &link.twin.twin.segments {
         let cadence = segment.cadence;
@@ -743,21 +747,27 @@ pub fn decode(text: &str) -> Result<Link, String> {
         None => text,
     };
     let Some(rest) = fragment.strip_prefix('s') else {
-        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
+        return Err(format!(
+            "This is not a subtwin link: the part after # should start with s{PAYLOAD_VERSION}. {ASK_AGAIN}"
+        ));
     };
     let Some((version, payload)) = rest.split_once('.') else {
-        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
+        return Err(format!(
+            "This is not a subtwin link: the part after # should start with s{PAYLOAD_VERSION}. {ASK_AGAIN}"
+        ));
     };
     if version.is_empty() || version.len() > 9 || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
-    }
-    if version != PAYLOAD_VERSION.to_string() {
         return Err(format!(
-            "This link is in format s{version}, which this version of subtwin does not read (it reads format \
-             s{PAYLOAD_VERSION}). Open it with the version of subtwin that made it, or ask the sender for a link \
-             from this version."
+            "This is not a subtwin link: the part after # should start with s{PAYLOAD_VERSION}. {ASK_AGAIN}"
         ));
     }
+    let Some(version) = (OLDEST_PAYLOAD_VERSION..=PAYLOAD_VERSION).find(|v| v.to_string() == version) else {
+        return Err(format!(
+            "This link is in format s{version}, which this version of subtwin does not read (it reads formats \
+             s{OLDEST_PAYLOAD_VERSION} to s{PAYLOAD_VERSION}). Open it with the version of subtwin that made it, or \
+             ask the sender for a link from this version."
+        ));
+    };
     let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.as_bytes())
         .map_err(|e| format!("This link is damaged: its data is not base64url ({e}). {ASK_AGAIN}"))?;
@@ -775,7 +785,7 @@ pub fn decode(text: &str) -> Result<Link, String> {
     }
     let wire: Wire = serde_json::from_slice(&json)
         .map_err(|e| format!("This link is damaged: its data cannot be read ({e}). {ASK_AGAIN}"))?;
-    wire.into_link().map_err(|e| format!("This link's {e} Ask the sender for a new link."))
+    wire.into_link(version).map_err(|e| format!("This link's {e} Ask the sender for a new link."))
 }
 
 /// Refuses a twin with a cell, an MRR group, a new-subscriber MRR value or a segment that describes
@@ -821,9 +831,18 @@ pub fn check_five(twin: &Twin) -> Result<(), String> {
 //
 // Short keys and flat arrays of numbers keep a link short; deflate does the rest. Money is written
 // in hundredths of a major unit per renewal (a whole number); cells as [renewal age, renewal month
-// offset, number of MRR groups, then (price, subscribers) per group]; the new-subscriber MRR as
-// (price, weight) pairs; a trend as [intercept, slope, variance of the intercept, of the slope, their
-// covariance, dispersion], followed by the 12 seasonal log multipliers when any is not 0.
+// offset, number of MRR groups, then (price, subscribers) per group], column by column; the
+// new-subscriber MRR as (price, weight) pairs; a trend as [intercept, slope, variance of the
+// intercept, of the slope, their covariance, dispersion], followed by the 12 seasonal log
+// multipliers when any is not 0. A value a reader can tell without it is left out: a segment's
+// neutral name, trials' zero lag and zero trials in progress, a scenario's version, the fields of a
+// price response left at their defaults.
+//
+// Format s2 differs from s1 in what s1 readers could not read: a price is written where it is used
+// (s1 wrote each segment's prices once, in `p`, and referred to them by their position), and the
+// scenarios are written with short field names and codes, naming the twin's segments by their
+// position (s1 wrote them as their files do). Everything s2 leaves out or shortens is also read in an
+// s1 link, which never has it.
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -844,9 +863,202 @@ struct Wire {
     g: Vec<WireSegment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     o: Vec<String>,
-    /// The scenarios, as their files write them without the fields left out (`null`).
+    /// The scenarios ([`wire_scenario`]; in s1, as their files write them without the fields left
+    /// out, `null`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     k: Vec<serde_json::Value>,
+}
+
+/// Each scenario field's name (at any depth) and the short name a link writes for it. No short name
+/// is a field's name, so a reader takes either: s1 links have the field names.
+const SCENARIO_FIELDS: [(&str, &str); 31] = [
+    ("version", "v"),
+    ("name", "n"),
+    ("changes", "c"),
+    ("kind", "k"),
+    ("segments", "g"),
+    ("segment", "s"),
+    ("month", "m"),
+    ("until_month", "u"),
+    ("notice_month", "o"),
+    ("percent", "p"),
+    ("price", "x"),
+    ("applies_to", "a"),
+    ("grandfather_months", "gm"),
+    ("months", "mo"),
+    ("response", "r"),
+    ("like", "l"),
+    ("takes", "t"),
+    ("from_segment", "f"),
+    ("to_segment", "to"),
+    ("share_percent", "sp"),
+    ("discount_percent", "dp"),
+    ("churn_elasticity", "ce"),
+    ("acquisition_elasticity", "ae"),
+    ("first_renewal_shock", "fs"),
+    ("use_learned", "ul"),
+    ("fixed", "fx"),
+    ("uniform", "un"),
+    ("triangular", "tr"),
+    ("low", "lo"),
+    ("mode", "md"),
+    ("high", "hi"),
+];
+/// A change's `kind` and the code a link writes for it.
+const CHANGE_KIND_CODES: [(&str, &str); 7] = [
+    ("price", "p"),
+    ("intro_discount", "i"),
+    ("move_to_annual", "y"),
+    ("acquisition", "q"),
+    ("churn", "c"),
+    ("trial_conversion", "t"),
+    ("new_plan", "n"),
+];
+/// A price change's `applies_to` and the code a link writes for it.
+const APPLIES_TO_CODES: [(&str, &str); 3] =
+    [("new_subscribers", "n"), ("next_renewal", "r"), ("after_grandfathering", "g")];
+/// The fields of a change that name one of the twin's segments, and those that name several.
+const SEGMENT_FIELDS: [&str; 3] = ["from_segment", "to_segment", "like"];
+const SEGMENTS_FIELDS: [&str; 1] = ["segments"];
+
+/// A scenario as a link writes it: without its `null` fields, without its version when it is this
+/// build's, without the fields of a price response that are at their defaults; the segments of `twin`
+/// it names by their position in the twin, its kinds of change and `applies_to` as codes, its fields
+/// under their short names ([`SCENARIO_FIELDS`]). [`scenario_of_wire`] reads it back the same.
+fn wire_scenario(scenario: &Scenario, twin: &Twin) -> serde_json::Value {
+    use serde_json::Value;
+    let Ok(mut value) = serde_json::to_value(scenario).map(without_nulls) else {
+        return Value::Null;
+    };
+    // Compared as JSON text, which tells -0 from 0.
+    let defaults = serde_json::to_value(scenario::Response::default()).unwrap_or(Value::Null);
+    let position = |name: &mut Value| {
+        let found = name.as_str().and_then(|n| twin.segments.iter().position(|s| s.name == n));
+        if let Some(index) = found {
+            *name = Value::from(index);
+        }
+    };
+    if let Value::Object(fields) = &mut value {
+        if fields.get("version") == Some(&Value::from(scenario::SCENARIO_VERSION)) {
+            fields.remove("version");
+        }
+        if let Some(Value::Array(changes)) = fields.get_mut("changes") {
+            for change in changes.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(Value::Object(response)) = change.get_mut("response") {
+                    response.retain(|key, v| defaults.get(key).map(Value::to_string) != Some(v.to_string()));
+                }
+                for key in SEGMENT_FIELDS {
+                    if let Some(name) = change.get_mut(key) {
+                        position(name);
+                    }
+                }
+                for key in SEGMENTS_FIELDS {
+                    if let Some(Value::Array(names)) = change.get_mut(key) {
+                        names.iter_mut().for_each(position);
+                    }
+                }
+                if let Some(Value::Array(takes)) = change.get_mut("takes") {
+                    for take in takes.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(name) = take.get_mut("segment") {
+                            position(name);
+                        }
+                    }
+                }
+                for (key, codes) in [("kind", &CHANGE_KIND_CODES[..]), ("applies_to", &APPLIES_TO_CODES[..])] {
+                    if let Some(Value::String(text)) = change.get_mut(key) {
+                        if let Some((_, code)) = codes.iter().find(|(long, _)| long == text) {
+                            *text = (*code).to_owned();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    renamed_fields(value, |key| SCENARIO_FIELDS.iter().find(|(long, _)| *long == key).map(|(_, short)| *short))
+        .unwrap_or(Value::Null)
+}
+
+/// A link's (untrusted) scenario read back ([`wire_scenario`] undone, which leaves a scenario as s1
+/// links write it as it is), naming the segments of `twin`; the error says what is wrong.
+fn scenario_of_wire(value: serde_json::Value, twin: &Twin, number: usize) -> Result<Scenario, String> {
+    use serde_json::Value;
+    let mut value =
+        renamed_fields(value, |key| SCENARIO_FIELDS.iter().find(|(_, short)| *short == key).map(|(long, _)| *long))
+            .map_err(|field| format!("scenario {number} has the field {field} twice."))?;
+    let mut missing = None;
+    let mut name_of = |name: &mut Value| {
+        if let Value::Number(position) = name {
+            match position.as_u64().and_then(|i| usize::try_from(i).ok()).and_then(|i| twin.segments.get(i)) {
+                Some(segment) => *name = Value::from(segment.name.clone()),
+                None => missing = Some(position.to_string()),
+            }
+        }
+    };
+    if let Value::Object(fields) = &mut value {
+        fields.entry("version").or_insert(Value::from(scenario::SCENARIO_VERSION));
+        if let Some(Value::Array(changes)) = fields.get_mut("changes") {
+            for change in changes.iter_mut().filter_map(Value::as_object_mut) {
+                for key in SEGMENT_FIELDS {
+                    if let Some(name) = change.get_mut(key) {
+                        name_of(name);
+                    }
+                }
+                for key in SEGMENTS_FIELDS {
+                    if let Some(Value::Array(names)) = change.get_mut(key) {
+                        names.iter_mut().for_each(&mut name_of);
+                    }
+                }
+                if let Some(Value::Array(takes)) = change.get_mut("takes") {
+                    for take in takes.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(name) = take.get_mut("segment") {
+                            name_of(name);
+                        }
+                    }
+                }
+                for (key, codes) in [("kind", &CHANGE_KIND_CODES[..]), ("applies_to", &APPLIES_TO_CODES[..])] {
+                    if let Some(Value::String(text)) = change.get_mut(key) {
+                        if let Some((long, _)) = codes.iter().find(|(_, code)| code == text) {
+                            *text = (*long).to_owned();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(position) = missing {
+        return Err(format!(
+            "scenario {number} names segment number {position}, and the twin has {} segments.",
+            twin.segments.len()
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("scenario {number} cannot be read: {e}."))
+}
+
+/// Every object's field names at every depth renamed by `rename` (the others kept); the error is a
+/// name that two fields of one object come to have.
+fn renamed_fields(
+    value: serde_json::Value,
+    rename: impl Fn(&str) -> Option<&'static str> + Copy,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::Object(fields) => {
+            let mut out = serde_json::Map::with_capacity(fields.len());
+            for (key, item) in fields {
+                let key = rename(&key).map_or(key, str::to_owned);
+                let item = renamed_fields(item, rename)?;
+                if out.contains_key(&key) {
+                    return Err(key);
+                }
+                out.insert(key, item);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| renamed_fields(v, rename)).collect::<Result<_, _>>()?)
+        }
+        other => other,
+    })
 }
 
 /// Whole numbers written without `.0` (they read back as the same doubles), at every depth.
@@ -942,7 +1154,9 @@ fn from_columns(columns: &[u64]) -> Result<Vec<u64>, String> {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireSegment {
-    n: String,
+    /// The name, left out when it is the neutral label of the segment's position and billing interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    n: Option<String>,
     /// Every this many months when positive; this many times a year when negative.
     c: i64,
     /// sBG: [alpha, beta, variance of logit m, of logit p, covariance]; geometric: [p, variance].
@@ -951,15 +1165,16 @@ struct WireSegment {
     a: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     t: Option<WireTrials>,
-    /// Every price of the segment once, in hundredths of a major unit per renewal.
+    /// s1 only: every price of the segment once, in hundredths of a major unit per renewal, which
+    /// `w` and `z` refer to by position.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     p: Vec<u64>,
-    /// The new-subscriber MRR: (price's index in `p`, weight) pairs.
+    /// The new-subscriber MRR: (price, weight) pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     w: Vec<u64>,
     /// The cells, in increasing renewal month and age: per cell, the renewal month's step from the
     /// previous cell's, the age (the step from the previous cell's age less 1 within a renewal
-    /// month), the number of MRR groups, then (price's index in `p`, subscribers) per group.
+    /// month), the number of MRR groups, then (price, subscribers) per group; [`to_columns`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     z: Vec<u64>,
     /// The learned churn and acquisition elasticities: [estimate, standard error].
@@ -978,8 +1193,15 @@ struct WireTrials {
     s: Vec<f64>,
     a: f64,
     b: f64,
+    /// The lag in months and the trials in progress at the start.
+    #[serde(default, skip_serializing_if = "is_zero")]
     l: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
     i: u64,
+}
+
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 fn wire_trend(trend: &PoissonTrend) -> Vec<f64> {
@@ -1032,17 +1254,14 @@ impl Wire {
             c: link.twin.currency.code.clone(),
             m: twin.start_month_index,
             x: twin.first_month_exposure,
-            g: twin.segments.iter().map(WireSegment::of).collect(),
+            g: twin.segments.iter().enumerate().map(|(index, segment)| WireSegment::of(segment, index)).collect(),
             o: link.twin.notes.clone(),
-            k: link
-                .scenarios
-                .iter()
-                .map(|s| serde_json::to_value(s).map(without_nulls).unwrap_or(serde_json::Value::Null))
-                .collect(),
+            k: link.scenarios.iter().map(|s| wire_scenario(s, twin)).collect(),
         }
     }
 
-    fn into_link(self) -> Result<Link, String> {
+    /// The link a payload in format `version` carries, checked.
+    fn into_link(self, version: u32) -> Result<Link, String> {
         if self.d.len() != DIGEST_HEX_DIGITS || !self.d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(format!("digest {:?} is not {DIGEST_HEX_DIGITS} lower-case hex digits.", self.d));
         }
@@ -1070,7 +1289,7 @@ impl Wire {
         }
         let mut segments = Vec::with_capacity(self.g.len());
         for (index, segment) in self.g.into_iter().enumerate() {
-            segments.push(segment.into_segment(&format!("twin: segments[{index}]"))?);
+            segments.push(segment.into_segment(version, index)?);
         }
         for (index, segment) in segments.iter().enumerate() {
             if segments.iter().take(index).any(|other| other.name == segment.name) {
@@ -1082,8 +1301,7 @@ impl Wire {
         check_five(&twin).map_err(|e| format!("twin singles out customers: {e} subtwin's links never do."))?;
         let mut scenarios = Vec::with_capacity(self.k.len());
         for (index, value) in self.k.into_iter().enumerate() {
-            let scenario: Scenario =
-                serde_json::from_value(value).map_err(|e| format!("scenario {} cannot be read: {e}.", index + 1))?;
+            let scenario = scenario_of_wire(value, &twin, index + 1)?;
             if scenario.version != scenario::SCENARIO_VERSION {
                 return Err(format!(
                     "scenario {:?} is in version {}, not {}.",
@@ -1106,8 +1324,13 @@ impl Wire {
     }
 }
 
+/// The neutral label of the segment at `index` of a shared twin: `Segment A (month)`.
+fn neutral_name(index: usize, cadence: Cadence) -> String {
+    format!("Segment {} ({})", letters(index), interval_label(cadence))
+}
+
 impl WireSegment {
-    fn of(segment: &SegmentTwin) -> WireSegment {
+    fn of(segment: &SegmentTwin, index: usize) -> WireSegment {
         let cadence = segment.cadence;
         let c = match cadence {
             Cadence::EveryMonths(months) => i64::from(months),
@@ -1121,19 +1344,8 @@ impl WireSegment {
                 vec![churn_probability, variance_logit_churn]
             }
         };
-        // The palette: each price once, the most subscribers' first.
-        let mut weights: BTreeMap<u64, u64> = BTreeMap::new();
-        for group in segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)) {
-            let entry = weights.entry(cents_of(group.mrr_major_units, cadence)).or_default();
-            *entry = entry.saturating_add(group.subscribers);
-        }
-        let mut p: Vec<(u64, u64)> = weights.into_iter().collect();
-        p.sort_by_key(|&(cents, weight)| (std::cmp::Reverse(weight), cents));
-        let index_of = |mrr: f64| -> u64 {
-            let cents = cents_of(mrr, cadence);
-            p.iter().position(|&(c, _)| c == cents).unwrap_or(0) as u64
-        };
-        let w = segment.new_mrr.iter().flat_map(|g| [index_of(g.mrr_major_units), g.subscribers]).collect();
+        let price = |mrr: f64| cents_of(mrr, cadence);
+        let w = segment.new_mrr.iter().flat_map(|g| [price(g.mrr_major_units), g.subscribers]).collect();
         let mut z = Vec::new();
         let (mut offset, mut age) = (0u32, None::<u32>);
         for cell in &segment.cells {
@@ -1145,14 +1357,14 @@ impl WireSegment {
             };
             z.extend([u64::from(offset_step), u64::from(age_code), cell.mrr.len() as u64]);
             for group in &cell.mrr {
-                z.extend([index_of(group.mrr_major_units), group.subscribers]);
+                z.extend([price(group.mrr_major_units), group.subscribers]);
             }
             offset = cell.next_renewal_offset_months;
             age = Some(cell.renewals_survived);
         }
         let pair = |e: NormalEstimate| [e.estimate, e.standard_error];
         WireSegment {
-            n: segment.name.clone(),
+            n: (segment.name != neutral_name(index, cadence)).then(|| segment.name.clone()),
             c,
             r,
             a: segment.acquisition.direct.as_ref().map(wire_trend),
@@ -1163,7 +1375,7 @@ impl WireSegment {
                 l: t.lag_months,
                 i: t.in_progress_at_start,
             }),
-            p: p.into_iter().map(|(cents, _)| cents).collect(),
+            p: Vec::new(),
             w,
             z: to_columns(&z),
             pc: segment.price_response.and_then(|p| p.churn_elasticity).map(pair),
@@ -1174,7 +1386,9 @@ impl WireSegment {
         }
     }
 
-    fn into_segment(self, at: &str) -> Result<SegmentTwin, String> {
+    /// The segment at `index` of a link in format `version`.
+    fn into_segment(self, version: u32, index: usize) -> Result<SegmentTwin, String> {
+        let at = &format!("twin: segments[{index}]");
         let cadence = match self.c {
             1..=60 => Cadence::EveryMonths(self.c as u32),
             -366..=-13 => Cadence::TimesPerYear(self.c.unsigned_abs() as u32),
@@ -1205,17 +1419,24 @@ impl WireSegment {
         if self.p.len() > crate::twin::MAX_MRR_VALUES.saturating_mul(2) {
             return Err(format!("{at}: more than {} prices.", crate::twin::MAX_MRR_VALUES * 2));
         }
-        let mut palette = Vec::with_capacity(self.p.len());
-        for &cents in &self.p {
+        if version >= 2 && !self.p.is_empty() {
+            return Err(format!("{at}: has a list of prices, which links in format s{version} do not have."));
+        }
+        let mrr_at_most = |cents: u64| -> Result<f64, String> {
             let mrr = mrr_of(cents, cadence);
             if mrr > crate::twin::MAX_MRR_MAJOR_UNITS {
                 return Err(format!("{at}: the price {cents} is above the largest MRR."));
             }
-            palette.push(mrr);
-        }
-        let price = |index: u64| -> Result<f64, String> {
-            usize::try_from(index).ok().and_then(|i| palette.get(i).copied()).ok_or_else(|| {
-                format!("{at}: price number {index} is not among the segment's {} prices.", palette.len())
+            Ok(mrr)
+        };
+        let palette = self.p.iter().map(|&cents| mrr_at_most(cents)).collect::<Result<Vec<f64>, String>>()?;
+        // In s1 a price is its position in the palette; from s2 on, the price itself.
+        let price = |written: u64| -> Result<f64, String> {
+            if version >= 2 {
+                return mrr_at_most(written);
+            }
+            usize::try_from(written).ok().and_then(|i| palette.get(i).copied()).ok_or_else(|| {
+                format!("{at}: price number {written} is not among the segment's {} prices.", palette.len())
             })
         };
         if !self.w.len().is_multiple_of(2) || self.w.len() / 2 > crate::twin::MAX_MRR_VALUES {
@@ -1281,7 +1502,7 @@ impl WireSegment {
             }),
         };
         Ok(SegmentTwin {
-            name: self.n,
+            name: self.n.unwrap_or_else(|| neutral_name(index, cadence)),
             cadence,
             retention,
             acquisition: Acquisition { direct, trials },

@@ -160,7 +160,7 @@ fn a_shared_twin_survives_encoding_and_decoding_unchanged() {
         }
         let link = link_of(&shared, &mut rng);
         let text = encode(&link).expect("encodes");
-        assert!(text.starts_with("s1."), "{text}");
+        assert!(text.starts_with(&format!("s{PAYLOAD_VERSION}.")), "{text}");
         let back = decode(&format!("http://127.0.0.1:8080/#{text}")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, link);
         tried += 1;
@@ -373,14 +373,14 @@ fn valid_link_text() -> (Link, String) {
 #[test]
 fn an_unknown_payload_version_is_refused_before_decompressing() {
     let (_, text) = valid_link_text();
-    let payload = text.strip_prefix("s1.").expect("s1");
-    for version in ["2", "10", "0"] {
+    let payload = text.strip_prefix("s2.").expect("s2");
+    for version in ["3", "10", "0", "02"] {
         let error = decode(&format!("#s{version}.{payload}")).expect_err("refused");
-        assert!(error.contains(&format!("format s{version}")) && error.contains("reads format s1"), "{error}");
+        assert!(error.contains(&format!("format s{version}")) && error.contains("reads formats s1 to s2"), "{error}");
     }
     // Not even base64: the version is refused first.
-    let error = decode("#s2.@@@").expect_err("refused");
-    assert!(error.contains("format s2"), "{error}");
+    let error = decode("#s3.@@@").expect_err("refused");
+    assert!(error.contains("format s3"), "{error}");
     let error = decode("#x1.abc").expect_err("refused");
     assert!(error.contains("not a subtwin link"), "{error}");
 }
@@ -393,39 +393,45 @@ fn oversized_links_and_payloads_are_refused() {
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     std::io::Write::write_all(&mut encoder, &vec![b' '; 4 << 20]).expect("compress");
     let packed = encoder.finish().expect("compress");
-    let text = format!("s1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
-    assert!(text.len() < MAX_LINK_CHARS, "{}", text.len());
-    let error = decode(&text).expect_err("refused");
-    assert!(error.contains("unpacks to more than"), "{error}");
+    for version in ["s1", "s2"] {
+        let text = format!("{version}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&packed));
+        assert!(text.len() < MAX_LINK_CHARS, "{}", text.len());
+        let error = decode(&text).expect_err("refused");
+        assert!(error.contains("unpacks to more than"), "{error}");
+    }
 }
 
-/// Packs a payload's JSON as a link does, whatever it holds.
-fn pack(json: &[u8]) -> String {
+/// Packs a payload's JSON as a link in format `version` does, whatever it holds.
+fn pack(version: &str, json: &[u8]) -> String {
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut encoder, json).expect("compress");
-    format!("s1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(encoder.finish().expect("compress")))
+    format!(
+        "{version}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(encoder.finish().expect("compress"))
+    )
 }
 
-fn unpack(text: &str) -> Vec<u8> {
-    let packed =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_start_matches("s1.")).expect("base64");
+/// A link's format (`s2`) and its payload's JSON.
+fn unpack(text: &str) -> (&str, Vec<u8>) {
+    let (version, payload) = text.split_once('.').expect("a format and a payload");
+    let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64");
     let mut json = Vec::new();
     flate2::read::DeflateDecoder::new(packed.as_slice()).read_to_end(&mut json).expect("inflate");
-    json
+    (version, json)
 }
 
-#[test]
-fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
-    let (link, text) = valid_link_text();
-    let json = unpack(&text);
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let alphabet: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.#s1%=+/ ";
+/// `rounds` damaged, truncated or random versions of a valid link (`text`), each opened or refused
+/// with a message, never a panic: how many (opened, refused). Whatever opens passes every check.
+fn damage(text: &str, seed: u64, rounds: usize) -> (usize, usize) {
+    let (version, json) = unpack(text);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let alphabet: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.#s12%=+/ ";
     let (mut opened, mut refused) = (0, 0);
-    for round in 0..6000 {
+    for round in 0..rounds {
         let damaged: Vec<u8> = match round % 6 {
             // Characters of the link replaced, inserted or removed.
             0 => {
-                let mut bytes = text.clone().into_bytes();
+                let mut bytes = text.as_bytes().to_vec();
                 for _ in 0..1 + below(&mut rng, 4) {
                     let at = below(&mut rng, bytes.len() as u64) as usize;
                     match below(&mut rng, 3) {
@@ -442,7 +448,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
             1 => text.as_bytes()[..below(&mut rng, text.len() as u64) as usize].to_vec(),
             // Random text, sometimes behind a valid prefix.
             2 => {
-                let mut bytes = if below(&mut rng, 2) == 0 { b"s1.".to_vec() } else { Vec::new() };
+                let mut bytes = if below(&mut rng, 2) == 0 { format!("{version}.").into_bytes() } else { Vec::new() };
                 for _ in 0..below(&mut rng, 400) {
                     bytes.push(alphabet[below(&mut rng, alphabet.len() as u64) as usize]);
                 }
@@ -451,7 +457,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
             // Random bytes, deflated and encoded: past the outer layers.
             3 => {
                 let bytes: Vec<u8> = (0..below(&mut rng, 300)).map(|_| rng.next_u64() as u8).collect();
-                pack(&bytes).into_bytes()
+                pack(version, &bytes).into_bytes()
             }
             // The payload's JSON with bytes changed (numbers, keys, brackets), packed again.
             4 => {
@@ -460,7 +466,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
                     let at = below(&mut rng, bytes.len() as u64) as usize;
                     bytes[at] = b"0123456789-.e,[]{}\":aszn"[below(&mut rng, 24) as usize];
                 }
-                pack(&bytes).into_bytes()
+                pack(version, &bytes).into_bytes()
             }
             // The payload's JSON with a number replaced by an extreme one.
             _ => {
@@ -472,7 +478,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
                 let end = text[at..].find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'));
                 let end = at + end.unwrap_or(0);
                 let extreme = extremes[below(&mut rng, extremes.len() as u64) as usize];
-                pack(format!("{}{extreme}{}", &text[..at], &text[end..]).as_bytes()).into_bytes()
+                pack(version, format!("{}{extreme}{}", &text[..at], &text[end..]).as_bytes()).into_bytes()
             }
         };
         let damaged = String::from_utf8_lossy(&damaged).into_owned();
@@ -489,8 +495,18 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
             }
         }
     }
+    (opened, refused)
+}
+
+#[test]
+fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
+    let (link, text) = valid_link_text();
+    let (opened, refused) = damage(&text, 7, 6000);
     assert!(refused > 4000, "{refused} refused, {opened} opened");
     assert_eq!(decode(&text), Ok(link));
+    // And a link in format s1, which is read in its own way.
+    let (opened, refused) = damage(include_str!("../tests/fixtures/demo-stripe.link-s1.txt").trim(), 8, 3000);
+    assert!(refused > 2000, "s1: {refused} refused, {opened} opened");
 }
 
 #[test]
