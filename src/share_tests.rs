@@ -582,3 +582,114 @@ fn a_link_in_format_s1_opens_to_the_twin_scenarios_and_run_it_was_made_with() {
     );
     assert_eq!((link.engine_version, link.digest.as_str()), (expected.engine_version, expected.digest.as_str()));
 }
+
+/// A scenario with every kind of change and every field, a price response away from its defaults
+/// (-0 among them), and a segment the twin does not have.
+fn every_change(twin: &Twin) -> Scenario {
+    let a = twin.segments[0].name.clone();
+    let b = twin.segments.get(1).map_or_else(|| a.clone(), |s| s.name.clone());
+    let text = format!(
+        r#"{{"version": 1, "name": "Everything", "changes": [
+        {{"kind": "price", "segments": [{a:?}, {b:?}], "month": "2026-02", "percent": 20, "applies_to": "after_grandfathering",
+          "grandfather_months": 3, "notice_month": "2026-01",
+          "response": {{"churn_elasticity": {{"uniform": {{"low": 0.5, "high": 1.5}}}}, "first_renewal_shock": {{"fixed": -0.0}},
+                        "use_learned": false}}}},
+        {{"kind": "price", "segments": [{a:?}], "month": "2026-02", "price": 70.8, "applies_to": "new_subscribers",
+          "response": {{"acquisition_elasticity": {{"triangular": {{"low": 0, "mode": 1, "high": 2}}}}}}}},
+        {{"kind": "price", "segments": [{a:?}], "month": "2026-03", "percent": -5, "applies_to": "next_renewal", "response": {{}}}},
+        {{"kind": "intro_discount", "segments": [{b:?}], "month": "2026-02", "until_month": "2026-05", "percent": 50, "months": 3}},
+        {{"kind": "move_to_annual", "from_segment": {a:?}, "to_segment": {b:?}, "month": "2026-04", "share_percent": 10,
+          "discount_percent": 15}},
+        {{"kind": "acquisition", "segments": ["Not in the twin"], "month": "2026-02", "until_month": "2026-08", "percent": 25}},
+        {{"kind": "churn", "segments": [{a:?}], "month": "2026-02", "percent": -10}},
+        {{"kind": "trial_conversion", "segments": [{b:?}], "month": "2026-02", "percent": 10}},
+        {{"kind": "new_plan", "name": "Plus (month)", "like": {b:?}, "price": 39, "month": "2026-02",
+          "takes": [{{"segment": {a:?}, "percent": 20}}, {{"segment": "Not in the twin", "percent": 5}}]}}]}}"#
+    );
+    scenario::from_json("every.json", text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn scenarios_travel_short_and_read_back_the_same() {
+    let twin = shared_twin(&random_twin(&mut ChaCha8Rng::seed_from_u64(9)), false).twin.twin;
+    let scenario = every_change(&twin);
+    let wire = wire_scenario(&scenario, &twin);
+    let back = scenario_of_wire(wire.clone(), &twin, 1).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, scenario);
+    let Some(Change::Price { response: Some(response), .. }) = back.changes.first() else { panic!("{back:?}") };
+    assert!(matches!(response.first_renewal_shock, scenario::Assumed::Fixed(x) if x.is_sign_negative()), "-0 stays -0");
+    // No field under its long name, no default response field, the twin's segments by position.
+    let text = wire.to_string();
+    for long in
+        ["\"segments\"", "\"percent\"", "\"response\"", "\"version\"", "\"next_renewal\"", "\"acquisition_elasticity\""]
+    {
+        assert!(!text.contains(long), "{long} in {text}");
+    }
+    assert!(!text.contains(&twin.segments[0].name), "{text}");
+    assert!(text.contains("\"Not in the twin\""), "a name the twin does not have travels as it is: {text}");
+    // A scenario as s1 links write it (the file's fields, the segments by name) reads the same.
+    let s1 = serde_json::to_value(&scenario).map(without_nulls).expect("a value");
+    assert_eq!(scenario_of_wire(s1, &twin, 1), Ok(scenario));
+}
+
+#[test]
+fn scenario_fields_have_one_short_name_each_and_none_is_a_field_name() {
+    for (index, (long, short)) in SCENARIO_FIELDS.iter().enumerate() {
+        assert!(short.len() < long.len(), "{long}");
+        for (other_long, other_short) in SCENARIO_FIELDS.iter().skip(index + 1) {
+            assert!(long != other_long && short != other_short, "{long} {short}");
+        }
+        assert!(SCENARIO_FIELDS.iter().all(|(other_long, _)| other_long != short), "{short} is a field's name");
+    }
+    for codes in [&CHANGE_KIND_CODES[..], &APPLIES_TO_CODES[..]] {
+        for (index, (long, code)) in codes.iter().enumerate() {
+            assert!(codes.iter().skip(index + 1).all(|(l, c)| l != long && c != code), "{long} {code}");
+            assert!(codes.iter().all(|(l, _)| l != code), "{code} is a value's name");
+        }
+    }
+}
+
+#[test]
+fn a_scenario_naming_a_segment_past_the_twins_or_a_field_twice_is_refused() {
+    let twin = shared_twin(&random_twin(&mut ChaCha8Rng::seed_from_u64(9)), false).twin.twin;
+    let value = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("JSON");
+    let past =
+        format!(r#"{{"n": "x", "c": [{{"k": "c", "g": [{}], "m": "2026-02", "p": -10}}]}}"#, twin.segments.len());
+    let error = scenario_of_wire(value(&past), &twin, 2).expect_err("refused");
+    assert!(error.contains("scenario 2 names segment number") && error.contains("segments."), "{error}");
+    let twice = r#"{"n": "x", "c": [{"k": "c", "g": [0], "m": "2026-02", "p": -10, "percent": 5}]}"#;
+    let error = scenario_of_wire(value(twice), &twin, 1).expect_err("refused");
+    assert!(error.contains("the field percent twice"), "{error}");
+    let unknown = r#"{"n": "x", "c": [{"k": "c", "g": [0], "m": "2026-02", "p": -10, "zz": 1}]}"#;
+    let error = scenario_of_wire(value(unknown), &twin, 1).expect_err("refused");
+    assert!(error.contains("unknown field `zz`"), "{error}");
+    let fraction = r#"{"n": "x", "c": [{"k": "c", "g": [0.5], "m": "2026-02", "p": -10}]}"#;
+    assert!(scenario_of_wire(value(fraction), &twin, 1).is_err());
+    let read =
+        scenario_of_wire(value(r#"{"n": "x", "c": [{"k": "c", "g": [0], "m": "2026-02", "p": -10}]}"#), &twin, 1);
+    assert_eq!(read.map(|s| s.version), Ok(scenario::SCENARIO_VERSION), "the version a link leaves out");
+}
+
+#[test]
+fn a_segments_neutral_name_is_left_out_and_read_back_and_an_s2_price_list_is_refused() {
+    let (link, text) = valid_link_text();
+    let (_, json) = unpack(&text);
+    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert_eq!(link.twin.twin.segments[0].name, "Segment A (month)");
+    assert_eq!(payload["g"][0].get("n"), None, "{payload}");
+    assert_eq!(payload["g"][0].get("p"), None, "{payload}");
+    let mut kept = link.clone();
+    kept.twin.twin.segments[0].name = "Pro monthly".into();
+    if let Some(Change::Churn { segments, .. }) = kept.scenarios[0].changes.first_mut() {
+        *segments = vec!["Pro monthly".into()];
+    }
+    let (_, json) = unpack(&encode(&kept).expect("encodes"));
+    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert_eq!(payload["g"][0]["n"], "Pro monthly");
+    assert_eq!(decode(&encode(&kept).expect("encodes")), Ok(kept));
+    // Prices referred to by position are s1's: an s2 link with a price list is refused.
+    let mut with_list = payload;
+    with_list["g"][0]["p"] = serde_json::json!([100]);
+    let error = decode(&pack("s2", with_list.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("list of prices") && error.contains("format s2"), "{error}");
+}
