@@ -651,6 +651,15 @@ pub fn verdict(link: &Link, report_json: &str) -> Verdict {
 
 /// The fragment of a link (without `#`): `s2.` and the payload.
 pub fn encode(link: &Link) -> Result<String, String> {
+    check_five(&link.twin.twin)
+        .map_err(|e| format!("the twin singles out customers: {e} Make it with share::shared_twin."))?;
+    if link.twin.as_of.len() == 10 {
+        return Err(format!(
+            "the as-of instant {:?} is a day, where a twin has a day and a time: make the twin with \
+             share::shared_twin.",
+            link.twin.as_of
+        ));
+    }
     for segment in &link.twin.twin.segments {
         let cadence = segment.cadence;
         let written = |g: &MrrGroup| mrr_of(cents_of(g.mrr_major_units, cadence), cadence) == g.mrr_major_units;
@@ -661,10 +670,16 @@ pub fn encode(link: &Link) -> Result<String, String> {
             }
             _ => true,
         });
-        if !in_order || !segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)).all(written) {
+        let trends = segment.acquisition.direct.iter().chain(segment.acquisition.trials.iter().map(|t| &t.starts));
+        let seasonal =
+            trends.flat_map(|trend| trend.seasonal_log_multipliers).all(|m| seasonal_hundredths(m).is_some());
+        if !in_order
+            || !seasonal
+            || !segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)).all(written)
+        {
             return Err(format!(
-                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent): make it \
-                 with share::shared_twin.",
+                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent, seasonal \
+                 multipliers to the hundredth): make it with share::shared_twin.",
                 segment.name
             ));
         }
@@ -855,7 +870,8 @@ struct Wire {
     h: u32,
     n: u32,
     s: String,
-    /// The as-of instant, the currency, the start month index, the first month's exposure.
+    /// The as-of instant (from s2 on, its day alone when it is the day's start, as a shared twin's
+    /// is), the currency, the start month index, the first month's exposure.
     a: String,
     c: String,
     m: i32,
@@ -1169,12 +1185,13 @@ struct WireSegment {
     /// `w` and `z` refer to by position.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     p: Vec<u64>,
-    /// The new-subscriber MRR: (price, weight) pairs.
+    /// The new-subscriber MRR: (price, weight less [`MIN_GROUP`]) pairs (s1: the weight).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     w: Vec<u64>,
     /// The cells, in increasing renewal month and age: per cell, the renewal month's step from the
     /// previous cell's, the age (the step from the previous cell's age less 1 within a renewal
-    /// month), the number of MRR groups, then (price, subscribers) per group; [`to_columns`].
+    /// month), the number of MRR groups, then (price, subscribers less [`MIN_GROUP`]) per group (s1: the
+    /// subscribers); [`to_columns`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     z: Vec<u64>,
     /// The learned churn and acquisition elasticities: [estimate, standard error].
@@ -1204,6 +1221,26 @@ fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
+/// The time of day a shared twin's as-of instant has, which a link from s2 on leaves out.
+const MIDNIGHT: &str = "T00:00:00Z";
+
+/// From s2 on, a link writes a seasonal log multiplier in hundredths, a whole number: a shared twin
+/// has them to [`SEASONAL_DECIMALS`] decimals. This is the link's unit, not that constant: a link
+/// keeps its meaning whatever the rounding becomes.
+const SEASONAL_PER_UNIT: f64 = 100.0;
+/// The largest seasonal log multiplier a link writes, in hundredths (a multiplier of e^1000 is no
+/// season).
+const MAX_SEASONAL_HUNDREDTHS: f64 = 100_000.0;
+
+/// A seasonal log multiplier in hundredths, when it is a whole number of them that reads back as the
+/// same double (a shared twin's always is).
+fn seasonal_hundredths(multiplier: f64) -> Option<f64> {
+    let hundredths = (multiplier * SEASONAL_PER_UNIT).round();
+    let exact = hundredths.abs() <= MAX_SEASONAL_HUNDREDTHS
+        && (hundredths / SEASONAL_PER_UNIT).to_bits() == multiplier.to_bits();
+    exact.then_some(hundredths)
+}
+
 fn wire_trend(trend: &PoissonTrend) -> Vec<f64> {
     let mut out = vec![
         trend.log_rate_intercept,
@@ -1214,18 +1251,31 @@ fn wire_trend(trend: &PoissonTrend) -> Vec<f64> {
         trend.dispersion,
     ];
     if trend.seasonal_log_multipliers.iter().any(|m| *m != 0.0) {
-        out.extend_from_slice(&trend.seasonal_log_multipliers);
+        // encode has checked that every multiplier is a whole number of hundredths.
+        out.extend(trend.seasonal_log_multipliers.iter().map(|m| seasonal_hundredths(*m).unwrap_or(f64::NAN)));
     }
     out
 }
 
-fn trend_of(field: &str, numbers: &[f64]) -> Result<PoissonTrend, String> {
+/// A trend of a link in format `version` (s1 wrote seasonal multipliers as they are).
+fn trend_of(field: &str, numbers: &[f64], version: u32) -> Result<PoissonTrend, String> {
     let (head, seasonal) = match numbers.len() {
         6 => (numbers, [0.0; 12]),
         18 => {
             let (head, tail) = numbers.split_at(6);
             let mut seasonal = [0.0; 12];
             seasonal.copy_from_slice(tail);
+            if version >= 2 {
+                for multiplier in &mut seasonal {
+                    if !(multiplier.fract() == 0.0 && multiplier.abs() <= MAX_SEASONAL_HUNDREDTHS) {
+                        return Err(format!(
+                            "{field} has a seasonal multiplier of {multiplier} hundredths, not a whole number from \
+                             -{MAX_SEASONAL_HUNDREDTHS} to {MAX_SEASONAL_HUNDREDTHS}."
+                        ));
+                    }
+                    *multiplier /= SEASONAL_PER_UNIT;
+                }
+            }
             (head, seasonal)
         }
         n => return Err(format!("{field} has {n} numbers where a trend has 6 or 18.")),
@@ -1250,7 +1300,13 @@ impl Wire {
             h: link.options.horizon_months,
             n: link.options.paths,
             s: link.options.seed.to_string(),
-            a: link.twin.as_of.clone(),
+            a: link
+                .twin
+                .as_of
+                .strip_suffix(MIDNIGHT)
+                .filter(|day| day.len() == 10)
+                .unwrap_or(&link.twin.as_of)
+                .to_owned(),
             c: link.twin.currency.code.clone(),
             m: twin.start_month_index,
             x: twin.first_month_exposure,
@@ -1275,8 +1331,9 @@ impl Wire {
         };
         let options = SimulateOptions { horizon_months: self.h, paths: self.n, seed };
         crate::check_simulate_options(&options, self.k.len()).map_err(|e| format!("run: {e}"))?;
-        if self.a.len() > 32 || crate::import::values::parse_instant(&self.a).is_none() {
-            return Err(format!("as-of instant {:?} is not a date and time.", self.a));
+        let as_of = if version >= 2 && self.a.len() == 10 { format!("{}{MIDNIGHT}", self.a) } else { self.a };
+        if as_of.len() > 32 || crate::import::values::parse_instant(&as_of).is_none() {
+            return Err(format!("as-of instant {as_of:?} is not a date and time."));
         }
         let Some(currency) = Currency::from_code(&self.c) else {
             return Err(format!("currency {:?} is not an ISO 4217 code.", self.c));
@@ -1315,7 +1372,7 @@ impl Wire {
             scenarios.push(scenario);
         }
         Ok(Link {
-            twin: CalibratedTwin { twin, as_of: self.a, currency, notes: self.o },
+            twin: CalibratedTwin { twin, as_of, currency, notes: self.o },
             scenarios,
             options,
             engine_version: self.e,
@@ -1345,7 +1402,9 @@ impl WireSegment {
             }
         };
         let price = |mrr: f64| cents_of(mrr, cadence);
-        let w = segment.new_mrr.iter().flat_map(|g| [price(g.mrr_major_units), g.subscribers]).collect();
+        // Counts of subscribers above the fewest a group has (encode has checked that none has fewer).
+        let above = |count: u64| count.saturating_sub(MIN_GROUP);
+        let w = segment.new_mrr.iter().flat_map(|g| [price(g.mrr_major_units), above(g.subscribers)]).collect();
         let mut z = Vec::new();
         let (mut offset, mut age) = (0u32, None::<u32>);
         for cell in &segment.cells {
@@ -1357,7 +1416,7 @@ impl WireSegment {
             };
             z.extend([u64::from(offset_step), u64::from(age_code), cell.mrr.len() as u64]);
             for group in &cell.mrr {
-                z.extend([price(group.mrr_major_units), group.subscribers]);
+                z.extend([price(group.mrr_major_units), above(group.subscribers)]);
             }
             offset = cell.next_renewal_offset_months;
             age = Some(cell.renewals_survived);
@@ -1404,12 +1463,12 @@ impl WireSegment {
             other => return Err(format!("{at}: retention has {} numbers where it has 5 or 2.", other.len())),
         };
         let direct = match &self.a {
-            Some(numbers) => Some(trend_of(&format!("{at}: direct arrivals"), numbers)?),
+            Some(numbers) => Some(trend_of(&format!("{at}: direct arrivals"), numbers, version)?),
             None => None,
         };
         let trials = match &self.t {
             Some(t) => Some(Trials {
-                starts: trend_of(&format!("{at}: trial starts"), &t.s)?,
+                starts: trend_of(&format!("{at}: trial starts"), &t.s, version)?,
                 conversion: BetaParams { a: t.a, b: t.b },
                 lag_months: t.l,
                 in_progress_at_start: t.i,
@@ -1439,13 +1498,18 @@ impl WireSegment {
                 format!("{at}: price number {written} is not among the segment's {} prices.", palette.len())
             })
         };
+        // From s2 on, a group's count is written above the fewest a group has; s1 wrote it as it is.
+        let subscribers_of = |written: u64| -> Result<u64, String> {
+            let offset = if version >= 2 { MIN_GROUP } else { 0 };
+            written.checked_add(offset).ok_or_else(|| format!("{at}: a count of {written} subscribers is too large."))
+        };
         if !self.w.len().is_multiple_of(2) || self.w.len() / 2 > crate::twin::MAX_MRR_VALUES {
             return Err(format!("{at}: the new-subscriber prices are not (price, weight) pairs, or too many."));
         }
         let mut new_mrr = Vec::with_capacity(self.w.len() / 2);
         for pair in self.w.chunks_exact(2) {
             if let &[index, weight] = pair {
-                new_mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: weight });
+                new_mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: subscribers_of(weight)? });
             }
         }
         let mut cells = Vec::new();
@@ -1470,7 +1534,7 @@ impl WireSegment {
             let mut mrr = Vec::with_capacity(count);
             for pair in pairs.chunks_exact(2) {
                 if let &[index, subscribers] = pair {
-                    mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers });
+                    mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: subscribers_of(subscribers)? });
                 }
             }
             let cell_offset = offset.checked_add(offset_step);

@@ -534,10 +534,25 @@ fn a_link_from_another_engine_version_opens_and_says_it_was_recomputed() {
 }
 
 #[test]
-fn a_hand_made_link_with_a_small_cell_is_refused() {
-    let (mut link, _) = valid_link_text();
+fn a_hand_made_link_with_a_small_cell_is_refused_and_none_is_made() {
+    let (mut link, text) = valid_link_text();
+    // An s2 link cannot write a group under five; its trials in progress can be.
+    let (_, json) = unpack(&text);
+    let mut payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert_eq!(payload["g"][0]["t"]["i"], 9, "{payload}");
+    payload["g"][0]["t"]["i"] = 2.into();
+    let error = decode(&pack("s2", payload.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("singles out customers") && error.contains("2 trials in progress"), "{error}");
+    // An s1 link writes a cell's subscribers as they are.
+    let (_, json) = unpack(include_str!("../tests/fixtures/demo-stripe.link-s1.txt").trim());
+    let mut payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let z = payload["g"][0]["z"].as_array_mut().expect("cells");
+    *z.last_mut().expect("a count") = 2.into();
+    let error = decode(&pack("s1", payload.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("singles out customers") && error.contains("describes 2 subscribers"), "{error}");
+    // And no link is made of a twin that has one.
     link.twin.twin.segments[0].cells[0].mrr[0].subscribers = 2;
-    let error = decode(&encode(&link).expect("encodes")).expect_err("refused");
+    let error = encode(&link).expect_err("refused");
     assert!(error.contains("singles out customers") && error.contains("fewer than 5"), "{error}");
 }
 
@@ -692,4 +707,45 @@ fn a_segments_neutral_name_is_left_out_and_read_back_and_an_s2_price_list_is_ref
     with_list["g"][0]["p"] = serde_json::json!([100]);
     let error = decode(&pack("s2", with_list.to_string().as_bytes())).expect_err("refused");
     assert!(error.contains("list of prices") && error.contains("format s2"), "{error}");
+}
+
+#[test]
+fn seasons_in_hundredths_and_the_as_of_day_read_back_the_same_and_what_cannot_is_not_written() {
+    let (mut link, _) = valid_link_text();
+    let seasons = [0.03, -0.12, 0.0, 0.05, 1.27, -0.01, 0.1, 0.2, 0.3, -0.3, 0.07, 0.0];
+    let trend = link.twin.twin.segments[0].acquisition.direct.as_mut().expect("a trend");
+    trend.seasonal_log_multipliers = seasons;
+    let text = encode(&link).expect("encodes");
+    let (_, json) = unpack(&text);
+    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert_eq!(payload["a"], "2025-02-28", "the as-of day alone: {payload}");
+    let written: Vec<i64> = payload["g"][0]["a"].as_array().expect("a trend")[6..]
+        .iter()
+        .map(|v| v.as_i64().expect("a whole number"))
+        .collect();
+    assert_eq!(written, vec![3, -12, 0, 5, 127, -1, 10, 20, 30, -30, 7, 0]);
+    let back = decode(&text).expect("decodes");
+    let trend = back.twin.twin.segments[0].acquisition.direct.as_ref().expect("a trend");
+    assert_eq!(trend.seasonal_log_multipliers.map(f64::to_bits), seasons.map(f64::to_bits));
+    assert_eq!(back, link);
+
+    // An as-of instant with a time travels whole.
+    link.twin.as_of = "2025-02-28T10:00:00Z".into();
+    assert_eq!(decode(&encode(&link).expect("encodes")), Ok(link.clone()));
+    // What a link cannot write exactly is refused, not changed.
+    let mut day = link.clone();
+    day.twin.as_of = "2025-02-28".into();
+    assert!(encode(&day).expect_err("refused").contains("as-of"));
+    let mut unrounded = link.clone();
+    if let Some(trend) = unrounded.twin.twin.segments[0].acquisition.direct.as_mut() {
+        trend.seasonal_log_multipliers[0] = 0.0314;
+    }
+    assert!(encode(&unrounded).expect_err("refused").contains("seasonal multipliers to the hundredth"));
+
+    // A season of a hand-made s2 link that is not a whole number of hundredths is refused.
+    let (_, json) = unpack(&encode(&link).expect("encodes"));
+    let mut payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    payload["g"][0]["a"][7] = serde_json::json!(2.5);
+    let error = decode(&pack("s2", payload.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("2.5 hundredths"), "{error}");
 }
