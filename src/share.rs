@@ -670,21 +670,32 @@ pub fn encode(link: &Link) -> Result<String, String> {
             }
             _ => true,
         });
+        let increasing = |groups: &[MrrGroup]| {
+            groups.windows(2).all(|pair| match pair {
+                [a, b] => cents_of(a.mrr_major_units, cadence) < cents_of(b.mrr_major_units, cadence),
+                _ => true,
+            })
+        };
         let trends = segment.acquisition.direct.iter().chain(segment.acquisition.trials.iter().map(|t| &t.starts));
         let seasonal =
             trends.flat_map(|trend| trend.seasonal_log_multipliers).all(|m| seasonal_hundredths(m).is_some());
         if !in_order
             || !seasonal
+            || !increasing(&segment.new_mrr)
+            || !segment.cells.iter().all(|cell| increasing(&cell.mrr))
             || !segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)).all(written)
         {
             return Err(format!(
-                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent, seasonal \
-                 multipliers to the hundredth): make it with share::shared_twin.",
+                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent and \
+                 increasing within a cell, seasonal multipliers to the hundredth): make it with share::shared_twin.",
                 segment.name
             ));
         }
     }
-    let wire = serde_json::to_value(Wire::of(link)).map_err(|e| format!("the link cannot be written ({e})."))?;
+    let wire = serde_json::to_value(Wire::of(link))
+        .map_err(|e| e.to_string())
+        .and_then(positional_wire)
+        .map_err(|e| format!("the link cannot be written ({e})."))?;
     let json = serde_json::to_vec(&whole_numbers_as_integers(wire))
         .map_err(|e| format!("the link cannot be written ({e})."))?;
     if json.len() > MAX_PAYLOAD_BYTES {
@@ -808,6 +819,9 @@ pub fn decode(text: &str) -> Result<Link, String> {
         ));
     }
     let wire: Wire = serde_json::from_slice(&json)
+        .map_err(|e| e.to_string())
+        .and_then(keyed_wire)
+        .and_then(|value| serde_json::from_value(value).map_err(|e| e.to_string()))
         .map_err(|e| format!("This link is damaged: its data cannot be read ({e}). {ASK_AGAIN}"))?;
     wire.into_link(version).map_err(|e| format!("This link's {e} Ask the sender for a new link."))
 }
@@ -853,20 +867,24 @@ pub fn check_five(twin: &Twin) -> Result<(), String> {
 
 // --- The wire format --------------------------------------------------------------------------------
 //
-// Short keys and flat arrays of numbers keep a link short; deflate does the rest. Money is written
-// in hundredths of a major unit per renewal (a whole number); cells as [renewal age, renewal month
-// offset, number of MRR groups, then (price, subscribers) per group], column by column; the
-// new-subscriber MRR as (price, weight) pairs; a trend as [intercept, slope, variance of the
-// intercept, of the slope, their covariance, dispersion], followed by the 12 seasonal log
-// multipliers when any is not 0. A value a reader can tell without it is left out: a segment's
-// neutral name, trials' zero lag and zero trials in progress, a scenario's version, the fields of a
-// price response left at their defaults.
+// Positional fields and flat arrays of numbers keep a link short; Zopfli's deflate does the rest.
+// The payload, each segment and its trials are arrays, each field at its place ([`WIRE_FIELDS`]);
+// the structs below name the fields by their letter. Money is written in hundredths of a major unit
+// per renewal (a whole number); cells as [renewal age, renewal month offset, number of MRR groups,
+// then (price, subscribers) per group], column by column; the new-subscriber MRR as (price, weight)
+// pairs; a trend as [intercept, slope, variance of the intercept, of the slope, their covariance,
+// dispersion], followed by the 12 seasonal log multipliers (in hundredths) when any is not 0. Small
+// numbers compress best: prices within a cell (and in the new-subscriber MRR), which increase, as
+// steps from the one before; counts of subscribers, never under [`MIN_GROUP`], as how many more they
+// are. A value a reader can tell without it is left out: a segment's neutral name, trials' zero lag
+// and zero trials in progress, the as-of instant's time when it is midnight, a scenario's version,
+// the fields of a price response at their defaults.
 //
-// Format s2 differs from s1 in what s1 readers could not read: a price is written where it is used
-// (s1 wrote each segment's prices once, in `p`, and referred to them by their position), and the
-// scenarios are written with short field names and codes, naming the twin's segments by their
-// position (s1 wrote them as their files do). Everything s2 leaves out or shortens is also read in an
-// s1 link, which never has it.
+// Format s1 (which this build still reads, and tells apart by its `s1.`) had objects with the same
+// letters where s2 has arrays (an s2 reader takes either); each segment's prices once, in `p`, with
+// `w` and `z` naming them by their position; counts of subscribers as they are; seasonal multipliers
+// and the as-of instant as they are; the scenarios as their files write them (an s2 reader takes
+// that too, [`scenario_of_wire`]).
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -892,6 +910,71 @@ struct Wire {
     /// out, `null`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     k: Vec<serde_json::Value>,
+}
+
+/// The payload's fields, a segment's and trials', in the order a link from s2 on writes them: an
+/// array instead of an object, each field at its place, `null` for one left out before the last that
+/// is there ([`positional`]). s1 links have objects, which are read as they are.
+const WIRE_FIELDS: [&str; 12] = ["e", "d", "h", "n", "s", "a", "c", "m", "x", "g", "k", "o"];
+const WIRE_SEGMENT_FIELDS: [&str; 10] = ["c", "r", "a", "t", "w", "z", "pc", "pa", "v", "n"];
+const WIRE_TRIALS_FIELDS: [&str; 5] = ["s", "a", "b", "l", "i"];
+
+/// An object as the array of its `fields`' values, in their order, `null` for a field it does not
+/// have, without the `null`s at the end; the error names a field it has that `fields` does not.
+fn positional(value: serde_json::Value, fields: &[&str]) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let Value::Object(mut map) = value else {
+        return Ok(value);
+    };
+    let mut items: Vec<Value> = fields.iter().map(|field| map.remove(*field).unwrap_or(Value::Null)).collect();
+    if let Some(field) = map.keys().next() {
+        return Err(format!("the field {field} has no place"));
+    }
+    while items.last().is_some_and(Value::is_null) {
+        items.pop();
+    }
+    Ok(Value::Array(items))
+}
+
+/// [`positional`] undone for a link's (untrusted) value: an array as the object of `fields` (a
+/// `null` is a field left out); anything else as it is, for the reader to check.
+fn keyed(value: serde_json::Value, fields: &[&str], what: &str) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let Value::Array(items) = value else {
+        return Ok(value);
+    };
+    if items.len() > fields.len() {
+        return Err(format!("{what} has {} fields, more than the {} it may have", items.len(), fields.len()));
+    }
+    let present = fields.iter().zip(items).filter(|(_, item)| !item.is_null());
+    Ok(Value::Object(present.map(|(field, item)| ((*field).to_owned(), item)).collect()))
+}
+
+/// The payload ([`Wire`] as a value) with its segments, their trials and itself positional.
+fn positional_wire(mut wire: serde_json::Value) -> Result<serde_json::Value, String> {
+    if let Some(serde_json::Value::Array(segments)) = wire.get_mut("g") {
+        for segment in segments.iter_mut() {
+            if let Some(trials) = segment.get_mut("t") {
+                *trials = positional(trials.take(), &WIRE_TRIALS_FIELDS)?;
+            }
+            *segment = positional(segment.take(), &WIRE_SEGMENT_FIELDS)?;
+        }
+    }
+    positional(wire, &WIRE_FIELDS)
+}
+
+/// [`positional_wire`] undone for a link's (untrusted) payload.
+fn keyed_wire(wire: serde_json::Value) -> Result<serde_json::Value, String> {
+    let mut wire = keyed(wire, &WIRE_FIELDS, "the payload")?;
+    if let Some(serde_json::Value::Array(segments)) = wire.get_mut("g") {
+        for segment in segments.iter_mut() {
+            *segment = keyed(segment.take(), &WIRE_SEGMENT_FIELDS, "a segment")?;
+            if let Some(trials) = segment.get_mut("t") {
+                *trials = keyed(trials.take(), &WIRE_TRIALS_FIELDS, "a segment's trials")?;
+            }
+        }
+    }
+    Ok(wire)
 }
 
 /// Each scenario field's name (at any depth) and the short name a link writes for it. No short name
@@ -1194,13 +1277,12 @@ struct WireSegment {
     /// `w` and `z` refer to by position.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     p: Vec<u64>,
-    /// The new-subscriber MRR: (price, weight less [`MIN_GROUP`]) pairs (s1: the weight).
+    /// The new-subscriber MRR: (price, weight) pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     w: Vec<u64>,
     /// The cells, in increasing renewal month and age: per cell, the renewal month's step from the
     /// previous cell's, the age (the step from the previous cell's age less 1 within a renewal
-    /// month), the number of MRR groups, then (price, subscribers less [`MIN_GROUP`]) per group (s1: the
-    /// subscribers); [`to_columns`].
+    /// month), the number of MRR groups, then (price, subscribers) per group; [`to_columns`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     z: Vec<u64>,
     /// The learned churn and acquisition elasticities: [estimate, standard error].
@@ -1410,10 +1492,19 @@ impl WireSegment {
                 vec![churn_probability, variance_logit_churn]
             }
         };
-        let price = |mrr: f64| cents_of(mrr, cadence);
-        // Counts of subscribers above the fewest a group has (encode has checked that none has fewer).
-        let above = |count: u64| count.saturating_sub(MIN_GROUP);
-        let w = segment.new_mrr.iter().flat_map(|g| [price(g.mrr_major_units), above(g.subscribers)]).collect();
+        // Each price as the step from the one before it, and each count of subscribers above the
+        // fewest a group has (encode has checked that prices increase and that no count is fewer).
+        let steps = |groups: &[MrrGroup]| -> Vec<u64> {
+            let mut before = 0;
+            let mut out = Vec::with_capacity(2 * groups.len());
+            for group in groups {
+                let cents = cents_of(group.mrr_major_units, cadence);
+                out.extend([cents.saturating_sub(before), group.subscribers.saturating_sub(MIN_GROUP)]);
+                before = cents;
+            }
+            out
+        };
+        let w = steps(&segment.new_mrr);
         let mut z = Vec::new();
         let (mut offset, mut age) = (0u32, None::<u32>);
         for cell in &segment.cells {
@@ -1424,9 +1515,7 @@ impl WireSegment {
                 _ => cell.renewals_survived,
             };
             z.extend([u64::from(offset_step), u64::from(age_code), cell.mrr.len() as u64]);
-            for group in &cell.mrr {
-                z.extend([price(group.mrr_major_units), above(group.subscribers)]);
-            }
+            z.extend(steps(&cell.mrr));
             offset = cell.next_renewal_offset_months;
             age = Some(cell.renewals_survived);
         }
@@ -1498,10 +1587,12 @@ impl WireSegment {
             Ok(mrr)
         };
         let palette = self.p.iter().map(|&cents| mrr_at_most(cents)).collect::<Result<Vec<f64>, String>>()?;
-        // In s1 a price is its position in the palette; from s2 on, the price itself.
-        let price = |written: u64| -> Result<f64, String> {
+        // From s2 on, a price is the step from the one before it in its cell (or in the
+        // new-subscriber MRR), the first from 0; in s1, its position in the palette.
+        let price = |written: u64, before: &mut u64| -> Result<f64, String> {
             if version >= 2 {
-                return mrr_at_most(written);
+                *before = before.checked_add(written).ok_or_else(|| format!("{at}: a price is too large."))?;
+                return mrr_at_most(*before);
             }
             usize::try_from(written).ok().and_then(|i| palette.get(i).copied()).ok_or_else(|| {
                 format!("{at}: price number {written} is not among the segment's {} prices.", palette.len())
@@ -1516,9 +1607,11 @@ impl WireSegment {
             return Err(format!("{at}: the new-subscriber prices are not (price, weight) pairs, or too many."));
         }
         let mut new_mrr = Vec::with_capacity(self.w.len() / 2);
+        let mut before = 0;
         for pair in self.w.chunks_exact(2) {
-            if let &[index, weight] = pair {
-                new_mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: subscribers_of(weight)? });
+            if let &[written, weight] = pair {
+                let mrr_major_units = price(written, &mut before)?;
+                new_mrr.push(MrrGroup { mrr_major_units, subscribers: subscribers_of(weight)? });
             }
         }
         let mut cells = Vec::new();
@@ -1541,9 +1634,11 @@ impl WireSegment {
             }
             let (pairs, after) = tail.split_at(count * 2);
             let mut mrr = Vec::with_capacity(count);
+            let mut before = 0;
             for pair in pairs.chunks_exact(2) {
-                if let &[index, subscribers] = pair {
-                    mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: subscribers_of(subscribers)? });
+                if let &[written, subscribers] = pair {
+                    let mrr_major_units = price(written, &mut before)?;
+                    mrr.push(MrrGroup { mrr_major_units, subscribers: subscribers_of(subscribers)? });
                 }
             }
             let cell_offset = offset.checked_add(offset_step);

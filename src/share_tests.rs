@@ -498,6 +498,16 @@ fn damage(text: &str, seed: u64, rounds: usize) -> (usize, usize) {
     (opened, refused)
 }
 
+/// An s2 payload's JSON with its fields named, as s1 writes them (an s1 payload as it is).
+fn named(json: &[u8]) -> serde_json::Value {
+    keyed_wire(serde_json::from_slice(json).expect("JSON")).expect("a payload")
+}
+
+/// An s2 link of a payload whose fields are named.
+fn pack_named(payload: serde_json::Value) -> String {
+    pack("s2", positional_wire(payload).expect("a payload").to_string().as_bytes())
+}
+
 #[test]
 fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
     let (link, text) = valid_link_text();
@@ -538,10 +548,10 @@ fn a_hand_made_link_with_a_small_cell_is_refused_and_none_is_made() {
     let (mut link, text) = valid_link_text();
     // An s2 link cannot write a group under five; its trials in progress can be.
     let (_, json) = unpack(&text);
-    let mut payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let mut payload = named(&json);
     assert_eq!(payload["g"][0]["t"]["i"], 9, "{payload}");
     payload["g"][0]["t"]["i"] = 2.into();
-    let error = decode(&pack("s2", payload.to_string().as_bytes())).expect_err("refused");
+    let error = decode(&pack_named(payload)).expect_err("refused");
     assert!(error.contains("singles out customers") && error.contains("2 trials in progress"), "{error}");
     // An s1 link writes a cell's subscribers as they are.
     let (_, json) = unpack(include_str!("../tests/fixtures/demo-stripe.link-s1.txt").trim());
@@ -689,7 +699,7 @@ fn a_scenario_naming_a_segment_past_the_twins_or_a_field_twice_is_refused() {
 fn a_segments_neutral_name_is_left_out_and_read_back_and_an_s2_price_list_is_refused() {
     let (link, text) = valid_link_text();
     let (_, json) = unpack(&text);
-    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let payload = named(&json);
     assert_eq!(link.twin.twin.segments[0].name, "Segment A (month)");
     assert_eq!(payload["g"][0].get("n"), None, "{payload}");
     assert_eq!(payload["g"][0].get("p"), None, "{payload}");
@@ -699,7 +709,7 @@ fn a_segments_neutral_name_is_left_out_and_read_back_and_an_s2_price_list_is_ref
         *segments = vec!["Pro monthly".into()];
     }
     let (_, json) = unpack(&encode(&kept).expect("encodes"));
-    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let payload = named(&json);
     assert_eq!(payload["g"][0]["n"], "Pro monthly");
     assert_eq!(decode(&encode(&kept).expect("encodes")), Ok(kept));
     // Prices referred to by position are s1's: an s2 link with a price list is refused.
@@ -717,7 +727,7 @@ fn seasons_in_hundredths_and_the_as_of_day_read_back_the_same_and_what_cannot_is
     trend.seasonal_log_multipliers = seasons;
     let text = encode(&link).expect("encodes");
     let (_, json) = unpack(&text);
-    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let payload = named(&json);
     assert_eq!(payload["a"], "2025-02-28", "the as-of day alone: {payload}");
     let written: Vec<i64> = payload["g"][0]["a"].as_array().expect("a trend")[6..]
         .iter()
@@ -744,8 +754,58 @@ fn seasons_in_hundredths_and_the_as_of_day_read_back_the_same_and_what_cannot_is
 
     // A season of a hand-made s2 link that is not a whole number of hundredths is refused.
     let (_, json) = unpack(&encode(&link).expect("encodes"));
-    let mut payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let mut payload = named(&json);
     payload["g"][0]["a"][7] = serde_json::json!(2.5);
-    let error = decode(&pack("s2", payload.to_string().as_bytes())).expect_err("refused");
+    let error = decode(&pack_named(payload)).expect_err("refused");
     assert!(error.contains("2.5 hundredths"), "{error}");
+}
+
+#[test]
+fn prices_travel_as_steps_within_a_cell_and_counts_as_how_many_more_than_five() {
+    let (link, text) = valid_link_text();
+    let payload = named(&unpack(&text).1);
+    // New subscribers: 49.00 for 30, 59.00 for 70; cells: age 0 at 59.00 for 40, age 7 at 49.00 for
+    // 100 and 59.00 for 20.
+    assert_eq!(payload["g"][0]["w"], serde_json::json!([4900, 25, 1000, 65]));
+    assert_eq!(payload["g"][0]["z"], serde_json::json!([2, 0, 0, 0, 6, 1, 2, 5900, 4900, 1000, 35, 95, 15]));
+    let mut unordered = link.clone();
+    unordered.twin.twin.segments[0].cells[1].mrr.reverse();
+    let error = encode(&unordered).expect_err("refused");
+    assert!(error.contains("increasing within a cell"), "{error}");
+}
+
+#[test]
+fn the_payload_is_positional_every_field_has_its_place_and_named_fields_are_read_too() {
+    let (mut link, text) = valid_link_text();
+    let (_, json) = unpack(&text);
+    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert!(payload.is_array() && payload[9][0].is_array() && payload[9][0][3].is_array(), "{payload}");
+    // Every field a payload can have: notes, a name kept, both elasticities, movements, trials' lag
+    // and trials in progress.
+    link.twin.notes = vec!["A note.".into()];
+    let segment = &mut link.twin.twin.segments[0];
+    segment.name = "Pro monthly".into();
+    let estimate = |estimate, standard_error| NormalEstimate { estimate, standard_error };
+    segment.price_response = Some(LearnedPriceResponse {
+        churn_elasticity: Some(estimate(1.2, 0.3)),
+        acquisition_elasticity: Some(estimate(0.8, 0.25)),
+    });
+    segment.movements = Some(MrrMovements { expansion: estimate(0.01, 0.002), contraction: estimate(0.005, 0.001) });
+    if let Some(Change::Churn { segments, .. }) = link.scenarios[0].changes.first_mut() {
+        *segments = vec!["Pro monthly".into()];
+    }
+    let text = encode(&link).expect("encodes");
+    assert_eq!(decode(&text), Ok(link.clone()));
+    let full = named(&unpack(&text).1);
+    for field in ["n", "pc", "pa", "v", "t"] {
+        assert!(full["g"][0].get(field).is_some(), "{field}: {full}");
+    }
+    assert!(full["g"][0]["t"].get("l").is_some() && full.get("o").is_some(), "{full}");
+    // The same payload with its fields named, as s1 wrote them, reads the same.
+    assert_eq!(decode(&pack("s2", full.to_string().as_bytes())), Ok(link));
+    // An array with more fields than its place has is refused.
+    let mut long: serde_json::Value = serde_json::from_slice(&unpack(&text).1).expect("JSON");
+    long[9][0].as_array_mut().expect("a segment").extend(vec![serde_json::Value::Null; 3]);
+    let error = decode(&pack("s2", long.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("a segment has 13 fields, more than the 10 it may have"), "{error}");
 }

@@ -105,7 +105,11 @@ async function downloadText(page, selector) {
   return fs.readFileSync(await file.path(), 'utf8');
 }
 
-/** The payload of a link's fragment, as JSON, and a fragment for a payload. */
+/**
+ * The payload of a link's fragment, as JSON, and a fragment for a payload. A payload is an array
+ * whose places are [engine version, digest, ..., segments at 9, ...], and a segment an array whose
+ * name is at 9 (src/share.rs: WIRE_FIELDS and WIRE_SEGMENT_FIELDS).
+ */
 function payloadOf(link) {
   const encoded = link.split('#')[1].replace(/^s2\./, '');
   return JSON.parse(zlib.inflateRawSync(Buffer.from(encoded, 'base64url')).toString('utf8'));
@@ -194,8 +198,8 @@ test('a link made from an uploaded file opens the same numbers in a fresh browse
 test('a link from another engine version opens and says its numbers were recomputed', { timeout: 300_000 }, async () => {
   assert.ok(made, 'the first test made a link');
   const payload = payloadOf(made.link);
-  payload.e += 1;
-  payload.d = '0123456789abcdef';
+  payload[0] += 1;
+  payload[1] = '0123456789abcdef';
   const { context, page, log } = await openLink(`${origin}/#${fragmentOf(payload)}`);
   try {
     assert.equal(await page.evaluate(() => document.body.dataset.linkVerdict), 'recomputed');
@@ -255,7 +259,7 @@ test('damaged, truncated, oversized and hostile links show a message and leave t
   // A well-formed link whose names are markup: they show as text, and nothing runs.
   const payload = payloadOf(made.link);
   // The first segment's name (a neutral one is left out of the link; the scenario names it by position).
-  payload.g[0].n = "<img src=x onerror='window.pwned=1;alert(1)'>";
+  payload[9][0][9] = "<img src=x onerror='window.pwned=1;alert(1)'>";
   const { context, page, log } = await openLink(`${origin}/#${fragmentOf(payload)}`);
   try {
     assert.equal(await page.evaluate(() => document.body.dataset.link), 'opened');
