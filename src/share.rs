@@ -2,14 +2,14 @@
 //! data and no server.
 //!
 //! The link's fragment (the part after `#`, which a browser never sends to a server) is
-//! `s2.<payload>`: `s2` the payload format, then the payload, a JSON object compressed with raw
-//! deflate and written in base64url without padding. Links in the earlier format, `s1.`, still open
-//! to what they opened to (see "The wire format" below for what differs). It holds a *shared twin* (the calibrated twin
-//! with its parameters rounded to what their intervals justify and its starting state coarsened so
-//! that it singles out nobody), the scenarios, the horizon, the seed and the number of paths, the
-//! engine version ([`crate::sim::ENGINE_VERSION`]) and a digest of the results the sender saw (the
-//! first 16 hex digits of the SHA-256 of the `subtwin simulate --json` report of the shared twin,
-//! without its final newline).
+//! `s2.<payload>`: `s2` the payload format, then the payload, compact JSON compressed with raw
+//! deflate (by Zopfli) and written in base64url without padding. Links in the earlier format, `s1.`,
+//! still open to what they opened to (see "The wire format" below for what differs). The payload
+//! holds a *shared twin* (the calibrated twin with its parameters rounded to what their intervals
+//! justify and its starting state coarsened so that it singles out nobody), the scenarios, the
+//! horizon, the seed and the number of paths, the engine version ([`crate::sim::ENGINE_VERSION`]) and
+//! a digest of the results the sender saw (the first 16 hex digits of the SHA-256 of the `subtwin
+//! simulate --json` report of the shared twin, without its final newline).
 //!
 //! **What travels, and the five-subscriber rule** ([`shared_twin`]): no cell (subscribers of a
 //! segment sharing a renewal age and a renewal month), no MRR value within a cell, no value of a
