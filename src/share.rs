@@ -2,13 +2,14 @@
 //! data and no server.
 //!
 //! The link's fragment (the part after `#`, which a browser never sends to a server) is
-//! `s1.<payload>`: `s1` the payload format, then the payload, a JSON object compressed with raw
-//! deflate and written in base64url without padding. It holds a *shared twin* (the calibrated twin
-//! with its parameters rounded to what their intervals justify and its starting state coarsened so
-//! that it singles out nobody), the scenarios, the horizon, the seed and the number of paths, the
-//! engine version ([`crate::sim::ENGINE_VERSION`]) and a digest of the results the sender saw (the
-//! first 16 hex digits of the SHA-256 of the `subtwin simulate --json` report of the shared twin,
-//! without its final newline).
+//! `s2.<payload>`: `s2` the payload format, then the payload, compact JSON compressed with raw
+//! deflate (by Zopfli) and written in base64url without padding. Links in the earlier format, `s1.`,
+//! still open to what they opened to (see "The wire format" below for what differs). The payload
+//! holds a *shared twin* (the calibrated twin with its parameters rounded to what their intervals
+//! justify and its starting state coarsened so that it singles out nobody), the scenarios, the
+//! horizon, the seed and the number of paths, the engine version ([`crate::sim::ENGINE_VERSION`]) and
+//! a digest of the results the sender saw (the first 16 hex digits of the SHA-256 of the `subtwin
+//! simulate --json` report of the shared twin, without its final newline).
 //!
 //! **What travels, and the five-subscriber rule** ([`shared_twin`]): no cell (subscribers of a
 //! segment sharing a renewal age and a renewal month), no MRR value within a cell, no value of a
@@ -48,8 +49,11 @@ use crate::twin::{
 };
 use crate::{CalibratedTwin, SimulateOptions};
 
-/// The payload format this build writes and reads: the `1` of `#s1.`.
-pub const PAYLOAD_VERSION: u32 = 1;
+/// The payload format this build writes: the `2` of `#s2.`. It reads this one and every earlier one
+/// (from [`OLDEST_PAYLOAD_VERSION`]).
+pub const PAYLOAD_VERSION: u32 = 2;
+/// The earliest payload format this build reads: links in format `s1` still open.
+pub const OLDEST_PAYLOAD_VERSION: u32 = 1;
 /// No cell, MRR group, new-subscriber MRR value or segment of a shared twin describes fewer
 /// subscribers than this.
 pub const MIN_GROUP: u64 = 5;
@@ -106,7 +110,7 @@ pub fn shared_twin(calibrated: &CalibratedTwin, keep_names: bool) -> Shared {
             trials_zeroed += 1;
         }
         if !keep_names {
-            shared.name = format!("Segment {} ({})", letters(segments.len()), interval_label(shared.cadence));
+            shared.name = neutral_name(segments.len(), shared.cadence);
         }
         renamed.insert(segment.name.clone(), shared.name.clone());
         segments.push(shared);
@@ -645,8 +649,17 @@ pub fn verdict(link: &Link, report_json: &str) -> Verdict {
 
 // --- Making a link ----------------------------------------------------------------------------------
 
-/// The fragment of a link (without `#`): `s1.` and the payload.
+/// The fragment of a link (without `#`): `s2.` and the payload.
 pub fn encode(link: &Link) -> Result<String, String> {
+    check_five(&link.twin.twin)
+        .map_err(|e| format!("the twin singles out customers: {e} Make it with share::shared_twin."))?;
+    if link.twin.as_of.len() == 10 {
+        return Err(format!(
+            "the as-of instant {:?} is a day, where a twin has a day and a time: make the twin with \
+             share::shared_twin.",
+            link.twin.as_of
+        ));
+    }
     for segment in &link.twin.twin.segments {
         let cadence = segment.cadence;
         let written = |g: &MrrGroup| mrr_of(cents_of(g.mrr_major_units, cadence), cadence) == g.mrr_major_units;
@@ -657,15 +670,32 @@ pub fn encode(link: &Link) -> Result<String, String> {
             }
             _ => true,
         });
-        if !in_order || !segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)).all(written) {
+        let increasing = |groups: &[MrrGroup]| {
+            groups.windows(2).all(|pair| match pair {
+                [a, b] => cents_of(a.mrr_major_units, cadence) < cents_of(b.mrr_major_units, cadence),
+                _ => true,
+            })
+        };
+        let trends = segment.acquisition.direct.iter().chain(segment.acquisition.trials.iter().map(|t| &t.starts));
+        let seasonal =
+            trends.flat_map(|trend| trend.seasonal_log_multipliers).all(|m| seasonal_hundredths(m).is_some());
+        if !in_order
+            || !seasonal
+            || !increasing(&segment.new_mrr)
+            || !segment.cells.iter().all(|cell| increasing(&cell.mrr))
+            || !segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)).all(written)
+        {
             return Err(format!(
-                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent): make it \
-                 with share::shared_twin.",
+                "the twin's segment {:?} is not as a shared twin has it (cells in order, prices to the cent and \
+                 increasing within a cell, seasonal multipliers to the hundredth): make it with share::shared_twin.",
                 segment.name
             ));
         }
     }
-    let wire = serde_json::to_value(Wire::of(link)).map_err(|e| format!("the link cannot be written ({e})."))?;
+    let wire = serde_json::to_value(Wire::of(link))
+        .map_err(|e| e.to_string())
+        .and_then(positional_wire)
+        .map_err(|e| format!("the link cannot be written ({e})."))?;
     let json = serde_json::to_vec(&whole_numbers_as_integers(wire))
         .map_err(|e| format!("the link cannot be written ({e})."))?;
     if json.len() > MAX_PAYLOAD_BYTES {
@@ -675,9 +705,9 @@ pub fn encode(link: &Link) -> Result<String, String> {
             json.len()
         ));
     }
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-    std::io::Write::write_all(&mut encoder, &json).map_err(|e| format!("the link cannot be compressed ({e})."))?;
-    let packed = encoder.finish().map_err(|e| format!("the link cannot be compressed ({e})."))?;
+    let mut packed = Vec::new();
+    zopfli::compress(ZOPFLI, zopfli::Format::Deflate, json.as_slice(), &mut packed)
+        .map_err(|e| format!("the link cannot be compressed ({e})."))?;
     let text = format!("s{PAYLOAD_VERSION}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
     if text.len() > MAX_LINK_CHARS {
         return Err(format!(
@@ -688,6 +718,15 @@ pub fn encode(link: &Link) -> Result<String, String> {
     }
     Ok(text)
 }
+
+/// How hard Zopfli works on a link: 5 rounds of its optimal parsing and one block. Its defaults (15
+/// rounds, up to 15 blocks) save 0 to 11 bytes more on the demo company's links at 1,000 to 50,000
+/// subscribers and take 4 to 20 times as long (a third of a second for 50,000).
+const ZOPFLI: zopfli::Options = zopfli::Options {
+    iteration_count: std::num::NonZeroU64::MIN.saturating_add(4),
+    iterations_without_improvement: std::num::NonZeroU64::MAX,
+    maximum_block_splits: 0,
+};
 
 /// Everything a person shares, made from the full twin: the shared twin, the scenarios rewritten for
 /// it, and the shared twin's report (whose digest the link carries). Scenarios come with a label for
@@ -743,21 +782,27 @@ pub fn decode(text: &str) -> Result<Link, String> {
         None => text,
     };
     let Some(rest) = fragment.strip_prefix('s') else {
-        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
+        return Err(format!(
+            "This is not a subtwin link: the part after # should start with s{PAYLOAD_VERSION}. {ASK_AGAIN}"
+        ));
     };
     let Some((version, payload)) = rest.split_once('.') else {
-        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
+        return Err(format!(
+            "This is not a subtwin link: the part after # should start with s{PAYLOAD_VERSION}. {ASK_AGAIN}"
+        ));
     };
     if version.is_empty() || version.len() > 9 || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("This is not a subtwin link: the part after # should start with s1. {ASK_AGAIN}"));
-    }
-    if version != PAYLOAD_VERSION.to_string() {
         return Err(format!(
-            "This link is in format s{version}, which this version of subtwin does not read (it reads format \
-             s{PAYLOAD_VERSION}). Open it with the version of subtwin that made it, or ask the sender for a link \
-             from this version."
+            "This is not a subtwin link: the part after # should start with s{PAYLOAD_VERSION}. {ASK_AGAIN}"
         ));
     }
+    let Some(version) = (OLDEST_PAYLOAD_VERSION..=PAYLOAD_VERSION).find(|v| v.to_string() == version) else {
+        return Err(format!(
+            "This link is in format s{version}, which this version of subtwin does not read (it reads formats \
+             s{OLDEST_PAYLOAD_VERSION} to s{PAYLOAD_VERSION}). Open it with the version of subtwin that made it, or \
+             ask the sender for a link from this version."
+        ));
+    };
     let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.as_bytes())
         .map_err(|e| format!("This link is damaged: its data is not base64url ({e}). {ASK_AGAIN}"))?;
@@ -774,8 +819,11 @@ pub fn decode(text: &str) -> Result<Link, String> {
         ));
     }
     let wire: Wire = serde_json::from_slice(&json)
+        .map_err(|e| e.to_string())
+        .and_then(keyed_wire)
+        .and_then(|value| serde_json::from_value(value).map_err(|e| e.to_string()))
         .map_err(|e| format!("This link is damaged: its data cannot be read ({e}). {ASK_AGAIN}"))?;
-    wire.into_link().map_err(|e| format!("This link's {e} Ask the sender for a new link."))
+    wire.into_link(version).map_err(|e| format!("This link's {e} Ask the sender for a new link."))
 }
 
 /// Refuses a twin with a cell, an MRR group, a new-subscriber MRR value or a segment that describes
@@ -819,11 +867,24 @@ pub fn check_five(twin: &Twin) -> Result<(), String> {
 
 // --- The wire format --------------------------------------------------------------------------------
 //
-// Short keys and flat arrays of numbers keep a link short; deflate does the rest. Money is written
-// in hundredths of a major unit per renewal (a whole number); cells as [renewal age, renewal month
-// offset, number of MRR groups, then (price, subscribers) per group]; the new-subscriber MRR as
-// (price, weight) pairs; a trend as [intercept, slope, variance of the intercept, of the slope, their
-// covariance, dispersion], followed by the 12 seasonal log multipliers when any is not 0.
+// Positional fields and flat arrays of numbers keep a link short; Zopfli's deflate does the rest.
+// The payload, each segment and its trials are arrays, each field at its place ([`WIRE_FIELDS`]);
+// the structs below name the fields by their letter. Money is written in hundredths of a major unit
+// per renewal (a whole number); cells as [renewal age, renewal month offset, number of MRR groups,
+// then (price, subscribers) per group], column by column; the new-subscriber MRR as (price, weight)
+// pairs; a trend as [intercept, slope, variance of the intercept, of the slope, their covariance,
+// dispersion], followed by the 12 seasonal log multipliers (in hundredths) when any is not 0. Small
+// numbers compress best: prices within a cell (and in the new-subscriber MRR), which increase, as
+// steps from the one before; counts of subscribers, never under [`MIN_GROUP`], as how many more they
+// are. A value a reader can tell without it is left out: a segment's neutral name, trials' zero lag
+// and zero trials in progress, the as-of instant's time when it is midnight, a scenario's version,
+// the fields of a price response at their defaults.
+//
+// Format s1 (which this build still reads, and tells apart by its `s1.`) had objects with the same
+// letters where s2 has arrays (an s2 reader takes either); each segment's prices once, in `p`, with
+// `w` and `z` naming them by their position; counts of subscribers as they are; seasonal multipliers
+// and the as-of instant as they are; the scenarios as their files write them (an s2 reader takes
+// that too, [`scenario_of_wire`]).
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -836,7 +897,8 @@ struct Wire {
     h: u32,
     n: u32,
     s: String,
-    /// The as-of instant, the currency, the start month index, the first month's exposure.
+    /// The as-of instant (from s2 on, its day alone when it is the day's start, as a shared twin's
+    /// is), the currency, the start month index, the first month's exposure.
     a: String,
     c: String,
     m: i32,
@@ -844,9 +906,267 @@ struct Wire {
     g: Vec<WireSegment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     o: Vec<String>,
-    /// The scenarios, as their files write them without the fields left out (`null`).
+    /// The scenarios ([`wire_scenario`]; in s1, as their files write them without the fields left
+    /// out, `null`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     k: Vec<serde_json::Value>,
+}
+
+/// The payload's fields, a segment's and trials', in the order a link from s2 on writes them: an
+/// array instead of an object, each field at its place, `null` for one left out before the last that
+/// is there ([`positional`]). s1 links have objects, which are read as they are.
+const WIRE_FIELDS: [&str; 12] = ["e", "d", "h", "n", "s", "a", "c", "m", "x", "g", "k", "o"];
+const WIRE_SEGMENT_FIELDS: [&str; 10] = ["c", "r", "a", "t", "w", "z", "pc", "pa", "v", "n"];
+const WIRE_TRIALS_FIELDS: [&str; 5] = ["s", "a", "b", "l", "i"];
+
+/// An object as the array of its `fields`' values, in their order, `null` for a field it does not
+/// have, without the `null`s at the end; the error names a field it has that `fields` does not.
+fn positional(value: serde_json::Value, fields: &[&str]) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let Value::Object(mut map) = value else {
+        return Ok(value);
+    };
+    let mut items: Vec<Value> = fields.iter().map(|field| map.remove(*field).unwrap_or(Value::Null)).collect();
+    if let Some(field) = map.keys().next() {
+        return Err(format!("the field {field} has no place"));
+    }
+    while items.last().is_some_and(Value::is_null) {
+        items.pop();
+    }
+    Ok(Value::Array(items))
+}
+
+/// [`positional`] undone for a link's (untrusted) value: an array as the object of `fields` (a
+/// `null` is a field left out); anything else as it is, for the reader to check.
+fn keyed(value: serde_json::Value, fields: &[&str], what: &str) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let Value::Array(items) = value else {
+        return Ok(value);
+    };
+    if items.len() > fields.len() {
+        return Err(format!("{what} has {} fields, more than the {} it may have", items.len(), fields.len()));
+    }
+    let present = fields.iter().zip(items).filter(|(_, item)| !item.is_null());
+    Ok(Value::Object(present.map(|(field, item)| ((*field).to_owned(), item)).collect()))
+}
+
+/// The payload ([`Wire`] as a value) with its segments, their trials and itself positional.
+fn positional_wire(mut wire: serde_json::Value) -> Result<serde_json::Value, String> {
+    if let Some(serde_json::Value::Array(segments)) = wire.get_mut("g") {
+        for segment in segments.iter_mut() {
+            if let Some(trials) = segment.get_mut("t") {
+                *trials = positional(trials.take(), &WIRE_TRIALS_FIELDS)?;
+            }
+            *segment = positional(segment.take(), &WIRE_SEGMENT_FIELDS)?;
+        }
+    }
+    positional(wire, &WIRE_FIELDS)
+}
+
+/// [`positional_wire`] undone for a link's (untrusted) payload.
+fn keyed_wire(wire: serde_json::Value) -> Result<serde_json::Value, String> {
+    let mut wire = keyed(wire, &WIRE_FIELDS, "the payload")?;
+    if let Some(serde_json::Value::Array(segments)) = wire.get_mut("g") {
+        for segment in segments.iter_mut() {
+            *segment = keyed(segment.take(), &WIRE_SEGMENT_FIELDS, "a segment")?;
+            if let Some(trials) = segment.get_mut("t") {
+                *trials = keyed(trials.take(), &WIRE_TRIALS_FIELDS, "a segment's trials")?;
+            }
+        }
+    }
+    Ok(wire)
+}
+
+/// Each scenario field's name (at any depth) and the short name a link writes for it. No short name
+/// is a field's name, so a reader takes either: s1 links have the field names.
+const SCENARIO_FIELDS: [(&str, &str); 31] = [
+    ("version", "v"),
+    ("name", "n"),
+    ("changes", "c"),
+    ("kind", "k"),
+    ("segments", "g"),
+    ("segment", "s"),
+    ("month", "m"),
+    ("until_month", "u"),
+    ("notice_month", "o"),
+    ("percent", "p"),
+    ("price", "x"),
+    ("applies_to", "a"),
+    ("grandfather_months", "gm"),
+    ("months", "mo"),
+    ("response", "r"),
+    ("like", "l"),
+    ("takes", "t"),
+    ("from_segment", "f"),
+    ("to_segment", "to"),
+    ("share_percent", "sp"),
+    ("discount_percent", "dp"),
+    ("churn_elasticity", "ce"),
+    ("acquisition_elasticity", "ae"),
+    ("first_renewal_shock", "fs"),
+    ("use_learned", "ul"),
+    ("fixed", "fx"),
+    ("uniform", "un"),
+    ("triangular", "tr"),
+    ("low", "lo"),
+    ("mode", "md"),
+    ("high", "hi"),
+];
+/// A change's `kind` and the code a link writes for it.
+const CHANGE_KIND_CODES: [(&str, &str); 7] = [
+    ("price", "p"),
+    ("intro_discount", "i"),
+    ("move_to_annual", "y"),
+    ("acquisition", "q"),
+    ("churn", "c"),
+    ("trial_conversion", "t"),
+    ("new_plan", "n"),
+];
+/// A price change's `applies_to` and the code a link writes for it.
+const APPLIES_TO_CODES: [(&str, &str); 3] =
+    [("new_subscribers", "n"), ("next_renewal", "r"), ("after_grandfathering", "g")];
+/// The fields of a change that name one of the twin's segments, and those that name several.
+const SEGMENT_FIELDS: [&str; 3] = ["from_segment", "to_segment", "like"];
+const SEGMENTS_FIELDS: [&str; 1] = ["segments"];
+
+/// A scenario as a link writes it: without its `null` fields, without its version when it is this
+/// build's, without the fields of a price response that are at their defaults; the segments of `twin`
+/// it names by their position in the twin, its kinds of change and `applies_to` as codes, its fields
+/// under their short names ([`SCENARIO_FIELDS`]). [`scenario_of_wire`] reads it back the same.
+fn wire_scenario(scenario: &Scenario, twin: &Twin) -> serde_json::Value {
+    use serde_json::Value;
+    let Ok(mut value) = serde_json::to_value(scenario).map(without_nulls) else {
+        return Value::Null;
+    };
+    // Compared as JSON text, which tells -0 from 0.
+    let defaults = serde_json::to_value(scenario::Response::default()).unwrap_or(Value::Null);
+    let position = |name: &mut Value| {
+        let found = name.as_str().and_then(|n| twin.segments.iter().position(|s| s.name == n));
+        if let Some(index) = found {
+            *name = Value::from(index);
+        }
+    };
+    if let Value::Object(fields) = &mut value {
+        if fields.get("version") == Some(&Value::from(scenario::SCENARIO_VERSION)) {
+            fields.remove("version");
+        }
+        if let Some(Value::Array(changes)) = fields.get_mut("changes") {
+            for change in changes.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(Value::Object(response)) = change.get_mut("response") {
+                    response.retain(|key, v| defaults.get(key).map(Value::to_string) != Some(v.to_string()));
+                }
+                for key in SEGMENT_FIELDS {
+                    if let Some(name) = change.get_mut(key) {
+                        position(name);
+                    }
+                }
+                for key in SEGMENTS_FIELDS {
+                    if let Some(Value::Array(names)) = change.get_mut(key) {
+                        names.iter_mut().for_each(position);
+                    }
+                }
+                if let Some(Value::Array(takes)) = change.get_mut("takes") {
+                    for take in takes.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(name) = take.get_mut("segment") {
+                            position(name);
+                        }
+                    }
+                }
+                for (key, codes) in [("kind", &CHANGE_KIND_CODES[..]), ("applies_to", &APPLIES_TO_CODES[..])] {
+                    if let Some(Value::String(text)) = change.get_mut(key) {
+                        if let Some((_, code)) = codes.iter().find(|(long, _)| long == text) {
+                            *text = (*code).to_owned();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    renamed_fields(value, |key| SCENARIO_FIELDS.iter().find(|(long, _)| *long == key).map(|(_, short)| *short))
+        .unwrap_or(Value::Null)
+}
+
+/// A link's (untrusted) scenario read back ([`wire_scenario`] undone, which leaves a scenario as s1
+/// links write it as it is), naming the segments of `twin`; the error says what is wrong.
+fn scenario_of_wire(value: serde_json::Value, twin: &Twin, number: usize) -> Result<Scenario, String> {
+    use serde_json::Value;
+    let mut value =
+        renamed_fields(value, |key| SCENARIO_FIELDS.iter().find(|(_, short)| *short == key).map(|(long, _)| *long))
+            .map_err(|field| format!("scenario {number} has the field {field} twice."))?;
+    let mut missing = None;
+    let mut name_of = |name: &mut Value| {
+        if let Value::Number(position) = name {
+            match position.as_u64().and_then(|i| usize::try_from(i).ok()).and_then(|i| twin.segments.get(i)) {
+                Some(segment) => *name = Value::from(segment.name.clone()),
+                None => missing = Some(position.to_string()),
+            }
+        }
+    };
+    if let Value::Object(fields) = &mut value {
+        fields.entry("version").or_insert(Value::from(scenario::SCENARIO_VERSION));
+        if let Some(Value::Array(changes)) = fields.get_mut("changes") {
+            for change in changes.iter_mut().filter_map(Value::as_object_mut) {
+                for key in SEGMENT_FIELDS {
+                    if let Some(name) = change.get_mut(key) {
+                        name_of(name);
+                    }
+                }
+                for key in SEGMENTS_FIELDS {
+                    if let Some(Value::Array(names)) = change.get_mut(key) {
+                        names.iter_mut().for_each(&mut name_of);
+                    }
+                }
+                if let Some(Value::Array(takes)) = change.get_mut("takes") {
+                    for take in takes.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(name) = take.get_mut("segment") {
+                            name_of(name);
+                        }
+                    }
+                }
+                for (key, codes) in [("kind", &CHANGE_KIND_CODES[..]), ("applies_to", &APPLIES_TO_CODES[..])] {
+                    if let Some(Value::String(text)) = change.get_mut(key) {
+                        if let Some((long, _)) = codes.iter().find(|(_, code)| code == text) {
+                            *text = (*long).to_owned();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(position) = missing {
+        return Err(format!(
+            "scenario {number} names segment number {position}, and the twin has {} segments.",
+            twin.segments.len()
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("scenario {number} cannot be read: {e}."))
+}
+
+/// Every object's field names at every depth renamed by `rename` (the others kept); the error is a
+/// name that two fields of one object come to have.
+fn renamed_fields(
+    value: serde_json::Value,
+    rename: impl Fn(&str) -> Option<&'static str> + Copy,
+) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::Object(fields) => {
+            let mut out = serde_json::Map::with_capacity(fields.len());
+            for (key, item) in fields {
+                let key = rename(&key).map_or(key, str::to_owned);
+                let item = renamed_fields(item, rename)?;
+                if out.contains_key(&key) {
+                    return Err(key);
+                }
+                out.insert(key, item);
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| renamed_fields(v, rename)).collect::<Result<_, _>>()?)
+        }
+        other => other,
+    })
 }
 
 /// Whole numbers written without `.0` (they read back as the same doubles), at every depth.
@@ -942,7 +1262,9 @@ fn from_columns(columns: &[u64]) -> Result<Vec<u64>, String> {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WireSegment {
-    n: String,
+    /// The name, left out when it is the neutral label of the segment's position and billing interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    n: Option<String>,
     /// Every this many months when positive; this many times a year when negative.
     c: i64,
     /// sBG: [alpha, beta, variance of logit m, of logit p, covariance]; geometric: [p, variance].
@@ -951,15 +1273,16 @@ struct WireSegment {
     a: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     t: Option<WireTrials>,
-    /// Every price of the segment once, in hundredths of a major unit per renewal.
+    /// s1 only: every price of the segment once, in hundredths of a major unit per renewal, which
+    /// `w` and `z` refer to by position.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     p: Vec<u64>,
-    /// The new-subscriber MRR: (price's index in `p`, weight) pairs.
+    /// The new-subscriber MRR: (price, weight) pairs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     w: Vec<u64>,
     /// The cells, in increasing renewal month and age: per cell, the renewal month's step from the
     /// previous cell's, the age (the step from the previous cell's age less 1 within a renewal
-    /// month), the number of MRR groups, then (price's index in `p`, subscribers) per group.
+    /// month), the number of MRR groups, then (price, subscribers) per group; [`to_columns`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     z: Vec<u64>,
     /// The learned churn and acquisition elasticities: [estimate, standard error].
@@ -978,8 +1301,35 @@ struct WireTrials {
     s: Vec<f64>,
     a: f64,
     b: f64,
+    /// The lag in months and the trials in progress at the start.
+    #[serde(default, skip_serializing_if = "is_zero")]
     l: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
     i: u64,
+}
+
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// The time of day a shared twin's as-of instant has, which a link from s2 on leaves out.
+const MIDNIGHT: &str = "T00:00:00Z";
+
+/// From s2 on, a link writes a seasonal log multiplier in hundredths, a whole number: a shared twin
+/// has them to [`SEASONAL_DECIMALS`] decimals. This is the link's unit, not that constant: a link
+/// keeps its meaning whatever the rounding becomes.
+const SEASONAL_PER_UNIT: f64 = 100.0;
+/// The largest seasonal log multiplier a link writes, in hundredths (a multiplier of e^1000 is no
+/// season).
+const MAX_SEASONAL_HUNDREDTHS: f64 = 100_000.0;
+
+/// A seasonal log multiplier in hundredths, when it is a whole number of them that reads back as the
+/// same double (a shared twin's always is).
+fn seasonal_hundredths(multiplier: f64) -> Option<f64> {
+    let hundredths = (multiplier * SEASONAL_PER_UNIT).round();
+    let exact = hundredths.abs() <= MAX_SEASONAL_HUNDREDTHS
+        && (hundredths / SEASONAL_PER_UNIT).to_bits() == multiplier.to_bits();
+    exact.then_some(hundredths)
 }
 
 fn wire_trend(trend: &PoissonTrend) -> Vec<f64> {
@@ -992,18 +1342,31 @@ fn wire_trend(trend: &PoissonTrend) -> Vec<f64> {
         trend.dispersion,
     ];
     if trend.seasonal_log_multipliers.iter().any(|m| *m != 0.0) {
-        out.extend_from_slice(&trend.seasonal_log_multipliers);
+        // encode has checked that every multiplier is a whole number of hundredths.
+        out.extend(trend.seasonal_log_multipliers.iter().map(|m| seasonal_hundredths(*m).unwrap_or(f64::NAN)));
     }
     out
 }
 
-fn trend_of(field: &str, numbers: &[f64]) -> Result<PoissonTrend, String> {
+/// A trend of a link in format `version` (s1 wrote seasonal multipliers as they are).
+fn trend_of(field: &str, numbers: &[f64], version: u32) -> Result<PoissonTrend, String> {
     let (head, seasonal) = match numbers.len() {
         6 => (numbers, [0.0; 12]),
         18 => {
             let (head, tail) = numbers.split_at(6);
             let mut seasonal = [0.0; 12];
             seasonal.copy_from_slice(tail);
+            if version >= 2 {
+                for multiplier in &mut seasonal {
+                    if !(multiplier.fract() == 0.0 && multiplier.abs() <= MAX_SEASONAL_HUNDREDTHS) {
+                        return Err(format!(
+                            "{field} has a seasonal multiplier of {multiplier} hundredths, not a whole number from \
+                             -{MAX_SEASONAL_HUNDREDTHS} to {MAX_SEASONAL_HUNDREDTHS}."
+                        ));
+                    }
+                    *multiplier /= SEASONAL_PER_UNIT;
+                }
+            }
             (head, seasonal)
         }
         n => return Err(format!("{field} has {n} numbers where a trend has 6 or 18.")),
@@ -1028,21 +1391,24 @@ impl Wire {
             h: link.options.horizon_months,
             n: link.options.paths,
             s: link.options.seed.to_string(),
-            a: link.twin.as_of.clone(),
+            a: link
+                .twin
+                .as_of
+                .strip_suffix(MIDNIGHT)
+                .filter(|day| day.len() == 10)
+                .unwrap_or(&link.twin.as_of)
+                .to_owned(),
             c: link.twin.currency.code.clone(),
             m: twin.start_month_index,
             x: twin.first_month_exposure,
-            g: twin.segments.iter().map(WireSegment::of).collect(),
+            g: twin.segments.iter().enumerate().map(|(index, segment)| WireSegment::of(segment, index)).collect(),
             o: link.twin.notes.clone(),
-            k: link
-                .scenarios
-                .iter()
-                .map(|s| serde_json::to_value(s).map(without_nulls).unwrap_or(serde_json::Value::Null))
-                .collect(),
+            k: link.scenarios.iter().map(|s| wire_scenario(s, twin)).collect(),
         }
     }
 
-    fn into_link(self) -> Result<Link, String> {
+    /// The link a payload in format `version` carries, checked.
+    fn into_link(self, version: u32) -> Result<Link, String> {
         if self.d.len() != DIGEST_HEX_DIGITS || !self.d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(format!("digest {:?} is not {DIGEST_HEX_DIGITS} lower-case hex digits.", self.d));
         }
@@ -1056,8 +1422,9 @@ impl Wire {
         };
         let options = SimulateOptions { horizon_months: self.h, paths: self.n, seed };
         crate::check_simulate_options(&options, self.k.len()).map_err(|e| format!("run: {e}"))?;
-        if self.a.len() > 32 || crate::import::values::parse_instant(&self.a).is_none() {
-            return Err(format!("as-of instant {:?} is not a date and time.", self.a));
+        let as_of = if version >= 2 && self.a.len() == 10 { format!("{}{MIDNIGHT}", self.a) } else { self.a };
+        if as_of.len() > 32 || crate::import::values::parse_instant(&as_of).is_none() {
+            return Err(format!("as-of instant {as_of:?} is not a date and time."));
         }
         let Some(currency) = Currency::from_code(&self.c) else {
             return Err(format!("currency {:?} is not an ISO 4217 code.", self.c));
@@ -1070,7 +1437,7 @@ impl Wire {
         }
         let mut segments = Vec::with_capacity(self.g.len());
         for (index, segment) in self.g.into_iter().enumerate() {
-            segments.push(segment.into_segment(&format!("twin: segments[{index}]"))?);
+            segments.push(segment.into_segment(version, index)?);
         }
         for (index, segment) in segments.iter().enumerate() {
             if segments.iter().take(index).any(|other| other.name == segment.name) {
@@ -1082,8 +1449,7 @@ impl Wire {
         check_five(&twin).map_err(|e| format!("twin singles out customers: {e} subtwin's links never do."))?;
         let mut scenarios = Vec::with_capacity(self.k.len());
         for (index, value) in self.k.into_iter().enumerate() {
-            let scenario: Scenario =
-                serde_json::from_value(value).map_err(|e| format!("scenario {} cannot be read: {e}.", index + 1))?;
+            let scenario = scenario_of_wire(value, &twin, index + 1)?;
             if scenario.version != scenario::SCENARIO_VERSION {
                 return Err(format!(
                     "scenario {:?} is in version {}, not {}.",
@@ -1097,7 +1463,7 @@ impl Wire {
             scenarios.push(scenario);
         }
         Ok(Link {
-            twin: CalibratedTwin { twin, as_of: self.a, currency, notes: self.o },
+            twin: CalibratedTwin { twin, as_of, currency, notes: self.o },
             scenarios,
             options,
             engine_version: self.e,
@@ -1106,8 +1472,13 @@ impl Wire {
     }
 }
 
+/// The neutral label of the segment at `index` of a shared twin: `Segment A (month)`.
+fn neutral_name(index: usize, cadence: Cadence) -> String {
+    format!("Segment {} ({})", letters(index), interval_label(cadence))
+}
+
 impl WireSegment {
-    fn of(segment: &SegmentTwin) -> WireSegment {
+    fn of(segment: &SegmentTwin, index: usize) -> WireSegment {
         let cadence = segment.cadence;
         let c = match cadence {
             Cadence::EveryMonths(months) => i64::from(months),
@@ -1121,19 +1492,19 @@ impl WireSegment {
                 vec![churn_probability, variance_logit_churn]
             }
         };
-        // The palette: each price once, the most subscribers' first.
-        let mut weights: BTreeMap<u64, u64> = BTreeMap::new();
-        for group in segment.new_mrr.iter().chain(segment.cells.iter().flat_map(|c| &c.mrr)) {
-            let entry = weights.entry(cents_of(group.mrr_major_units, cadence)).or_default();
-            *entry = entry.saturating_add(group.subscribers);
-        }
-        let mut p: Vec<(u64, u64)> = weights.into_iter().collect();
-        p.sort_by_key(|&(cents, weight)| (std::cmp::Reverse(weight), cents));
-        let index_of = |mrr: f64| -> u64 {
-            let cents = cents_of(mrr, cadence);
-            p.iter().position(|&(c, _)| c == cents).unwrap_or(0) as u64
+        // Each price as the step from the one before it, and each count of subscribers above the
+        // fewest a group has (encode has checked that prices increase and that no count is fewer).
+        let steps = |groups: &[MrrGroup]| -> Vec<u64> {
+            let mut before = 0;
+            let mut out = Vec::with_capacity(2 * groups.len());
+            for group in groups {
+                let cents = cents_of(group.mrr_major_units, cadence);
+                out.extend([cents.saturating_sub(before), group.subscribers.saturating_sub(MIN_GROUP)]);
+                before = cents;
+            }
+            out
         };
-        let w = segment.new_mrr.iter().flat_map(|g| [index_of(g.mrr_major_units), g.subscribers]).collect();
+        let w = steps(&segment.new_mrr);
         let mut z = Vec::new();
         let (mut offset, mut age) = (0u32, None::<u32>);
         for cell in &segment.cells {
@@ -1144,15 +1515,13 @@ impl WireSegment {
                 _ => cell.renewals_survived,
             };
             z.extend([u64::from(offset_step), u64::from(age_code), cell.mrr.len() as u64]);
-            for group in &cell.mrr {
-                z.extend([index_of(group.mrr_major_units), group.subscribers]);
-            }
+            z.extend(steps(&cell.mrr));
             offset = cell.next_renewal_offset_months;
             age = Some(cell.renewals_survived);
         }
         let pair = |e: NormalEstimate| [e.estimate, e.standard_error];
         WireSegment {
-            n: segment.name.clone(),
+            n: (segment.name != neutral_name(index, cadence)).then(|| segment.name.clone()),
             c,
             r,
             a: segment.acquisition.direct.as_ref().map(wire_trend),
@@ -1163,7 +1532,7 @@ impl WireSegment {
                 l: t.lag_months,
                 i: t.in_progress_at_start,
             }),
-            p: p.into_iter().map(|(cents, _)| cents).collect(),
+            p: Vec::new(),
             w,
             z: to_columns(&z),
             pc: segment.price_response.and_then(|p| p.churn_elasticity).map(pair),
@@ -1174,7 +1543,9 @@ impl WireSegment {
         }
     }
 
-    fn into_segment(self, at: &str) -> Result<SegmentTwin, String> {
+    /// The segment at `index` of a link in format `version`.
+    fn into_segment(self, version: u32, index: usize) -> Result<SegmentTwin, String> {
+        let at = &format!("twin: segments[{index}]");
         let cadence = match self.c {
             1..=60 => Cadence::EveryMonths(self.c as u32),
             -366..=-13 => Cadence::TimesPerYear(self.c.unsigned_abs() as u32),
@@ -1190,12 +1561,12 @@ impl WireSegment {
             other => return Err(format!("{at}: retention has {} numbers where it has 5 or 2.", other.len())),
         };
         let direct = match &self.a {
-            Some(numbers) => Some(trend_of(&format!("{at}: direct arrivals"), numbers)?),
+            Some(numbers) => Some(trend_of(&format!("{at}: direct arrivals"), numbers, version)?),
             None => None,
         };
         let trials = match &self.t {
             Some(t) => Some(Trials {
-                starts: trend_of(&format!("{at}: trial starts"), &t.s)?,
+                starts: trend_of(&format!("{at}: trial starts"), &t.s, version)?,
                 conversion: BetaParams { a: t.a, b: t.b },
                 lag_months: t.l,
                 in_progress_at_start: t.i,
@@ -1205,26 +1576,42 @@ impl WireSegment {
         if self.p.len() > crate::twin::MAX_MRR_VALUES.saturating_mul(2) {
             return Err(format!("{at}: more than {} prices.", crate::twin::MAX_MRR_VALUES * 2));
         }
-        let mut palette = Vec::with_capacity(self.p.len());
-        for &cents in &self.p {
+        if version >= 2 && !self.p.is_empty() {
+            return Err(format!("{at}: has a list of prices, which links in format s{version} do not have."));
+        }
+        let mrr_at_most = |cents: u64| -> Result<f64, String> {
             let mrr = mrr_of(cents, cadence);
             if mrr > crate::twin::MAX_MRR_MAJOR_UNITS {
                 return Err(format!("{at}: the price {cents} is above the largest MRR."));
             }
-            palette.push(mrr);
-        }
-        let price = |index: u64| -> Result<f64, String> {
-            usize::try_from(index).ok().and_then(|i| palette.get(i).copied()).ok_or_else(|| {
-                format!("{at}: price number {index} is not among the segment's {} prices.", palette.len())
+            Ok(mrr)
+        };
+        let palette = self.p.iter().map(|&cents| mrr_at_most(cents)).collect::<Result<Vec<f64>, String>>()?;
+        // From s2 on, a price is the step from the one before it in its cell (or in the
+        // new-subscriber MRR), the first from 0; in s1, its position in the palette.
+        let price = |written: u64, before: &mut u64| -> Result<f64, String> {
+            if version >= 2 {
+                *before = before.checked_add(written).ok_or_else(|| format!("{at}: a price is too large."))?;
+                return mrr_at_most(*before);
+            }
+            usize::try_from(written).ok().and_then(|i| palette.get(i).copied()).ok_or_else(|| {
+                format!("{at}: price number {written} is not among the segment's {} prices.", palette.len())
             })
+        };
+        // From s2 on, a group's count is written above the fewest a group has; s1 wrote it as it is.
+        let subscribers_of = |written: u64| -> Result<u64, String> {
+            let offset = if version >= 2 { MIN_GROUP } else { 0 };
+            written.checked_add(offset).ok_or_else(|| format!("{at}: a count of {written} subscribers is too large."))
         };
         if !self.w.len().is_multiple_of(2) || self.w.len() / 2 > crate::twin::MAX_MRR_VALUES {
             return Err(format!("{at}: the new-subscriber prices are not (price, weight) pairs, or too many."));
         }
         let mut new_mrr = Vec::with_capacity(self.w.len() / 2);
+        let mut before = 0;
         for pair in self.w.chunks_exact(2) {
-            if let &[index, weight] = pair {
-                new_mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers: weight });
+            if let &[written, weight] = pair {
+                let mrr_major_units = price(written, &mut before)?;
+                new_mrr.push(MrrGroup { mrr_major_units, subscribers: subscribers_of(weight)? });
             }
         }
         let mut cells = Vec::new();
@@ -1247,9 +1634,11 @@ impl WireSegment {
             }
             let (pairs, after) = tail.split_at(count * 2);
             let mut mrr = Vec::with_capacity(count);
+            let mut before = 0;
             for pair in pairs.chunks_exact(2) {
-                if let &[index, subscribers] = pair {
-                    mrr.push(MrrGroup { mrr_major_units: price(index)?, subscribers });
+                if let &[written, subscribers] = pair {
+                    let mrr_major_units = price(written, &mut before)?;
+                    mrr.push(MrrGroup { mrr_major_units, subscribers: subscribers_of(subscribers)? });
                 }
             }
             let cell_offset = offset.checked_add(offset_step);
@@ -1281,7 +1670,7 @@ impl WireSegment {
             }),
         };
         Ok(SegmentTwin {
-            name: self.n,
+            name: self.n.unwrap_or_else(|| neutral_name(index, cadence)),
             cadence,
             retention,
             acquisition: Acquisition { direct, trials },

@@ -160,7 +160,7 @@ fn a_shared_twin_survives_encoding_and_decoding_unchanged() {
         }
         let link = link_of(&shared, &mut rng);
         let text = encode(&link).expect("encodes");
-        assert!(text.starts_with("s1."), "{text}");
+        assert!(text.starts_with(&format!("s{PAYLOAD_VERSION}.")), "{text}");
         let back = decode(&format!("http://127.0.0.1:8080/#{text}")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, link);
         tried += 1;
@@ -373,14 +373,14 @@ fn valid_link_text() -> (Link, String) {
 #[test]
 fn an_unknown_payload_version_is_refused_before_decompressing() {
     let (_, text) = valid_link_text();
-    let payload = text.strip_prefix("s1.").expect("s1");
-    for version in ["2", "10", "0"] {
+    let payload = text.strip_prefix("s2.").expect("s2");
+    for version in ["3", "10", "0", "02"] {
         let error = decode(&format!("#s{version}.{payload}")).expect_err("refused");
-        assert!(error.contains(&format!("format s{version}")) && error.contains("reads format s1"), "{error}");
+        assert!(error.contains(&format!("format s{version}")) && error.contains("reads formats s1 to s2"), "{error}");
     }
     // Not even base64: the version is refused first.
-    let error = decode("#s2.@@@").expect_err("refused");
-    assert!(error.contains("format s2"), "{error}");
+    let error = decode("#s3.@@@").expect_err("refused");
+    assert!(error.contains("format s3"), "{error}");
     let error = decode("#x1.abc").expect_err("refused");
     assert!(error.contains("not a subtwin link"), "{error}");
 }
@@ -393,39 +393,45 @@ fn oversized_links_and_payloads_are_refused() {
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     std::io::Write::write_all(&mut encoder, &vec![b' '; 4 << 20]).expect("compress");
     let packed = encoder.finish().expect("compress");
-    let text = format!("s1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed));
-    assert!(text.len() < MAX_LINK_CHARS, "{}", text.len());
-    let error = decode(&text).expect_err("refused");
-    assert!(error.contains("unpacks to more than"), "{error}");
+    for version in ["s1", "s2"] {
+        let text = format!("{version}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&packed));
+        assert!(text.len() < MAX_LINK_CHARS, "{}", text.len());
+        let error = decode(&text).expect_err("refused");
+        assert!(error.contains("unpacks to more than"), "{error}");
+    }
 }
 
-/// Packs a payload's JSON as a link does, whatever it holds.
-fn pack(json: &[u8]) -> String {
+/// Packs a payload's JSON as a link in format `version` does, whatever it holds.
+fn pack(version: &str, json: &[u8]) -> String {
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut encoder, json).expect("compress");
-    format!("s1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(encoder.finish().expect("compress")))
+    format!(
+        "{version}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(encoder.finish().expect("compress"))
+    )
 }
 
-fn unpack(text: &str) -> Vec<u8> {
-    let packed =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim_start_matches("s1.")).expect("base64");
+/// A link's format (`s2`) and its payload's JSON.
+fn unpack(text: &str) -> (&str, Vec<u8>) {
+    let (version, payload) = text.split_once('.').expect("a format and a payload");
+    let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64");
     let mut json = Vec::new();
     flate2::read::DeflateDecoder::new(packed.as_slice()).read_to_end(&mut json).expect("inflate");
-    json
+    (version, json)
 }
 
-#[test]
-fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
-    let (link, text) = valid_link_text();
-    let json = unpack(&text);
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let alphabet: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.#s1%=+/ ";
+/// `rounds` damaged, truncated or random versions of a valid link (`text`), each opened or refused
+/// with a message, never a panic: how many (opened, refused). Whatever opens passes every check.
+fn damage(text: &str, seed: u64, rounds: usize) -> (usize, usize) {
+    let (version, json) = unpack(text);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let alphabet: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.#s12%=+/ ";
     let (mut opened, mut refused) = (0, 0);
-    for round in 0..6000 {
+    for round in 0..rounds {
         let damaged: Vec<u8> = match round % 6 {
             // Characters of the link replaced, inserted or removed.
             0 => {
-                let mut bytes = text.clone().into_bytes();
+                let mut bytes = text.as_bytes().to_vec();
                 for _ in 0..1 + below(&mut rng, 4) {
                     let at = below(&mut rng, bytes.len() as u64) as usize;
                     match below(&mut rng, 3) {
@@ -442,7 +448,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
             1 => text.as_bytes()[..below(&mut rng, text.len() as u64) as usize].to_vec(),
             // Random text, sometimes behind a valid prefix.
             2 => {
-                let mut bytes = if below(&mut rng, 2) == 0 { b"s1.".to_vec() } else { Vec::new() };
+                let mut bytes = if below(&mut rng, 2) == 0 { format!("{version}.").into_bytes() } else { Vec::new() };
                 for _ in 0..below(&mut rng, 400) {
                     bytes.push(alphabet[below(&mut rng, alphabet.len() as u64) as usize]);
                 }
@@ -451,7 +457,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
             // Random bytes, deflated and encoded: past the outer layers.
             3 => {
                 let bytes: Vec<u8> = (0..below(&mut rng, 300)).map(|_| rng.next_u64() as u8).collect();
-                pack(&bytes).into_bytes()
+                pack(version, &bytes).into_bytes()
             }
             // The payload's JSON with bytes changed (numbers, keys, brackets), packed again.
             4 => {
@@ -460,7 +466,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
                     let at = below(&mut rng, bytes.len() as u64) as usize;
                     bytes[at] = b"0123456789-.e,[]{}\":aszn"[below(&mut rng, 24) as usize];
                 }
-                pack(&bytes).into_bytes()
+                pack(version, &bytes).into_bytes()
             }
             // The payload's JSON with a number replaced by an extreme one.
             _ => {
@@ -472,7 +478,7 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
                 let end = text[at..].find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == '-'));
                 let end = at + end.unwrap_or(0);
                 let extreme = extremes[below(&mut rng, extremes.len() as u64) as usize];
-                pack(format!("{}{extreme}{}", &text[..at], &text[end..]).as_bytes()).into_bytes()
+                pack(version, format!("{}{extreme}{}", &text[..at], &text[end..]).as_bytes()).into_bytes()
             }
         };
         let damaged = String::from_utf8_lossy(&damaged).into_owned();
@@ -489,8 +495,28 @@ fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
             }
         }
     }
+    (opened, refused)
+}
+
+/// An s2 payload's JSON with its fields named, as s1 writes them (an s1 payload as it is).
+fn named(json: &[u8]) -> serde_json::Value {
+    keyed_wire(serde_json::from_slice(json).expect("JSON")).expect("a payload")
+}
+
+/// An s2 link of a payload whose fields are named.
+fn pack_named(payload: serde_json::Value) -> String {
+    pack("s2", positional_wire(payload).expect("a payload").to_string().as_bytes())
+}
+
+#[test]
+fn damaged_truncated_and_random_links_are_refused_never_a_panic() {
+    let (link, text) = valid_link_text();
+    let (opened, refused) = damage(&text, 7, 6000);
     assert!(refused > 4000, "{refused} refused, {opened} opened");
     assert_eq!(decode(&text), Ok(link));
+    // And a link in format s1, which is read in its own way.
+    let (opened, refused) = damage(include_str!("../tests/fixtures/demo-stripe.link-s1.txt").trim(), 8, 3000);
+    assert!(refused > 2000, "s1: {refused} refused, {opened} opened");
 }
 
 #[test]
@@ -518,10 +544,25 @@ fn a_link_from_another_engine_version_opens_and_says_it_was_recomputed() {
 }
 
 #[test]
-fn a_hand_made_link_with_a_small_cell_is_refused() {
-    let (mut link, _) = valid_link_text();
+fn a_hand_made_link_with_a_small_cell_is_refused_and_none_is_made() {
+    let (mut link, text) = valid_link_text();
+    // An s2 link cannot write a group under five; its trials in progress can be.
+    let (_, json) = unpack(&text);
+    let mut payload = named(&json);
+    assert_eq!(payload["g"][0]["t"]["i"], 9, "{payload}");
+    payload["g"][0]["t"]["i"] = 2.into();
+    let error = decode(&pack_named(payload)).expect_err("refused");
+    assert!(error.contains("singles out customers") && error.contains("2 trials in progress"), "{error}");
+    // An s1 link writes a cell's subscribers as they are.
+    let (_, json) = unpack(include_str!("../tests/fixtures/demo-stripe.link-s1.txt").trim());
+    let mut payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    let z = payload["g"][0]["z"].as_array_mut().expect("cells");
+    *z.last_mut().expect("a count") = 2.into();
+    let error = decode(&pack("s1", payload.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("singles out customers") && error.contains("describes 2 subscribers"), "{error}");
+    // And no link is made of a twin that has one.
     link.twin.twin.segments[0].cells[0].mrr[0].subscribers = 2;
-    let error = decode(&encode(&link).expect("encodes")).expect_err("refused");
+    let error = encode(&link).expect_err("refused");
     assert!(error.contains("singles out customers") && error.contains("fewer than 5"), "{error}");
 }
 
@@ -530,4 +571,241 @@ fn the_digest_is_sixteen_hex_digits_of_sha256() {
     // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad.
     assert_eq!(report_digest("abc"), "ba7816bf8f01cfea");
     assert_eq!(report_digest("abc\n"), "ba7816bf8f01cfea", "the command's final newline is not part of it");
+}
+
+/// What a committed link in format s1 opened to with the build that made it.
+#[derive(serde::Deserialize)]
+struct OpenedS1 {
+    as_of: String,
+    currency: String,
+    notes: Vec<String>,
+    engine_version: u32,
+    digest: String,
+    horizon_months: u32,
+    paths: u32,
+    seed: u64,
+    scenarios: Vec<Scenario>,
+    twin: Twin,
+}
+
+#[test]
+fn a_link_in_format_s1_opens_to_the_twin_scenarios_and_run_it_was_made_with() {
+    let text = include_str!("../tests/fixtures/demo-stripe.link-s1.txt");
+    assert!(text.starts_with("s1."), "the fixture is an s1 link");
+    let expected: OpenedS1 =
+        serde_json::from_str(include_str!("../tests/fixtures/demo-stripe.link-s1.json")).expect("the fixture reads");
+    let link = decode(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(link.twin.twin, expected.twin);
+    assert_eq!(link.scenarios, expected.scenarios);
+    assert_eq!(
+        link.options,
+        SimulateOptions { horizon_months: expected.horizon_months, paths: expected.paths, seed: expected.seed }
+    );
+    assert_eq!(
+        (link.twin.as_of.as_str(), link.twin.currency.code.as_str(), &link.twin.notes),
+        (expected.as_of.as_str(), expected.currency.as_str(), &expected.notes)
+    );
+    assert_eq!((link.engine_version, link.digest.as_str()), (expected.engine_version, expected.digest.as_str()));
+}
+
+/// A scenario with every kind of change and every field, a price response away from its defaults
+/// (-0 among them), and a segment the twin does not have.
+fn every_change(twin: &Twin) -> Scenario {
+    let a = twin.segments[0].name.clone();
+    let b = twin.segments.get(1).map_or_else(|| a.clone(), |s| s.name.clone());
+    let text = format!(
+        r#"{{"version": 1, "name": "Everything", "changes": [
+        {{"kind": "price", "segments": [{a:?}, {b:?}], "month": "2026-02", "percent": 20, "applies_to": "after_grandfathering",
+          "grandfather_months": 3, "notice_month": "2026-01",
+          "response": {{"churn_elasticity": {{"uniform": {{"low": 0.5, "high": 1.5}}}}, "first_renewal_shock": {{"fixed": -0.0}},
+                        "use_learned": false}}}},
+        {{"kind": "price", "segments": [{a:?}], "month": "2026-02", "price": 70.8, "applies_to": "new_subscribers",
+          "response": {{"acquisition_elasticity": {{"triangular": {{"low": 0, "mode": 1, "high": 2}}}}}}}},
+        {{"kind": "price", "segments": [{a:?}], "month": "2026-03", "percent": -5, "applies_to": "next_renewal", "response": {{}}}},
+        {{"kind": "intro_discount", "segments": [{b:?}], "month": "2026-02", "until_month": "2026-05", "percent": 50, "months": 3}},
+        {{"kind": "move_to_annual", "from_segment": {a:?}, "to_segment": {b:?}, "month": "2026-04", "share_percent": 10,
+          "discount_percent": 15}},
+        {{"kind": "acquisition", "segments": ["Not in the twin"], "month": "2026-02", "until_month": "2026-08", "percent": 25}},
+        {{"kind": "churn", "segments": [{a:?}], "month": "2026-02", "percent": -10}},
+        {{"kind": "trial_conversion", "segments": [{b:?}], "month": "2026-02", "percent": 10}},
+        {{"kind": "new_plan", "name": "Plus (month)", "like": {b:?}, "price": 39, "month": "2026-02",
+          "takes": [{{"segment": {a:?}, "percent": 20}}, {{"segment": "Not in the twin", "percent": 5}}]}}]}}"#
+    );
+    scenario::from_json("every.json", text.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn scenarios_travel_short_and_read_back_the_same() {
+    let twin = shared_twin(&random_twin(&mut ChaCha8Rng::seed_from_u64(9)), false).twin.twin;
+    let scenario = every_change(&twin);
+    let wire = wire_scenario(&scenario, &twin);
+    let back = scenario_of_wire(wire.clone(), &twin, 1).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, scenario);
+    let Some(Change::Price { response: Some(response), .. }) = back.changes.first() else { panic!("{back:?}") };
+    assert!(matches!(response.first_renewal_shock, scenario::Assumed::Fixed(x) if x.is_sign_negative()), "-0 stays -0");
+    // No field under its long name, no default response field, the twin's segments by position.
+    let text = wire.to_string();
+    for long in
+        ["\"segments\"", "\"percent\"", "\"response\"", "\"version\"", "\"next_renewal\"", "\"acquisition_elasticity\""]
+    {
+        assert!(!text.contains(long), "{long} in {text}");
+    }
+    assert!(!text.contains(&twin.segments[0].name), "{text}");
+    assert!(text.contains("\"Not in the twin\""), "a name the twin does not have travels as it is: {text}");
+    // A scenario as s1 links write it (the file's fields, the segments by name) reads the same.
+    let s1 = serde_json::to_value(&scenario).map(without_nulls).expect("a value");
+    assert_eq!(scenario_of_wire(s1, &twin, 1), Ok(scenario));
+}
+
+#[test]
+fn scenario_fields_have_one_short_name_each_and_none_is_a_field_name() {
+    for (index, (long, short)) in SCENARIO_FIELDS.iter().enumerate() {
+        assert!(short.len() < long.len(), "{long}");
+        for (other_long, other_short) in SCENARIO_FIELDS.iter().skip(index + 1) {
+            assert!(long != other_long && short != other_short, "{long} {short}");
+        }
+        assert!(SCENARIO_FIELDS.iter().all(|(other_long, _)| other_long != short), "{short} is a field's name");
+    }
+    for codes in [&CHANGE_KIND_CODES[..], &APPLIES_TO_CODES[..]] {
+        for (index, (long, code)) in codes.iter().enumerate() {
+            assert!(codes.iter().skip(index + 1).all(|(l, c)| l != long && c != code), "{long} {code}");
+            assert!(codes.iter().all(|(l, _)| l != code), "{code} is a value's name");
+        }
+    }
+}
+
+#[test]
+fn a_scenario_naming_a_segment_past_the_twins_or_a_field_twice_is_refused() {
+    let twin = shared_twin(&random_twin(&mut ChaCha8Rng::seed_from_u64(9)), false).twin.twin;
+    let value = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("JSON");
+    let past =
+        format!(r#"{{"n": "x", "c": [{{"k": "c", "g": [{}], "m": "2026-02", "p": -10}}]}}"#, twin.segments.len());
+    let error = scenario_of_wire(value(&past), &twin, 2).expect_err("refused");
+    assert!(error.contains("scenario 2 names segment number") && error.contains("segments."), "{error}");
+    let twice = r#"{"n": "x", "c": [{"k": "c", "g": [0], "m": "2026-02", "p": -10, "percent": 5}]}"#;
+    let error = scenario_of_wire(value(twice), &twin, 1).expect_err("refused");
+    assert!(error.contains("the field percent twice"), "{error}");
+    let unknown = r#"{"n": "x", "c": [{"k": "c", "g": [0], "m": "2026-02", "p": -10, "zz": 1}]}"#;
+    let error = scenario_of_wire(value(unknown), &twin, 1).expect_err("refused");
+    assert!(error.contains("unknown field `zz`"), "{error}");
+    let fraction = r#"{"n": "x", "c": [{"k": "c", "g": [0.5], "m": "2026-02", "p": -10}]}"#;
+    assert!(scenario_of_wire(value(fraction), &twin, 1).is_err());
+    let read =
+        scenario_of_wire(value(r#"{"n": "x", "c": [{"k": "c", "g": [0], "m": "2026-02", "p": -10}]}"#), &twin, 1);
+    assert_eq!(read.map(|s| s.version), Ok(scenario::SCENARIO_VERSION), "the version a link leaves out");
+}
+
+#[test]
+fn a_segments_neutral_name_is_left_out_and_read_back_and_an_s2_price_list_is_refused() {
+    let (link, text) = valid_link_text();
+    let (_, json) = unpack(&text);
+    let payload = named(&json);
+    assert_eq!(link.twin.twin.segments[0].name, "Segment A (month)");
+    assert_eq!(payload["g"][0].get("n"), None, "{payload}");
+    assert_eq!(payload["g"][0].get("p"), None, "{payload}");
+    let mut kept = link.clone();
+    kept.twin.twin.segments[0].name = "Pro monthly".into();
+    if let Some(Change::Churn { segments, .. }) = kept.scenarios[0].changes.first_mut() {
+        *segments = vec!["Pro monthly".into()];
+    }
+    let (_, json) = unpack(&encode(&kept).expect("encodes"));
+    let payload = named(&json);
+    assert_eq!(payload["g"][0]["n"], "Pro monthly");
+    assert_eq!(decode(&encode(&kept).expect("encodes")), Ok(kept));
+    // Prices referred to by position are s1's: an s2 link with a price list is refused.
+    let mut with_list = payload;
+    with_list["g"][0]["p"] = serde_json::json!([100]);
+    let error = decode(&pack("s2", with_list.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("list of prices") && error.contains("format s2"), "{error}");
+}
+
+#[test]
+fn seasons_in_hundredths_and_the_as_of_day_read_back_the_same_and_what_cannot_is_not_written() {
+    let (mut link, _) = valid_link_text();
+    let seasons = [0.03, -0.12, 0.0, 0.05, 1.27, -0.01, 0.1, 0.2, 0.3, -0.3, 0.07, 0.0];
+    let trend = link.twin.twin.segments[0].acquisition.direct.as_mut().expect("a trend");
+    trend.seasonal_log_multipliers = seasons;
+    let text = encode(&link).expect("encodes");
+    let (_, json) = unpack(&text);
+    let payload = named(&json);
+    assert_eq!(payload["a"], "2025-02-28", "the as-of day alone: {payload}");
+    let written: Vec<i64> = payload["g"][0]["a"].as_array().expect("a trend")[6..]
+        .iter()
+        .map(|v| v.as_i64().expect("a whole number"))
+        .collect();
+    assert_eq!(written, vec![3, -12, 0, 5, 127, -1, 10, 20, 30, -30, 7, 0]);
+    let back = decode(&text).expect("decodes");
+    let trend = back.twin.twin.segments[0].acquisition.direct.as_ref().expect("a trend");
+    assert_eq!(trend.seasonal_log_multipliers.map(f64::to_bits), seasons.map(f64::to_bits));
+    assert_eq!(back, link);
+
+    // An as-of instant with a time travels whole.
+    link.twin.as_of = "2025-02-28T10:00:00Z".into();
+    assert_eq!(decode(&encode(&link).expect("encodes")), Ok(link.clone()));
+    // What a link cannot write exactly is refused, not changed.
+    let mut day = link.clone();
+    day.twin.as_of = "2025-02-28".into();
+    assert!(encode(&day).expect_err("refused").contains("as-of"));
+    let mut unrounded = link.clone();
+    if let Some(trend) = unrounded.twin.twin.segments[0].acquisition.direct.as_mut() {
+        trend.seasonal_log_multipliers[0] = 0.0314;
+    }
+    assert!(encode(&unrounded).expect_err("refused").contains("seasonal multipliers to the hundredth"));
+
+    // A season of a hand-made s2 link that is not a whole number of hundredths is refused.
+    let (_, json) = unpack(&encode(&link).expect("encodes"));
+    let mut payload = named(&json);
+    payload["g"][0]["a"][7] = serde_json::json!(2.5);
+    let error = decode(&pack_named(payload)).expect_err("refused");
+    assert!(error.contains("2.5 hundredths"), "{error}");
+}
+
+#[test]
+fn prices_travel_as_steps_within_a_cell_and_counts_as_how_many_more_than_five() {
+    let (link, text) = valid_link_text();
+    let payload = named(&unpack(&text).1);
+    // New subscribers: 49.00 for 30, 59.00 for 70; cells: age 0 at 59.00 for 40, age 7 at 49.00 for
+    // 100 and 59.00 for 20.
+    assert_eq!(payload["g"][0]["w"], serde_json::json!([4900, 25, 1000, 65]));
+    assert_eq!(payload["g"][0]["z"], serde_json::json!([2, 0, 0, 0, 6, 1, 2, 5900, 4900, 1000, 35, 95, 15]));
+    let mut unordered = link.clone();
+    unordered.twin.twin.segments[0].cells[1].mrr.reverse();
+    let error = encode(&unordered).expect_err("refused");
+    assert!(error.contains("increasing within a cell"), "{error}");
+}
+
+#[test]
+fn the_payload_is_positional_every_field_has_its_place_and_named_fields_are_read_too() {
+    let (mut link, text) = valid_link_text();
+    let (_, json) = unpack(&text);
+    let payload: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert!(payload.is_array() && payload[9][0].is_array() && payload[9][0][3].is_array(), "{payload}");
+    // Every field a payload can have: notes, a name kept, both elasticities, movements, trials' lag
+    // and trials in progress.
+    link.twin.notes = vec!["A note.".into()];
+    let segment = &mut link.twin.twin.segments[0];
+    segment.name = "Pro monthly".into();
+    let estimate = |estimate, standard_error| NormalEstimate { estimate, standard_error };
+    segment.price_response = Some(LearnedPriceResponse {
+        churn_elasticity: Some(estimate(1.2, 0.3)),
+        acquisition_elasticity: Some(estimate(0.8, 0.25)),
+    });
+    segment.movements = Some(MrrMovements { expansion: estimate(0.01, 0.002), contraction: estimate(0.005, 0.001) });
+    if let Some(Change::Churn { segments, .. }) = link.scenarios[0].changes.first_mut() {
+        *segments = vec!["Pro monthly".into()];
+    }
+    let text = encode(&link).expect("encodes");
+    assert_eq!(decode(&text), Ok(link.clone()));
+    let full = named(&unpack(&text).1);
+    for field in ["n", "pc", "pa", "v", "t"] {
+        assert!(full["g"][0].get(field).is_some(), "{field}: {full}");
+    }
+    assert!(full["g"][0]["t"].get("l").is_some() && full.get("o").is_some(), "{full}");
+    // The same payload with its fields named, as s1 wrote them, reads the same.
+    assert_eq!(decode(&pack("s2", full.to_string().as_bytes())), Ok(link));
+    // An array with more fields than its place has is refused.
+    let mut long: serde_json::Value = serde_json::from_slice(&unpack(&text).1).expect("JSON");
+    long[9][0].as_array_mut().expect("a segment").extend(vec![serde_json::Value::Null; 3]);
+    let error = decode(&pack("s2", long.to_string().as_bytes())).expect_err("refused");
+    assert!(error.contains("a segment has 13 fields, more than the 10 it may have"), "{error}");
 }

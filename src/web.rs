@@ -969,7 +969,7 @@ pub fn simulate_json(twin_json: &str, scenarios: Vec<String>, options: JsValue) 
     Ok(report::simulate::to_json(&report))
 }
 
-/// The link's fragment (without `#`: `s1.` and the payload) for a shared twin ([`share_prepare`]'s),
+/// The link's fragment (without `#`: `s2.` and the payload) for a shared twin ([`share_prepare`]'s),
 /// its scenarios and options, and the report they gave ([`simulate_json`]'s), whose digest it carries.
 #[wasm_bindgen]
 pub fn share_link(

@@ -29,7 +29,7 @@ fn simulate_link(link: &str) -> std::process::Output {
 #[test]
 fn a_link_opens_to_the_same_json_as_simulating_the_shared_twin() {
     let (link, stderr) = demo_link(&[]);
-    assert!(link.starts_with("http://127.0.0.1:8080/#s1."), "{link}");
+    assert!(link.starts_with("http://127.0.0.1:8080/#s2."), "{link}");
     let output = simulate_link(&link);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("These are the numbers the sender saw."), "{}", text(&output.stderr));
@@ -56,7 +56,7 @@ fn a_link_opens_to_the_same_json_as_simulating_the_shared_twin() {
 #[test]
 fn keep_names_and_a_base_url_are_honoured() {
     let (link, _) = demo_link(&["--keep-names", "--base-url", "https://example.org/subtwin/"]);
-    assert!(link.starts_with("https://example.org/subtwin/#s1."), "{link}");
+    assert!(link.starts_with("https://example.org/subtwin/#s2."), "{link}");
     let decoded = share::decode(&link).expect("decodes");
     assert!(decoded.twin.twin.segments.iter().any(|s| s.name == "Pro (month)"));
     let output = run_subtwin(&["link", &demo(), "--base-url", "http://x/#y"]);
@@ -74,10 +74,11 @@ fn damaged_truncated_oversized_and_hostile_links_are_refused_with_a_message() {
     let cases: Vec<(String, &str)> = vec![
         (damaged, "damaged"),
         (link[..middle].to_owned(), "damaged"),
-        (format!("#s1.{}", "A".repeat(share::MAX_LINK_CHARS)), "characters long"),
-        ("#s2.AAAA".to_owned(), "format s2"),
+        (format!("#s2.{}", "A".repeat(share::MAX_LINK_CHARS)), "characters long"),
+        ("#s3.AAAA".to_owned(), "format s3"),
         ("javascript:alert(1)".to_owned(), "not a subtwin link"),
-        ("#s1.<img src=x onerror=alert(1)>".to_owned(), "damaged"),
+        ("#s2.<img src=x onerror=alert(1)>".to_owned(), "damaged"),
+        ("#s2.".to_owned(), "damaged"),
         ("#s1.".to_owned(), "damaged"),
         ("".to_owned(), "not a subtwin link"),
     ];
@@ -103,6 +104,24 @@ fn a_link_from_another_engine_version_opens_and_says_it_was_recomputed() {
     assert!(text(&output.stderr).contains("Recomputed"), "{}", text(&output.stderr));
     // The numbers are this engine's for the same twin: those of the link as it was made.
     assert_eq!(output.stdout, simulate_link(&link).stdout);
+}
+
+#[test]
+fn a_link_in_format_s1_opens_to_the_numbers_its_sender_saw_or_says_they_were_recomputed() {
+    // Made by `subtwin link` on the demo with both demo scenarios, 12 months, 200 paths, when links
+    // were written in format s1, with engine version 1.
+    let link = String::from_utf8(fixture_bytes("demo-stripe.link-s1.txt")).expect("ASCII");
+    let output = simulate_link(link.trim());
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let decoded = share::decode(&link).expect("decodes");
+    assert_eq!(decoded.engine_version, 1);
+    let same = share::report_digest(&text(&output.stdout)) == decoded.digest;
+    if decoded.engine_version == subtwin::sim::ENGINE_VERSION {
+        assert!(same && stderr.contains("These are the numbers the sender saw."), "{stderr}");
+    } else {
+        assert!(stderr.contains("Recomputed"), "{stderr}");
+    }
 }
 
 #[test]
