@@ -517,7 +517,7 @@ impl PoissonTrend {
 }
 
 impl Covariance2 {
-    fn check(&self, field: &str) -> Result<(), TwinError> {
+    pub(crate) fn check(&self, field: &str) -> Result<(), TwinError> {
         check_range(&format!("{field}.variance_first"), self.variance_first, 0.0, MAX_VARIANCE)?;
         check_range(&format!("{field}.variance_second"), self.variance_second, 0.0, MAX_VARIANCE)?;
         check_range(&format!("{field}.covariance"), self.covariance, -MAX_VARIANCE, MAX_VARIANCE)?;

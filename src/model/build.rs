@@ -170,18 +170,42 @@ fn retention(segment: &SegmentCalibration, fallback: Option<Covariance2>) -> Opt
         let churn = parameters.mean_churn();
         return Some(Retention::Geometric {
             churn_probability: churn,
-            variance_logit_churn: if churn > 0.0 && churn < 1.0 { covariance.variance_first.min(100.0) } else { 0.0 },
+            variance_logit_churn: if churn > 0.0 && churn < 1.0 {
+                covariance.variance_first.min(MAX_DRAWN_VARIANCE)
+            } else {
+                0.0
+            },
         });
     }
     Some(Retention::ShiftedBetaGeometric {
         alpha: parameters.alpha.clamp(low, high),
         beta: parameters.beta.clamp(low, high),
-        uncertainty: Covariance2 {
-            variance_first: covariance.variance_first.min(100.0),
-            variance_second: covariance.variance_second.min(100.0),
-            covariance: covariance.covariance,
-        },
+        uncertainty: capped(covariance),
     })
+}
+
+/// The largest variance the twin draws a parameter with (on its log or logit scale): wider than any
+/// fit that means anything, and far from the overflow of `exp`.
+const MAX_DRAWN_VARIANCE: f64 = 100.0;
+
+/// `covariance` with each variance at most [`MAX_DRAWN_VARIANCE`] and the covariance scaled with them,
+/// so that the correlation stays what the fit found (within ±1): capping a variance alone can leave
+/// a covariance no matrix has (a small segment whose profile interval is open on one side has a
+/// variance in the thousands).
+fn capped(covariance: Covariance2) -> Covariance2 {
+    let Covariance2 { variance_first, variance_second, covariance } = covariance;
+    let (first, second) = (variance_first.min(MAX_DRAWN_VARIANCE), variance_second.min(MAX_DRAWN_VARIANCE));
+    let scale = libm::sqrt(first * second);
+    let correlation = if scale > 0.0 && variance_first > 0.0 && variance_second > 0.0 {
+        (covariance / libm::sqrt(variance_first * variance_second)).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
+    Covariance2 {
+        variance_first: first,
+        variance_second: second,
+        covariance: if correlation.is_nan() { 0.0 } else { correlation * scale },
+    }
 }
 
 fn poisson_trend(fit: &PoissonTrendFit) -> Option<PoissonTrend> {
@@ -189,11 +213,11 @@ fn poisson_trend(fit: &PoissonTrendFit) -> Option<PoissonTrend> {
         log_rate_intercept: fit.intercept.clamp(-50.0, 18.0),
         log_rate_slope_per_month: fit.slope_per_month.clamp(-1.0, 1.0),
         seasonal_log_multipliers: fit.seasonal.map(|s| s.clamp(-10.0, 10.0)),
-        uncertainty: Covariance2 {
-            variance_first: fit.covariance[0][0].min(100.0),
-            variance_second: fit.covariance[1][1].min(100.0),
+        uncertainty: capped(Covariance2 {
+            variance_first: fit.covariance[0][0],
+            variance_second: fit.covariance[1][1],
             covariance: fit.covariance[0][1],
-        },
+        }),
         dispersion: fit.dispersion.clamp(1.0, crate::twin::MAX_DISPERSION),
     })
 }
@@ -241,5 +265,29 @@ fn segment_twin(segment: &SegmentCalibration, retention: Retention, origin: i32,
             .collect(),
         price_response: None,
         movements: segment.movements.and_then(mrr_movements),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capping_a_variance_keeps_the_correlation_and_a_valid_matrix() {
+        let within = Covariance2 { variance_first: 4.0, variance_second: 9.0, covariance: 3.0 };
+        assert_eq!(capped(within), within, "a covariance below the cap is kept");
+        // An interval open on one side: a huge variance, correlated 0.9 with the other.
+        let open = Covariance2 { variance_first: 2500.0, variance_second: 4.0, covariance: 90.0 };
+        let kept = capped(open);
+        assert_eq!((kept.variance_first, kept.variance_second), (MAX_DRAWN_VARIANCE, 4.0));
+        assert!((kept.covariance - 0.9 * 20.0).abs() < 1e-12, "{kept:?}");
+        assert!(kept.check("uncertainty").is_ok(), "{kept:?}");
+        // Before, the variance alone was capped: 90² > 100 × 4, which no covariance matrix has.
+        let capped_alone = Covariance2 { variance_first: MAX_DRAWN_VARIANCE, ..open };
+        assert!(capped_alone.check("uncertainty").is_err());
+        // A correlation a little beyond ±1 from rounding, and no variance at all.
+        let beyond = Covariance2 { variance_first: 1e4, variance_second: 1e4, covariance: -1.0001e4 };
+        assert!(capped(beyond).check("uncertainty").is_ok());
+        assert_eq!(capped(Covariance2::ZERO), Covariance2::ZERO);
     }
 }

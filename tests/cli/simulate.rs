@@ -165,3 +165,16 @@ fn the_first_simulated_month_takes_in_the_rest_of_the_as_of_month() {
     let text = serde_json::to_string(&end).expect("JSON");
     assert!(!text.contains("cus_") && !text.contains("sub_") && !text.contains('@'), "the twin names a customer");
 }
+
+// Segmented by product and signup channel, the demo has small segments (Pro · partner (year): 65
+// subscribers, 11 churned) whose sBG interval is open on one side, with a variance in the thousands;
+// the twin caps it and keeps the correlation, so the run goes ahead instead of refusing the twin.
+#[test]
+fn small_segments_with_open_intervals_still_simulate() {
+    let output = simulate(&[&demo(), "--segment-by", "product,signup_channel (metadata)", "--runs", "20", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let names: Vec<&str> =
+        json["baseline"]["segments"].as_array().expect("segments").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert!(names.contains(&"Pro · partner (year)"), "{names:?}");
+}
