@@ -196,15 +196,12 @@ fn capped(covariance: Covariance2) -> Covariance2 {
     let Covariance2 { variance_first, variance_second, covariance } = covariance;
     let (first, second) = (variance_first.min(MAX_DRAWN_VARIANCE), variance_second.min(MAX_DRAWN_VARIANCE));
     let scale = libm::sqrt(first * second);
-    let correlation = if scale > 0.0 && variance_first > 0.0 && variance_second > 0.0 {
-        (covariance / libm::sqrt(variance_first * variance_second)).clamp(-1.0, 1.0)
-    } else {
-        0.0
-    };
+    let correlation = (covariance / libm::sqrt(variance_first * variance_second)).clamp(-1.0, 1.0);
     Covariance2 {
         variance_first: first,
         variance_second: second,
-        covariance: if correlation.is_nan() { 0.0 } else { correlation * scale },
+        // No variance (no scale) or no number: no covariance.
+        covariance: if scale > 0.0 && !correlation.is_nan() { correlation * scale } else { 0.0 },
     }
 }
 
