@@ -14,9 +14,11 @@
 //! **What travels, and the five-subscriber rule** ([`shared_twin`]): no cell (subscribers of a
 //! segment sharing a renewal age and a renewal month), no MRR value within a cell, no value of a
 //! segment's new-subscriber MRR distribution and no segment describes fewer than [`MIN_GROUP`]
-//! subscribers. Small cells are merged with their neighbours of the same renewal month (adjacent
-//! renewal ages; the merged cell takes the subscribers' mean age, rounded), then with the nearest
-//! renewal month; small MRR groups of a cell are merged with their neighbouring values into their
+//! subscribers. First, the ages of a renewal month whose churn probabilities differ by under a fifth
+//! ([`AGE_HAZARD_SPAN`]) are taken as one cell, at the age of their mean probability, which keeps
+//! links short whatever the size of the business. Then small cells are merged with their neighbours
+//! of the same renewal month (adjacent renewal ages; the merged cell takes the subscribers' mean age,
+//! rounded), then with the nearest renewal month; small MRR groups of a cell are merged with their neighbouring values into their
 //! weighted mean, which keeps the cell's total MRR (to the cent per renewal, the precision the link
 //! writes prices in); a small new-subscriber MRR value moves its weight to the nearest value that
 //! has five (the list price stays where it is). A segment with fewer than five subscribers in all,
@@ -191,7 +193,8 @@ fn shared_segment(segment: &SegmentTwin) -> Option<(SegmentTwin, bool)> {
     if acquires && new_mrr.is_empty() {
         return None;
     }
-    let cells = shared_cells(&segment.cells, segment.cadence);
+    let retention = rounded_retention(segment.retention);
+    let cells = shared_cells(&binned_by_hazard(&segment.cells, &retention), segment.cadence);
     let mut zeroed = false;
     let trials = segment.acquisition.trials.as_ref().map(|trials| {
         let in_progress = if trials.in_progress_at_start < MIN_GROUP {
@@ -210,7 +213,7 @@ fn shared_segment(segment: &SegmentTwin) -> Option<(SegmentTwin, bool)> {
     let shared = SegmentTwin {
         name: segment.name.clone(),
         cadence: segment.cadence,
-        retention: rounded_retention(segment.retention),
+        retention,
         acquisition: Acquisition { direct: segment.acquisition.direct.as_ref().map(rounded_trend), trials },
         new_mrr,
         cells,
@@ -337,6 +340,84 @@ fn merged_cell(cells: &[Cell]) -> Cell {
         next_renewal_offset_months: largest,
         mrr: combined(cells.iter().flat_map(|c| c.mrr.iter().copied())),
     }
+}
+
+/// How far apart the renewal churn probabilities of the ages merged into one shared cell may be: the
+/// youngest age's at most `1 +` this times the oldest's. The merged cell renews with the mean of their
+/// probabilities (see [`merged_run`]), so each age's is within about 10% of the one it is given, and
+/// the cell as a whole churns as its ages did; the fitted probabilities are themselves uncertain by
+/// about that much (a variance of logit m of 0.01 is a standard error of 10%). On the demo company at
+/// 5,500 to 50,000 subscriptions, the medians at 24 months move by 0.1% or less.
+pub(crate) const AGE_HAZARD_SPAN: f64 = 0.2;
+
+/// The oldest renewal age whose churn probability at its next renewal is within [`AGE_HAZARD_SPAN`]
+/// of that of `first`: under the sBG, the probability after `k` renewals is `alpha / (alpha + beta +
+/// k)`, so ages up to `first + span * (alpha + beta + first)` qualify; under a geometric retention
+/// every age does.
+fn last_age_like(retention: &Retention, first: u32) -> u32 {
+    match *retention {
+        Retention::ShiftedBetaGeometric { alpha, beta, .. } => {
+            let width = (AGE_HAZARD_SPAN * (alpha + beta + f64::from(first))).floor();
+            if width.is_finite() && width >= 1.0 {
+                first.saturating_add(width.min(f64::from(u32::MAX)) as u32)
+            } else {
+                first
+            }
+        }
+        Retention::Geometric { .. } => u32::MAX,
+    }
+}
+
+/// A segment's starting cells with the ages of each renewal month taken in runs whose churn
+/// probabilities barely differ ([`last_age_like`]), each run merged into one cell at the
+/// subscribers' mean age. Fewer cells make a shorter link and a faster simulation, and change the
+/// results far less than the retention's own uncertainty does.
+fn binned_by_hazard(cells: &[Cell], retention: &Retention) -> Vec<Cell> {
+    let mut by_offset: BTreeMap<u32, Vec<&Cell>> = BTreeMap::new();
+    for cell in cells.iter().filter(|c| cell_count(c) > 0) {
+        by_offset.entry(cell.next_renewal_offset_months).or_default().push(cell);
+    }
+    let mut binned = Vec::new();
+    for (_, mut group) in by_offset {
+        group.sort_by_key(|c| c.renewals_survived);
+        let mut run: Vec<Cell> = Vec::new();
+        let mut last = 0;
+        for cell in group {
+            if run.first().is_some_and(|_| cell.renewals_survived > last) {
+                binned.push(merged_run(&run, retention));
+                run.clear();
+            }
+            if run.is_empty() {
+                last = last_age_like(retention, cell.renewals_survived);
+            }
+            run.push(cell.clone());
+        }
+        if !run.is_empty() {
+            binned.push(merged_run(&run, retention));
+        }
+    }
+    binned
+}
+
+/// A run of ages merged into one cell ([`merged_cell`]) at the age whose churn probability is the
+/// subscribers' mean one, rounded, rather than at their mean age: the probability is convex in the
+/// age, so the mean age would understate the run's churn a little.
+fn merged_run(run: &[Cell], retention: &Retention) -> Cell {
+    let mut cell = merged_cell(run);
+    if let (Retention::ShiftedBetaGeometric { alpha, beta, .. }, [_, _, ..]) = (*retention, run) {
+        // Under the sBG, 1 / (alpha + beta + k) is proportional to the churn probability.
+        let total: f64 = run.iter().map(|c| cell_count(c) as f64).sum();
+        let mean_probability: f64 =
+            run.iter().map(|c| cell_count(c) as f64 / (alpha + beta + f64::from(c.renewals_survived))).sum::<f64>()
+                / total;
+        let age = (1.0 / mean_probability - alpha - beta).round();
+        let youngest = run.iter().map(|c| c.renewals_survived).min().unwrap_or(0);
+        let oldest = run.iter().map(|c| c.renewals_survived).max().unwrap_or(0);
+        if age.is_finite() {
+            cell.renewals_survived = age.clamp(f64::from(youngest), f64::from(oldest)) as u32;
+        }
+    }
+    cell
 }
 
 /// A segment's starting cells with none under [`MIN_GROUP`] subscribers, and no MRR group under it

@@ -273,6 +273,55 @@ fn small_cells_merge_with_neighbouring_ages_and_small_prices_into_their_mean() {
 }
 
 #[test]
+fn ages_whose_churn_probabilities_are_within_a_fifth_share_a_cell_at_their_mean_probability() {
+    let group = |mrr: f64, subscribers: u64| MrrGroup { mrr_major_units: mrr, subscribers };
+    let cell = |age: u32, offset: u32, n: u64| Cell {
+        renewals_survived: age,
+        next_renewal_offset_months: offset,
+        mrr: vec![group(10.0 + f64::from(age), n)],
+    };
+    // alpha + beta = 10: from age 0, ages up to 0 + 0.2 x 10 = 2 churn within a fifth of age 0's
+    // 1 / 10; from age 3, up to 3 + 2.6 = 5; from 6, up to 9; ...
+    let retention = Retention::ShiftedBetaGeometric { alpha: 1.0, beta: 9.0, uncertainty: Covariance2::default() };
+    let mut cells: Vec<Cell> = (0..10).map(|age| cell(age, 0, 10 + u64::from(age))).collect();
+    // Another renewal month's cells never join these.
+    cells.push(cell(4, 1, 7));
+    cells.push(cell(5, 1, 7));
+    let binned = binned_by_hazard(&cells, &retention);
+    let runs: Vec<(u32, u64)> = binned
+        .iter()
+        .filter(|c| c.next_renewal_offset_months == 0)
+        .map(|c| (c.renewals_survived, cell_count(c)))
+        .collect();
+    // Ages 0-2 (10, 11, 12 subscribers): mean probability (10/10 + 11/11 + 12/12) / 33 = 1/11,
+    // age 11 - 10 = 1. Ages 3-5 (13, 14, 15): 42 / (13/13 + 14/14 + 15/15) = 14, age 4. Ages 6-9:
+    // 70 / 4 = 17.5, age 7.5, rounded to 8.
+    assert_eq!(runs, vec![(1, 33), (4, 42), (8, 70)]);
+    let other: Vec<(u32, u64)> = binned
+        .iter()
+        .filter(|c| c.next_renewal_offset_months == 1)
+        .map(|c| (c.renewals_survived, cell_count(c)))
+        .collect();
+    // Ages 4 and 5 of the next month: 14 / (7/14 + 7/15) = 14.48, age 4.48, rounded to 4.
+    assert_eq!(other, vec![(4, 14)]);
+    // No subscriber and no MRR is lost: each run keeps its ages' prices as groups.
+    let mrr = |cells: &[Cell]| {
+        cells.iter().flat_map(|c| &c.mrr).map(|g| g.mrr_major_units * g.subscribers as f64).sum::<f64>()
+    };
+    assert!((mrr(&binned) - mrr(&cells)).abs() < 1e-9);
+    assert_eq!(binned[0].mrr, vec![group(10.0, 10), group(11.0, 11), group(12.0, 12)]);
+    // A geometric retention churns alike at every age: one cell per renewal month.
+    let geometric = Retention::Geometric { churn_probability: 0.05, variance_logit_churn: 0.0 };
+    let binned = binned_by_hazard(&cells, &geometric);
+    assert_eq!(binned.iter().map(cell_count).collect::<Vec<_>>(), vec![145, 14]);
+    // A retention this polarised (alpha + beta = 2) keeps its young ages apart: only from age 3 on
+    // does a run reach the next age (3 and 4: 27 / (13/5 + 14/6) = 5.47, age 3.47, rounded to 3).
+    let polarised = Retention::ShiftedBetaGeometric { alpha: 1.0, beta: 1.0, uncertainty: Covariance2::default() };
+    let ages: Vec<u32> = binned_by_hazard(&cells[..6], &polarised).iter().map(|c| c.renewals_survived).collect();
+    assert_eq!(ages, vec![0, 1, 2, 3, 5]);
+}
+
+#[test]
 fn parameters_are_rounded_within_a_tenth_of_their_standard_error() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     for _ in 0..200 {
