@@ -133,6 +133,31 @@ fn a_link_and_files_together_are_refused() {
     assert_eq!(output.status.code(), Some(2), "no file and no link");
 }
 
+/// The demo company's export with its Starter and Pro subscriptions sold through partners renamed
+/// "Starter Partner" and "Pro Partner": ten segments (five products, monthly and annual) instead of
+/// six.
+fn partner_products(bytes: &[u8]) -> Vec<u8> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader.headers().expect("a header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (product, channel) = (column("Product"), column("signup_channel (metadata)"));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).expect("written");
+    for record in reader.records() {
+        let record = record.expect("a record");
+        let renamed = match (&record[product], &record[channel]) {
+            (name @ ("Starter" | "Pro"), "partner") => Some(format!("{name} Partner")),
+            _ => None,
+        };
+        let fields = record.iter().enumerate().map(|(i, field)| match &renamed {
+            Some(name) if i == product => name.as_str(),
+            _ => field,
+        });
+        writer.write_record(fields).expect("written");
+    }
+    writer.into_inner().expect("flushed")
+}
+
 /// The size of the links of the demo and of every fixture a twin calibrates on (run with
 /// `cargo test --test cli link_sizes -- --ignored --nocapture`; BENCHMARKS.md records it).
 #[test]
@@ -182,6 +207,12 @@ fn link_sizes_over_the_demo_and_the_fixtures() {
         let mut bytes = Vec::new();
         subtwin::demo::write_csv(&mut bytes, &config, subtwin::demo::DemoFormat::Stripe).expect("the demo");
         if subscriptions == 20_000 {
+            let partner = partner_products(&bytes);
+            inputs.push((
+                format!("demo --subscriptions {subscriptions} --seed {seed}, partner products"),
+                partner,
+                vec![],
+            ));
             inputs.push((
                 format!("demo --subscriptions {subscriptions} --seed {seed}, by plan"),
                 bytes.clone(),
@@ -190,9 +221,11 @@ fn link_sizes_over_the_demo_and_the_fixtures() {
         }
         inputs.push((format!("demo --subscriptions {subscriptions} --seed {seed}"), bytes, vec![]));
     }
-    // More segments: by plan (8), and by product and signup channel (24).
+    // More segments: by plan (8), with partner sales as products of their own (10), and by product
+    // and signup channel (24).
     let demo_bytes = std::fs::read(demo()).expect("the demo");
     inputs.push(("www/demo-stripe.csv, by plan".into(), demo_bytes.clone(), plan()));
+    inputs.push(("www/demo-stripe.csv, partner products".into(), partner_products(&demo_bytes), vec![]));
     let channel = vec!["product".to_owned(), "signup_channel (metadata)".to_owned()];
     inputs.push(("www/demo-stripe.csv, by product and channel".into(), demo_bytes, channel));
     println!("file | segments | subscribers | link without scenarios | with the two demo scenarios");
