@@ -42,6 +42,18 @@ fn number(value: f64) -> String {
     }
 }
 
+/// Text for a CSV cell that a spreadsheet shows as text: a cell beginning with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets, so it is written
+/// with an apostrophe in front (which they hide). Names reach the CSVs from exports and from share
+/// links, which are untrusted: a scenario named `=HYPERLINK(...)` must stay a name.
+pub(crate) fn spreadsheet_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 /// The simulation's results as one tidy CSV table, one row per observation:
 ///
 /// - for the baseline (`run` 0, `name` `Baseline`) and each scenario (`run` 1, 2, ... in the
@@ -58,6 +70,7 @@ fn number(value: f64) -> String {
 ///
 /// `unit` is `subscribers` or the currency's lower-case code (amounts in major units). Numbers are
 /// the report's, at full precision, so the CSV of a report read back from its JSON is the same bytes.
+/// Names are written by [`spreadsheet_text`].
 pub fn results_csv(report: &SimulationReport) -> String {
     let mut header: Vec<String> = LEADING_COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(report.probabilities.iter().map(|p| quantile_column(*p)));
@@ -73,8 +86,8 @@ pub fn results_csv(report: &SimulationReport) -> String {
             for (month, values) in report.months.iter().zip(months) {
                 let mut row = vec![
                     index.to_string(),
-                    name.clone(),
-                    segment.to_owned(),
+                    spreadsheet_text(name),
+                    spreadsheet_text(segment),
                     measure.to_owned(),
                     unit.to_owned(),
                     month.clone(),
@@ -107,7 +120,7 @@ pub fn results_csv(report: &SimulationReport) -> String {
         for (measure, unit, difference) in differences {
             let mut row = vec![
                 (index + 1).to_string(),
-                scenario.name.clone(),
+                spreadsheet_text(&scenario.name),
                 ALL_SEGMENTS.to_owned(),
                 measure.to_owned(),
                 unit.to_owned(),

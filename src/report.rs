@@ -514,14 +514,18 @@ pub fn problems_table(problems: &[Problem]) -> Table {
     }
 }
 
-/// The problems as CSV with a header, for download.
+/// The problems as CSV with a header, for download; the file's own text (its name, columns and
+/// values) as [`crate::export::spreadsheet_text`] writes it, so that no value runs as a formula.
 pub fn problems_csv(problems: &[Problem]) -> String {
+    use crate::export::spreadsheet_text as text;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let header = ["file", "line", "column", "value", "reason", "hint"];
     let mut rows: Vec<[String; 6]> = vec![header.map(str::to_owned)];
-    rows.extend(problems.iter().map(|p| {
-        [p.file.clone(), p.line.to_string(), p.column.clone(), p.value.clone(), p.reason.clone(), p.hint.clone()]
-    }));
+    rows.extend(
+        problems.iter().map(|p| {
+            [text(&p.file), p.line.to_string(), text(&p.column), text(&p.value), text(&p.reason), text(&p.hint)]
+        }),
+    );
     for row in rows {
         // Writing to a Vec cannot fail.
         let _ = writer.write_record(&row);

@@ -166,6 +166,31 @@ fn the_csv_quotes_names_and_leaves_what_is_not_a_number_empty() {
     assert!(rows.iter().skip(1).all(|r| r[0] == "0"), "the baseline alone");
 }
 
+#[test]
+fn names_that_a_spreadsheet_would_run_as_formulas_are_written_as_text() {
+    let mut report = demo_simulation();
+    report.scenarios[0].name = "=HYPERLINK(\"http://example.com\",\"Open\")".to_owned();
+    report.scenarios[1].name = "@SUM(A1)".to_owned();
+    report.baseline.segments[0].name = "-2+3".to_owned();
+    report.scenarios[0].run.total.mrr[0][0] = -12.5;
+    let rows = rows_of(&results_csv(&report));
+    let first = |run: &str, measure: &str| {
+        rows.iter().find(|r| r[0] == run && r[3] == measure).unwrap_or_else(|| panic!("a {measure} row of run {run}"))
+    };
+    assert_eq!(first("1", "mrr")[1], "'=HYPERLINK(\"http://example.com\",\"Open\")");
+    assert_eq!(first("2", "mrr")[1], "'@SUM(A1)");
+    assert_eq!(
+        first("1", "mrr_difference")[1],
+        "'=HYPERLINK(\"http://example.com\",\"Open\")",
+        "and on the difference rows"
+    );
+    assert!(rows.iter().any(|r| r[0] == "0" && r[2] == "'-2+3"), "a segment's name too");
+    // Numbers stay numbers, negative ones included, and other names are untouched.
+    let scenario_mrr = rows.iter().find(|r| r[0] == "1" && r[2] == ALL_SEGMENTS && r[3] == "mrr").expect("MRR row");
+    assert_eq!(scenario_mrr[6], "-12.5");
+    assert_eq!(first("0", "mrr")[1], "Baseline");
+}
+
 /// A strict enough check that `svg` is well-formed XML: every tag closes in order, attributes are
 /// quoted, text holds no `<` and no `&` that does not start an entity.
 fn assert_well_formed(svg: &str, what: &str) {

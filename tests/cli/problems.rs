@@ -207,3 +207,19 @@ fn a_start_after_today_is_a_problem_unless_scheduled() {
     let report = report_of_bytes("future.csv", chargebee.as_bytes(), &request);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
+
+#[test]
+fn the_problems_download_writes_a_value_that_looks_like_a_formula_as_text() {
+    let problem = |value: &str| subtwin::import::Problem {
+        file: "export.csv".to_owned(),
+        line: 7,
+        column: "Amount".to_owned(),
+        value: value.to_owned(),
+        reason: "not an amount".to_owned(),
+        hint: "write the amount as a number".to_owned(),
+    };
+    let csv = subtwin::report::problems_csv(&[problem("=cmd|'/C calc'!A0"), problem("12,5 EUR")]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let values: Vec<String> = reader.records().map(|r| r.expect("a record")[3].to_owned()).collect();
+    assert_eq!(values, ["'=cmd|'/C calc'!A0", "12,5 EUR"]);
+}
