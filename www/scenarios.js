@@ -1113,6 +1113,23 @@ export function initScenarios(helpers) {
     showCardState(card);
   }
 
+  /**
+   * The file a card's scenario downloads as: `subtwin-scenario-` and its name in lower case without
+   * accents, runs of anything but letters and digits as one `-`, at most 60 characters ("Raise
+   * monthly prices 20%" gives subtwin-scenario-raise-monthly-prices-20.json); `subtwin-scenario.json`
+   * for a name with none.
+   */
+  function scenarioFileName(name) {
+    const slug = String(name || '')
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, '-')
+      .slice(0, 60)
+      .replace(/^-+|-+$/g, '');
+    return slug ? `subtwin-scenario-${slug}.json` : 'subtwin-scenario.json';
+  }
+
   /** The card's error, state and download link, from what it holds now. */
   function showCardState(card) {
     if (!card.parts) return;
@@ -1124,6 +1141,7 @@ export function initScenarios(helpers) {
       if (cardUrls.has(card.slot)) URL.revokeObjectURL(cardUrls.get(card.slot));
       cardUrls.set(card.slot, url);
       download.shownJson = card.json;
+      download.download = scenarioFileName(card.scenario.name);
     }
     download.hidden = !card.json;
     let text = '';

@@ -155,7 +155,7 @@ test('a card\'s scenario file opens back as the same card, and the command reads
     await waitForResults(page, 'after renaming');
     const before = await cardFields(card);
     const saved = await download(page, card.locator('.download-scenario'));
-    assert.equal(saved.name, 'subtwin-scenario.json');
+    assert.equal(saved.name, 'subtwin-scenario-intro-30-spring.json', 'named after the scenario');
     const file = path.join(tmp, 'round-trip.json');
     fs.writeFileSync(file, saved.bytes);
     assert.equal(JSON.parse(saved.bytes.toString('utf8')).name, 'Intro "30%" \\ spring');
