@@ -743,3 +743,174 @@ pub fn draw_tornado<DB: DrawingBackend>(
     area.present().map_err(error)?;
     Ok(())
 }
+
+// --- A backend whose text is measured and sized by the caller --------------------------------------
+
+pub use measured_text::{MeasuredText, TextMeasure};
+
+mod measured_text {
+    use plotters::prelude::DrawingBackend;
+    use plotters_backend::{
+        text_anchor, BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontFamily,
+        FontStyle, FontTransform,
+    };
+
+    /// How a [`MeasuredText`] backend measures a text: its width and line height in pixels, given the
+    /// text, its size in pixels, its style and its family.
+    pub trait TextMeasure {
+        fn measure(&self, text: &str, size: f64, style: FontStyle, family: FontFamily<'_>) -> (u32, u32);
+    }
+
+    /// A drawing backend that draws as `B` does, except that text is measured by `M` (plotters' own
+    /// estimate lays out a DOM element with an inline style, which the page's Content-Security-Policy
+    /// refuses, and has no browser at all natively) and drawn at `font_scale` times its size (plotters'
+    /// SVG writes a size divided by 1.24, which a scale of 1.24 undoes).
+    pub struct MeasuredText<B, M> {
+        inner: B,
+        measure: M,
+        font_scale: f64,
+    }
+
+    impl<B: DrawingBackend, M: TextMeasure> MeasuredText<B, M> {
+        pub fn new(inner: B, measure: M, font_scale: f64) -> MeasuredText<B, M> {
+            MeasuredText { inner, measure, font_scale }
+        }
+    }
+
+    /// A text style as given, at `scale` times its size.
+    struct ScaledText<'s, S> {
+        style: &'s S,
+        scale: f64,
+    }
+
+    impl<S: BackendTextStyle> BackendTextStyle for ScaledText<'_, S> {
+        type FontError = S::FontError;
+
+        fn color(&self) -> BackendColor {
+            self.style.color()
+        }
+
+        fn size(&self) -> f64 {
+            self.style.size() * self.scale
+        }
+
+        fn transform(&self) -> FontTransform {
+            self.style.transform()
+        }
+
+        fn style(&self) -> FontStyle {
+            self.style.style()
+        }
+
+        fn anchor(&self) -> text_anchor::Pos {
+            self.style.anchor()
+        }
+
+        fn family(&self) -> FontFamily<'_> {
+            self.style.family()
+        }
+
+        fn layout_box(&self, text: &str) -> Result<((i32, i32), (i32, i32)), Self::FontError> {
+            self.style.layout_box(text)
+        }
+
+        fn draw<E, DrawFunc: FnMut(i32, i32, BackendColor) -> Result<(), E>>(
+            &self,
+            text: &str,
+            pos: BackendCoord,
+            draw: DrawFunc,
+        ) -> Result<Result<(), E>, Self::FontError> {
+            self.style.draw(text, pos, draw)
+        }
+    }
+
+    impl<B: DrawingBackend, M: TextMeasure> DrawingBackend for MeasuredText<B, M> {
+        type ErrorType = B::ErrorType;
+
+        fn get_size(&self) -> (u32, u32) {
+            self.inner.get_size()
+        }
+
+        fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.ensure_prepared()
+        }
+
+        fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.present()
+        }
+
+        fn draw_pixel(
+            &mut self,
+            point: BackendCoord,
+            color: BackendColor,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.draw_pixel(point, color)
+        }
+
+        fn draw_line<S: BackendStyle>(
+            &mut self,
+            from: BackendCoord,
+            to: BackendCoord,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.draw_line(from, to, style)
+        }
+
+        fn draw_rect<S: BackendStyle>(
+            &mut self,
+            upper_left: BackendCoord,
+            bottom_right: BackendCoord,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.draw_rect(upper_left, bottom_right, style, fill)
+        }
+
+        fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            path: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.draw_path(path, style)
+        }
+
+        fn draw_circle<S: BackendStyle>(
+            &mut self,
+            center: BackendCoord,
+            radius: u32,
+            style: &S,
+            fill: bool,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.draw_circle(center, radius, style, fill)
+        }
+
+        fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+            &mut self,
+            vertices: I,
+            style: &S,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            self.inner.fill_polygon(vertices, style)
+        }
+
+        fn draw_text<S: BackendTextStyle>(
+            &mut self,
+            text: &str,
+            style: &S,
+            pos: BackendCoord,
+        ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+            if self.font_scale == 1.0 {
+                self.inner.draw_text(text, style, pos)
+            } else {
+                self.inner.draw_text(text, &ScaledText { style, scale: self.font_scale }, pos)
+            }
+        }
+
+        fn estimate_text_size<S: BackendTextStyle>(
+            &self,
+            text: &str,
+            style: &S,
+        ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+            Ok(self.measure.measure(text, style.size(), style.style(), style.family()))
+        }
+    }
+}

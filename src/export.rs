@@ -2,18 +2,14 @@
 //! ([`results_csv`], `subtwin simulate --csv` and the page's "Download CSV"), and its charts as SVG
 //! ([`simulation_chart_svg`]), drawn by the same [`crate::chart`] functions as the page's canvases.
 //!
-//! The SVG has no browser to measure its text with, so [`SvgChart`] estimates every text's width
+//! The SVG has no browser to measure its text with, so its text's width is estimated
 //! from fixed per-character widths of a common sans-serif (Helvetica's): the same bytes natively and
 //! in WebAssembly, and no DOM touched (plotters' own estimate in the browser adds an element with an
 //! inline style to the page, which the page's Content-Security-Policy refuses).
 
 use plotters::prelude::*;
-use plotters_backend::{
-    text_anchor, BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontFamily, FontStyle,
-    FontTransform,
-};
 
-use crate::chart::{DifferenceMetric, FanMetric};
+use crate::chart::{DifferenceMetric, FanMetric, MeasuredText, TextMeasure};
 use crate::report::simulate::{RunReport, SimulationReport};
 use crate::sim::Difference;
 
@@ -187,7 +183,7 @@ pub fn simulation_chart_svg(
     }
     let mut svg = String::new();
     {
-        let area = SvgChart::new(SVGBackend::with_string(&mut svg, (width, height))).into_drawing_area();
+        let area = svg_chart(SVGBackend::with_string(&mut svg, (width, height))).into_drawing_area();
         match chart {
             SimulationChart::Fan(metric) => crate::chart::draw_fan(&area, report, metric)?,
             SimulationChart::Histogram(metric) => crate::chart::draw_difference_histogram(&area, report, metric)?,
@@ -246,152 +242,23 @@ pub fn estimate_text_size(text: &str, size: f64) -> (u32, u32) {
     (width.clamp(0.0, f64::from(u32::MAX)) as u32, height.clamp(0.0, f64::from(u32::MAX)) as u32)
 }
 
-/// plotters' SVG backend, with text measured by [`estimate_text_size`] and set at the size the
-/// chart asks for (plotters' SVG writes a font size of size / 1.24; the page's canvas writes the
-/// size itself).
-pub struct SvgChart<'a> {
-    inner: SVGBackend<'a>,
-}
+/// Text measured by [`estimate_text_size`], for the SVG charts.
+struct EstimatedText;
 
-impl<'a> SvgChart<'a> {
-    pub fn new(inner: SVGBackend<'a>) -> SvgChart<'a> {
-        SvgChart { inner }
+impl TextMeasure for EstimatedText {
+    fn measure(&self, text: &str, size: f64, _: FontStyle, _: FontFamily<'_>) -> (u32, u32) {
+        estimate_text_size(text, size)
     }
 }
 
-/// SVG's text size makes up for the SVG backend's division by 1.24.
+/// SVG's text size makes up for the SVG backend's division by 1.24: the text is set at the size the
+/// chart asks for, as the page's canvas sets it.
 const SVG_FONT_SCALE: f64 = 1.24;
 
-/// A text style as given, at [`SVG_FONT_SCALE`] times its size.
-struct Scaled<'s, S> {
-    style: &'s S,
-}
-
-impl<S: BackendTextStyle> BackendTextStyle for Scaled<'_, S> {
-    type FontError = S::FontError;
-
-    fn color(&self) -> BackendColor {
-        self.style.color()
-    }
-
-    fn size(&self) -> f64 {
-        self.style.size() * SVG_FONT_SCALE
-    }
-
-    fn transform(&self) -> FontTransform {
-        self.style.transform()
-    }
-
-    fn style(&self) -> FontStyle {
-        self.style.style()
-    }
-
-    fn anchor(&self) -> text_anchor::Pos {
-        self.style.anchor()
-    }
-
-    fn family(&self) -> FontFamily<'_> {
-        self.style.family()
-    }
-
-    fn layout_box(&self, text: &str) -> Result<((i32, i32), (i32, i32)), Self::FontError> {
-        self.style.layout_box(text)
-    }
-
-    fn draw<E, DrawFunc: FnMut(i32, i32, BackendColor) -> Result<(), E>>(
-        &self,
-        text: &str,
-        pos: BackendCoord,
-        draw: DrawFunc,
-    ) -> Result<Result<(), E>, Self::FontError> {
-        self.style.draw(text, pos, draw)
-    }
-}
-
-impl DrawingBackend for SvgChart<'_> {
-    type ErrorType = <SVGBackend<'static> as DrawingBackend>::ErrorType;
-
-    fn get_size(&self) -> (u32, u32) {
-        self.inner.get_size()
-    }
-
-    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.ensure_prepared()
-    }
-
-    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.present()
-    }
-
-    fn draw_pixel(
-        &mut self,
-        point: BackendCoord,
-        color: BackendColor,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_pixel(point, color)
-    }
-
-    fn draw_line<S: BackendStyle>(
-        &mut self,
-        from: BackendCoord,
-        to: BackendCoord,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_line(from, to, style)
-    }
-
-    fn draw_rect<S: BackendStyle>(
-        &mut self,
-        upper_left: BackendCoord,
-        bottom_right: BackendCoord,
-        style: &S,
-        fill: bool,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_rect(upper_left, bottom_right, style, fill)
-    }
-
-    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        path: I,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_path(path, style)
-    }
-
-    fn draw_circle<S: BackendStyle>(
-        &mut self,
-        center: BackendCoord,
-        radius: u32,
-        style: &S,
-        fill: bool,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_circle(center, radius, style, fill)
-    }
-
-    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        vertices: I,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.fill_polygon(vertices, style)
-    }
-
-    fn draw_text<S: BackendTextStyle>(
-        &mut self,
-        text: &str,
-        style: &S,
-        pos: BackendCoord,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_text(text, &Scaled { style }, pos)
-    }
-
-    fn estimate_text_size<S: BackendTextStyle>(
-        &self,
-        text: &str,
-        style: &S,
-    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
-        Ok(estimate_text_size(text, style.size()))
-    }
+/// plotters' SVG backend, with text measured by [`estimate_text_size`] and set at the size the
+/// chart asks for.
+fn svg_chart(inner: SVGBackend<'_>) -> MeasuredText<SVGBackend<'_>, EstimatedText> {
+    MeasuredText::new(inner, EstimatedText, SVG_FONT_SCALE)
 }
 
 #[cfg(test)]

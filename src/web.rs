@@ -27,7 +27,7 @@
 //! as usual; [`link_verdict`] then says whether the numbers are the sender's.
 
 use plotters::prelude::*;
-use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
+use plotters_backend::{FontFamily, FontStyle};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -433,7 +433,7 @@ impl AnalysisHandle {
             return Err(JsError::new("only a subscription history has charts"));
         };
         let metric = HistoryMetric::parse(metric).ok_or_else(|| JsError::new(&format!("unknown chart `{metric}`")))?;
-        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let backend = measuring_canvas(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         let area = backend.into_drawing_area();
         draw_history(&area, report, metric).map_err(|e| JsError::new(&e))
     }
@@ -468,7 +468,7 @@ impl FitHandle {
             .as_deref()
             .and_then(crate::money::Currency::from_code)
             .unwrap_or(crate::money::Currency { code: String::new(), minor_digits: 2, symbol: String::new() });
-        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let backend = measuring_canvas(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         let area = backend.into_drawing_area();
         crate::chart::draw_backtest(&area, backtest, crate::backtest::TOTAL, &currency).map_err(|e| JsError::new(&e))
     }
@@ -478,7 +478,7 @@ impl FitHandle {
         let segment = self.report.segments.get(segment_index).ok_or_else(|| {
             JsError::new(&format!("no segment {segment_index}: the fit has {}", self.report.segments.len()))
         })?;
-        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let backend = measuring_canvas(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         let area = backend.into_drawing_area();
         draw_retention(&area, segment).map_err(|e| JsError::new(&e))
     }
@@ -1086,7 +1086,7 @@ impl SimulationHandle {
     pub fn draw_fan(&self, canvas: HtmlCanvasElement, metric: &str) -> Result<(), JsError> {
         let metric = crate::chart::FanMetric::parse(metric)
             .ok_or_else(|| JsError::new(&format!("unknown fan chart `{metric}`")))?;
-        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let backend = measuring_canvas(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         crate::chart::draw_fan(&backend.into_drawing_area(), &self.report, metric).map_err(|e| JsError::new(&e))
     }
 
@@ -1095,7 +1095,7 @@ impl SimulationHandle {
     pub fn draw_histogram(&self, canvas: HtmlCanvasElement, metric: &str) -> Result<(), JsError> {
         let metric = crate::chart::DifferenceMetric::parse(metric)
             .ok_or_else(|| JsError::new(&format!("unknown histogram `{metric}`")))?;
-        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let backend = measuring_canvas(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         crate::chart::draw_difference_histogram(&backend.into_drawing_area(), &self.report, metric)
             .map_err(|e| JsError::new(&e))
     }
@@ -1105,7 +1105,7 @@ impl SimulationHandle {
         let scenario = self.report.scenarios.get(index).ok_or_else(|| {
             JsError::new(&format!("no scenario {index}: the report has {}", self.report.scenarios.len()))
         })?;
-        let backend = MeasuringCanvas::new(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
+        let backend = measuring_canvas(canvas).ok_or_else(|| JsError::new("the canvas has no 2D context"))?;
         crate::chart::draw_tornado(&backend.into_drawing_area(), scenario, &self.report.currency)
             .map_err(|e| JsError::new(&e))
     }
@@ -1125,107 +1125,24 @@ impl SimulationHandle {
     }
 }
 
-/// plotters-canvas, except that text is measured with the canvas's own `measureText`. plotters'
-/// default measures text by adding a `<span>` with an inline `style` attribute to the page, which
-/// the page's Content-Security-Policy (rightly) refuses.
-struct MeasuringCanvas {
-    inner: CanvasBackend,
-    context: CanvasRenderingContext2d,
-}
+/// Text measured with the canvas's own `measureText`.
+struct CanvasText(CanvasRenderingContext2d);
 
-impl MeasuringCanvas {
-    fn new(canvas: HtmlCanvasElement) -> Option<MeasuringCanvas> {
-        let context = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
-        let inner = CanvasBackend::with_canvas_object(canvas)?;
-        Some(MeasuringCanvas { inner, context })
-    }
-}
-
-impl DrawingBackend for MeasuringCanvas {
-    type ErrorType = <CanvasBackend as DrawingBackend>::ErrorType;
-
-    fn get_size(&self) -> (u32, u32) {
-        self.inner.get_size()
-    }
-
-    fn ensure_prepared(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.ensure_prepared()
-    }
-
-    fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.present()
-    }
-
-    fn draw_pixel(
-        &mut self,
-        point: BackendCoord,
-        color: BackendColor,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_pixel(point, color)
-    }
-
-    fn draw_line<S: BackendStyle>(
-        &mut self,
-        from: BackendCoord,
-        to: BackendCoord,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_line(from, to, style)
-    }
-
-    fn draw_rect<S: BackendStyle>(
-        &mut self,
-        upper_left: BackendCoord,
-        bottom_right: BackendCoord,
-        style: &S,
-        fill: bool,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_rect(upper_left, bottom_right, style, fill)
-    }
-
-    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        path: I,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_path(path, style)
-    }
-
-    fn draw_circle<S: BackendStyle>(
-        &mut self,
-        center: BackendCoord,
-        radius: u32,
-        style: &S,
-        fill: bool,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_circle(center, radius, style, fill)
-    }
-
-    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        vertices: I,
-        style: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.fill_polygon(vertices, style)
-    }
-
-    fn draw_text<S: BackendTextStyle>(
-        &mut self,
-        text: &str,
-        style: &S,
-        pos: BackendCoord,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        self.inner.draw_text(text, style, pos)
-    }
-
-    fn estimate_text_size<S: BackendTextStyle>(
-        &self,
-        text: &str,
-        style: &S,
-    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
-        self.context.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
-        let width = self.context.measure_text(text).map(|m| m.width()).unwrap_or(0.0);
+impl crate::chart::TextMeasure for CanvasText {
+    fn measure(&self, text: &str, size: f64, style: FontStyle, family: FontFamily<'_>) -> (u32, u32) {
+        self.0.set_font(&format!("{} {size}px {}", style.as_str(), family.as_str()));
+        let width = self.0.measure_text(text).map(|m| m.width()).unwrap_or(0.0);
         // The line box of a single line of text, as the DOM would lay it out.
-        Ok((width.ceil() as u32, (style.size() * 1.2).ceil() as u32))
+        (width.ceil() as u32, (size * 1.2).ceil() as u32)
     }
+}
+
+/// plotters-canvas, with text measured by the canvas ([`CanvasText`]).
+type MeasuringCanvas = crate::chart::MeasuredText<CanvasBackend, CanvasText>;
+
+/// The canvas's backend; `None` when it has no 2D context.
+fn measuring_canvas(canvas: HtmlCanvasElement) -> Option<MeasuringCanvas> {
+    let context = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
+    let inner = CanvasBackend::with_canvas_object(canvas)?;
+    Some(crate::chart::MeasuredText::new(inner, CanvasText(context), 1.0))
 }
