@@ -4,52 +4,27 @@
 // Needs the WebAssembly module in www/pkg, /usr/bin/chromium, and the native command (built with
 // `cargo build -q` when missing) to write the demo export at a size that takes a while to read.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, startServer } from './server.mjs';
+import { BINARY, browserSuite } from './suite.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WWW = path.join(REPO, 'www');
-// Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repository), else target/.
-const TARGET_DIR = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
-const BINARY = path.join(TARGET_DIR, 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
 const WAIT = 60_000;
 /** Rows of the large export: enough that reading it takes a few seconds, so that it can be cancelled. */
 const LARGE_ROWS = 400_000;
 
-let server;
-let origin;
-let browser;
-let tmp;
 let large;
 let small;
 
-before(async () => {
-  assert.ok(fs.existsSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm')), 'www/pkg is missing: build the module first');
-  if (!fs.existsSync(BINARY)) execFileSync('cargo', ['build', '-q'], { cwd: REPO, stdio: 'inherit' });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'subtwin-e2e-cancel-'));
-  large = path.join(tmp, 'large-export.csv');
-  small = path.join(tmp, 'small-export.csv');
-  execFileSync(BINARY, ['demo', '--subscriptions', String(LARGE_ROWS), '-o', large]);
-  execFileSync(BINARY, ['demo', '--subscriptions', '300', '--seed', '7', '-o', small]);
-  server = await startServer(WWW);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.closeAllConnections?.();
-    await new Promise((resolve) => server.close(resolve));
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+const suite = browserSuite('cancel', {
+  wait: WAIT,
+  prepare: ({ tmp }) => {
+    large = path.join(tmp, 'large-export.csv');
+    small = path.join(tmp, 'small-export.csv');
+    execFileSync(BINARY, ['demo', '--subscriptions', String(LARGE_ROWS), '-o', large]);
+    execFileSync(BINARY, ['demo', '--subscriptions', '300', '--seed', '7', '-o', small]);
+  },
 });
 
 const state = (page) =>
@@ -63,11 +38,11 @@ const state = (page) =>
   }));
 
 test('a large file is read with progress, Cancel stops it, and the page stays usable', { timeout: 240_000 }, async () => {
-  const context = await browser.newContext();
+  const context = await suite.browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${origin}/`);
+  await page.goto(`${suite.origin}/`);
   await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: WAIT });
 
   await page.setInputFiles('#file', large);

@@ -8,61 +8,26 @@
 // Needs the WebAssembly module in www/pkg, /usr/bin/chromium and the native command (built with
 // `cargo build -q` when missing). Runs are small (200 paths of 12 months) to keep the suite quick.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, isOwnFile, startServer } from './server.mjs';
+import { isOwnFile } from './server.mjs';
+import { BINARY, REPO, WWW, browserSuite, recordedPage } from './suite.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WWW = path.join(REPO, 'www');
-// Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repository), else target/.
-const TARGET_DIR = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
-const BINARY = path.join(TARGET_DIR, 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
 const DEMO_CSV = path.join(WWW, 'demo-stripe.csv');
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 const WAIT = 90_000;
 const RUN = { horizon: '12', paths: '200', seed: '20251231' };
 const PRESET = 'Raise monthly prices 20%';
 
-let server;
-let origin;
-let browser;
-let tmp;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm')), 'www/pkg is missing: build the module first');
-  if (!fs.existsSync(BINARY)) execFileSync('cargo', ['build', '-q'], { cwd: REPO, stdio: 'inherit' });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'subtwin-e2e-export-'));
-  server = await startServer(WWW);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.closeAllConnections?.();
-    await new Promise((resolve) => server.close(resolve));
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+const suite = browserSuite('export', { wait: WAIT });
 
 /** The demo opened in a fresh profile, its twin calibrated, with everything the page does recorded. */
 async function openPage() {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-  const log = { requests: [], console: [], errors: [] };
-  context.on('console', (message) => log.console.push({ type: message.type(), text: message.text() }));
-  context.on('request', (request) => log.requests.push(request.url()));
-  context.on('weberror', (error) => log.errors.push(`weberror: ${error.error().message}`));
-  const page = await context.newPage();
-  page.on('pageerror', (error) => log.errors.push(`pageerror: ${error.message}`));
-  page.setDefaultTimeout(WAIT);
-  await page.goto(`${origin}/?workers=2`, { timeout: WAIT });
+  const { context, page, log } = await recordedPage(suite.browser, WAIT);
+  await page.goto(`${suite.origin}/?workers=2`, { timeout: WAIT });
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.twin), null, { timeout: WAIT });
   assert.equal(await page.evaluate(() => document.body.dataset.twin), 'ready', 'the demo\'s twin is calibrated');
   await page.fill('#sim-horizon', RUN.horizon);
@@ -77,7 +42,7 @@ function assertCleanRun(log) {
   assert.deepEqual(noisy.map((m) => `${m.type}: ${m.text}`), [], 'console errors or warnings');
   assert.deepEqual(log.errors, [], 'the page had uncaught errors');
   const strangers = log.requests.filter(
-    (url) => !url.startsWith('blob:') && !(url.startsWith(origin + '/') && isOwnFile(new URL(url).pathname)),
+    (url) => !url.startsWith('blob:') && !(url.startsWith(suite.origin + '/') && isOwnFile(new URL(url).pathname)),
   );
   assert.deepEqual(strangers, [], 'the page asked for something other than its own files');
 }
@@ -127,7 +92,7 @@ test('the results download as the CSV `subtwin simulate --csv` writes, byte for 
     const files = [];
     for (const [index, link] of (await page.locator('.scenario-card .download-scenario').all()).entries()) {
       const scenario = await download(page, link);
-      const file = path.join(tmp, `csv-${index}.json`);
+      const file = path.join(suite.tmp, `csv-${index}.json`);
       fs.writeFileSync(file, scenario.bytes);
       files.push(file);
     }
@@ -156,7 +121,7 @@ test('a card\'s scenario file opens back as the same card, and the command reads
     const before = await cardFields(card);
     const saved = await download(page, card.locator('.download-scenario'));
     assert.equal(saved.name, 'subtwin-scenario-intro-30-spring.json', 'named after the scenario');
-    const file = path.join(tmp, 'round-trip.json');
+    const file = path.join(suite.tmp, 'round-trip.json');
     fs.writeFileSync(file, saved.bytes);
     assert.equal(JSON.parse(saved.bytes.toString('utf8')).name, 'Intro "30%" \\ spring');
 

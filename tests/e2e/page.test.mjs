@@ -6,29 +6,21 @@
 // Needs: the WebAssembly module built in www/pkg (bash scripts/test.sh builds it) and
 // /usr/bin/chromium. The native command is built with `cargo build -q` when it is missing.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, OWN_FILES, isOwnFile, startServer } from './server.mjs';
+import { OWN_FILES, isOwnFile } from './server.mjs';
+import { BINARY, REPO, WWW, browserSuite, recordedPage } from './suite.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const WWW = path.join(REPO, 'www');
-const WASM = path.join(WWW, 'pkg', 'subtwin_bg.wasm');
-// Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repository), else target/.
-const TARGET_DIR = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
-const BINARY = path.join(TARGET_DIR, 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
 const DEMO_CSV = path.join(WWW, 'demo-stripe.csv');
 const FIXTURES = path.join(REPO, 'tests', 'fixtures');
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
 const WAIT = 60_000; // the longest any single wait may take
 
+const suite = browserSuite('page', { wait: WAIT });
 
 // Segment colours of the charts (src/chart.rs PALETTE, first six).
 const PALETTE = [
@@ -63,23 +55,8 @@ const EXPORT_WITH_BAD_ROW = SMALL_EXPORT.replace(
   'sub_e5,cus_e5,active,2025-03-05 13:00,2025-03-05 13:00,2025-04-05 13:00,2025-05-05 13:00,,,,,false,Basic,1,month,abc,usd',
 );
 
-let server;
-let origin;
-let browser;
-let tmp;
-
 // ---------------------------------------------------------------------------------------------
 // The native command, the reference for every number.
-
-function ensureBinary() {
-  if (fs.existsSync(BINARY)) return;
-  try {
-    execFileSync('cargo', ['build', '-q'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  } catch (error) {
-    throw new Error(`could not build the native command with \`cargo build -q\` in ${REPO}: ${error.message}`);
-  }
-  if (!fs.existsSync(BINARY)) throw new Error(`\`cargo build -q\` did not produce ${BINARY}`);
-}
 
 /** Runs the native command; fails with its stderr when it exits non-zero. */
 function subtwin(args) {
@@ -136,25 +113,7 @@ function parseHistoryText(text, file) {
 // The browser: one context (a fresh profile) per test, everything it does recorded.
 
 async function openPage() {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-  const log = { requests: [], console: [], errors: [], failed: [], badResponses: [] };
-  // The context's console event covers the page and its dedicated worker (the location says which).
-  context.on('console', (message) => {
-    const location = message.location();
-    log.console.push({ type: message.type(), text: message.text(), url: location && location.url });
-  });
-  context.on('request', (request) => log.requests.push(request.url()));
-  context.on('requestfailed', (request) =>
-    log.failed.push(`${request.url()}: ${request.failure() ? request.failure().errorText : 'failed'}`),
-  );
-  context.on('response', (response) => {
-    if (response.status() >= 400) log.badResponses.push(`${response.status()} ${response.url()}`);
-  });
-  context.on('weberror', (error) => log.errors.push(`weberror: ${error.error().stack || error.error().message}`));
-  const page = await context.newPage();
-  page.on('pageerror', (error) => log.errors.push(`pageerror: ${error.stack || error.message}`));
-  page.on('crash', () => log.errors.push('the page crashed'));
-  page.setDefaultTimeout(WAIT);
+  const { context, page, log } = await recordedPage(suite.browser, WAIT);
   return { context, page, log };
 }
 
@@ -170,10 +129,10 @@ function assertCleanRun(log) {
   assert.deepEqual(log.failed, [], 'some requests failed');
   assert.deepEqual(log.badResponses, [], 'some requests got an error status');
   assert.ok(log.requests.length > 0, 'no request was recorded at all');
-  const elsewhere = log.requests.filter((url) => !url.startsWith(origin + '/') && !url.startsWith('blob:'));
-  assert.deepEqual(elsewhere, [], `the page sent requests outside its origin ${origin}`);
+  const elsewhere = log.requests.filter((url) => !url.startsWith(suite.origin + '/') && !url.startsWith('blob:'));
+  assert.deepEqual(elsewhere, [], `the page sent requests outside its origin ${suite.origin}`);
   const strangers = log.requests
-    .filter((url) => url.startsWith(origin + '/'))
+    .filter((url) => url.startsWith(suite.origin + '/'))
     .filter((url) => !isOwnFile(new URL(url).pathname));
   assert.deepEqual(strangers, [], `the page asked for files that are not its own (allowed: ${OWN_FILES.join(' ')} /pkg/*)`);
 }
@@ -548,36 +507,10 @@ async function assertTwinSegment(page, expected, index, what) {
   return { shown, canvas };
 }
 
-// ---------------------------------------------------------------------------------------------
-
-before(async () => {
-  if (!fs.existsSync(WASM)) {
-    throw new Error(
-      `${path.relative(REPO, WASM)} is missing: run the build first: bash scripts/test.sh builds it ` +
-        `(or: bash -c 'source scripts/lib.sh; ensure_build_tools; build_wasm')`,
-    );
-  }
-  assert.ok(fs.existsSync('/usr/bin/chromium'), '/usr/bin/chromium is missing: install Debian\'s chromium package');
-  ensureBinary();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'subtwin-e2e-'));
-  server = await startServer(WWW);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.closeAllConnections?.();
-    await new Promise((resolve) => server.close(resolve));
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
 test('opens with the demo charted', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    const response = await page.goto(`${origin}/`, { timeout: WAIT });
+    const response = await page.goto(`${suite.origin}/`, { timeout: WAIT });
     assert.equal(response.status(), 200, 'the page itself did not load');
     await waitForState(page, 'ready', 'opening the page');
     for (const idle of ['#cancel', '#progress', '#mapping', '#error']) {
@@ -587,7 +520,7 @@ test('opens with the demo charted', { timeout: 120_000 }, async () => {
     const format = Object.fromEntries(shown.facts).Format ?? '(no Format fact)';
     assert.match(format, /demo-stripe\.csv/, `the Format fact should name the demo file, it says "${format}"`);
     assertSameAsCommand(shown, history(DEMO_CSV), DEMO_CSV);
-    const asked = log.requests.map((url) => url.replace(origin, ''));
+    const asked = log.requests.map((url) => url.replace(suite.origin, ''));
     for (const file of ['/worker.js', '/pkg/subtwin_bg.wasm', '/demo-stripe.csv']) {
       assert.ok(asked.includes(file), `the page never asked for ${file}; it asked for ${asked.join(' ')}`);
     }
@@ -609,7 +542,7 @@ test('opens with the demo charted', { timeout: 120_000 }, async () => {
 
 /** A clean export for the drop: a fixture without problems when there is one, else our own. */
 function cleanExport() {
-  const target = path.join(tmp, 'dropped-export.csv');
+  const target = path.join(suite.tmp, 'dropped-export.csv');
   const fixture = path.join(FIXTURES, 'basic.csv');
   if (fs.existsSync(fixture)) {
     fs.copyFileSync(fixture, target);
@@ -632,7 +565,7 @@ function commandProblems(stderr) {
 test('a dropped file replaces the demo', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
 
     // Drop a clean export on the drop zone.
@@ -650,7 +583,7 @@ test('a dropped file replaces the demo', { timeout: 120_000 }, async () => {
     await assertJsonLikeCommand(page, dropped);
 
     // Choose a file with a bad row through the file picker.
-    const withBadRow = path.join(tmp, 'export-with-bad-row.csv');
+    const withBadRow = path.join(suite.tmp, 'export-with-bad-row.csv');
     fs.writeFileSync(withBadRow, EXPORT_WITH_BAD_ROW);
     await page.setInputFiles('#file', withBadRow);
     await waitForFile(page, path.basename(withBadRow));
@@ -702,10 +635,10 @@ test('a dropped file replaces the demo', { timeout: 120_000 }, async () => {
 test('a table no reader knows is read through a column mapping, remembered for its columns', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
 
-    const table = path.join(tmp, 'hand-kept.csv');
+    const table = path.join(suite.tmp, 'hand-kept.csv');
     fs.writeFileSync(
       table,
       'Customer,Plan,Signup Date,Cancelled On,Monthly price,Seats\n' +
@@ -760,10 +693,10 @@ test('a table no reader knows is read through a column mapping, remembered for i
 test('a file the page cannot use shows the command\'s message and leaves the page usable', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
 
-    const empty = path.join(tmp, 'empty.csv');
+    const empty = path.join(suite.tmp, 'empty.csv');
     fs.writeFileSync(empty, '\n');
     await page.setInputFiles('#file', empty);
     await waitForState(page, 'error', 'choosing an empty file');
@@ -789,7 +722,7 @@ test('a file the page cannot use shows the command\'s message and leaves the pag
 test('snapshot and cohort tables are shown with the command\'s figures and no charts', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
     for (const [fixture, kind] of [['telco_snapshot.csv', 'snapshot'], ['cohorts.csv', 'cohorts']]) {
       const file = path.join(FIXTURES, fixture);
@@ -816,7 +749,7 @@ test('snapshot and cohort tables are shown with the command\'s figures and no ch
 test('a file in several currencies offers to analyse each of the others instead', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
     assert.equal(await page.isVisible('#currencies'), false, 'the demo has one currency');
     const file = path.join(FIXTURES, 'currencies.csv');
@@ -846,12 +779,12 @@ test('a file in several currencies offers to analyse each of the others instead'
 test('several files chosen together are read as one business, as the command reads them', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
     // basic.csv cut in two after its fourth subscription, both halves with the header.
     const lines = fs.readFileSync(path.join(FIXTURES, 'basic.csv'), 'utf8').trimEnd().split('\n');
-    const first = path.join(tmp, 'first-half.csv');
-    const second = path.join(tmp, 'second-half.csv');
+    const first = path.join(suite.tmp, 'first-half.csv');
+    const second = path.join(suite.tmp, 'second-half.csv');
     fs.writeFileSync(first, `${lines.slice(0, 5).join('\n')}\n`);
     fs.writeFileSync(second, `${[lines[0], ...lines.slice(5)].join('\n')}\n`);
     await page.setInputFiles('#file', [first, second]);
@@ -877,10 +810,10 @@ test('several files chosen together are read as one business, as the command rea
 test('exchange rates convert the other currencies in the page as --fx does', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
     const file = path.join(FIXTURES, 'currencies.csv');
-    const rates = path.join(tmp, 'rates.csv');
+    const rates = path.join(suite.tmp, 'rates.csv');
     fs.writeFileSync(rates, 'from,to,rate\neur,usd,1.1\n');
     await page.setInputFiles('#file', file);
     await waitForFile(page, 'currencies.csv');
@@ -892,7 +825,7 @@ test('exchange rates convert the other currencies in the page as --fx does', { t
     );
     assertSameAsCommand(await readPage(page), history(file, ['--fx', rates]), file);
     assert.equal(await page.isVisible('#currencies'), false, 'nothing is set aside any more');
-    const broken = path.join(tmp, 'broken-rates.csv');
+    const broken = path.join(suite.tmp, 'broken-rates.csv');
     fs.writeFileSync(broken, 'eur,usd,1.1\n');
     await page.setInputFiles('#fx', broken);
     await waitForState(page, 'error', 'rates without their header');
@@ -920,7 +853,7 @@ test('the twin is calibrated in the worker after the history and shown per segme
         }
       }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-state', 'data-twin'] });
     });
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
     await waitForTwin(page, 'the demo');
     const changes = await page.evaluate(() => window.subtwinChanges);
@@ -1004,10 +937,10 @@ test('the twin is calibrated in the worker after the history and shown per segme
 test('a chosen file and a snapshot table are calibrated from the File in the worker', { timeout: 120_000 }, async () => {
   const { context, page, log } = await openPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
     // The demo again, but chosen: the worker reads it from the File, in slices.
-    const chosen = path.join(tmp, 'chosen-demo.csv');
+    const chosen = path.join(suite.tmp, 'chosen-demo.csv');
     fs.copyFileSync(DEMO_CSV, chosen);
     await page.setInputFiles('#file', chosen);
     await waitForFile(page, 'chosen-demo.csv');
@@ -1052,7 +985,7 @@ test('a fit that fails shows its message in the twin section and leaves the hist
       assert.notEqual(broken, original, 'worker.js no longer calls fit_and_twin_json as this test expects');
       await route.fulfill({ response, body: broken });
     });
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await waitForState(page, 'ready', 'opening the page');
     await page.waitForFunction(() => document.body.dataset.twin === 'error', null, { timeout: WAIT });
     assert.equal(await page.textContent('#twin-error'), message);

@@ -7,70 +7,25 @@
 // Needs the WebAssembly module in www/pkg, /usr/bin/chromium and the native command (built with
 // `cargo build -q` when missing). Runs are small (200 paths of 12 months) to keep the suite quick.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, OWN_FILES, isOwnFile, startServer } from './server.mjs';
+import { OWN_FILES, isOwnFile } from './server.mjs';
+import { BINARY, REPO, WWW, browserSuite, recordedPage } from './suite.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WWW = path.join(REPO, 'www');
-// Cargo's output folder: CARGO_TARGET_DIR when set (relative to the repository), else target/.
-const TARGET_DIR = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
-const BINARY = path.join(TARGET_DIR, 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
 const DEMO_CSV = path.join(WWW, 'demo-stripe.csv');
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 const WAIT = 90_000;
 const RUN = { horizon: '12', paths: '200', seed: '20251231' };
 
-let server;
-let origin;
-let browser;
-let tmp;
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm')), 'www/pkg is missing: build the module first');
-  if (!fs.existsSync(BINARY)) execFileSync('cargo', ['build', '-q'], { cwd: REPO, stdio: 'inherit' });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'subtwin-e2e-scenarios-'));
-  server = await startServer(WWW);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.closeAllConnections?.();
-    await new Promise((resolve) => server.close(resolve));
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+const suite = browserSuite('scenarios', { wait: WAIT });
 
 /** A fresh profile with everything it does recorded; `query` is the page's query string. */
 async function openPage(query = '') {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-  const log = { requests: [], console: [], errors: [], failed: [], badResponses: [] };
-  context.on('console', (message) => {
-    const location = message.location();
-    log.console.push({ type: message.type(), text: message.text(), url: location && location.url });
-  });
-  context.on('request', (request) => log.requests.push(request.url()));
-  context.on('requestfailed', (request) =>
-    log.failed.push(`${request.url()}: ${request.failure() ? request.failure().errorText : 'failed'}`),
-  );
-  context.on('response', (response) => {
-    if (response.status() >= 400) log.badResponses.push(`${response.status()} ${response.url()}`);
-  });
-  context.on('weberror', (error) => log.errors.push(`weberror: ${error.error().stack || error.error().message}`));
-  const page = await context.newPage();
-  page.on('pageerror', (error) => log.errors.push(`pageerror: ${error.stack || error.message}`));
-  page.on('crash', () => log.errors.push('the page crashed'));
-  page.setDefaultTimeout(WAIT);
-  await page.goto(`${origin}/${query}`, { timeout: WAIT });
+  const { context, page, log } = await recordedPage(suite.browser, WAIT);
+  await page.goto(`${suite.origin}/${query}`, { timeout: WAIT });
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.twin), null, { timeout: WAIT });
   assert.equal(await page.evaluate(() => document.body.dataset.twin), 'ready', 'the demo\'s twin is calibrated');
   assert.equal(await page.isVisible('#scenarios'), true, 'the scenario section shows once the twin is in');
@@ -84,10 +39,10 @@ function assertCleanRun(log) {
   assert.deepEqual(log.errors, [], 'the page had uncaught errors');
   assert.deepEqual(log.failed, [], 'some requests failed');
   assert.deepEqual(log.badResponses, [], 'some requests got an error status');
-  const elsewhere = log.requests.filter((url) => !url.startsWith(origin + '/') && !url.startsWith('blob:'));
-  assert.deepEqual(elsewhere, [], `the page sent requests outside its origin ${origin}`);
+  const elsewhere = log.requests.filter((url) => !url.startsWith(suite.origin + '/') && !url.startsWith('blob:'));
+  assert.deepEqual(elsewhere, [], `the page sent requests outside its origin ${suite.origin}`);
   const strangers = log.requests
-    .filter((url) => url.startsWith(origin + '/'))
+    .filter((url) => url.startsWith(suite.origin + '/'))
     .filter((url) => !isOwnFile(new URL(url).pathname));
   assert.deepEqual(strangers, [], `the page asked for files that are not its own (allowed: ${OWN_FILES.join(' ')} /pkg/*)`);
 }
@@ -185,7 +140,7 @@ async function pageAndCommand(page, label) {
   for (const [index, link] of (await page.locator('.scenario-card .download-scenario').all()).entries()) {
     const scenario = await download(page, link);
     assert.match(scenario.name, /^subtwin-scenario-[a-z0-9-]+\.json$/, 'named after the scenario');
-    const file = path.join(tmp, `${label}-${index}.json`);
+    const file = path.join(suite.tmp, `${label}-${index}.json`);
     fs.writeFileSync(file, scenario.text);
     files.push(file);
   }
@@ -402,7 +357,7 @@ test('a scenario file the core refuses shows its message naming the field, and t
   try {
     await setRun(page);
     const scenario = JSON.parse(fs.readFileSync(path.join(REPO, 'tests', 'fixtures', 'demo-stripe.scenario-prices.json'), 'utf8'));
-    const bad = path.join(tmp, 'bad-percent.json');
+    const bad = path.join(suite.tmp, 'bad-percent.json');
     scenario.changes[0].percent = 5000;
     fs.writeFileSync(bad, JSON.stringify(scenario));
     await page.setInputFiles('#sim-open', bad);
@@ -417,14 +372,14 @@ test('a scenario file the core refuses shows its message naming the field, and t
     assert.match(command.stderr, /changes\[0\]\.percent: 5000 is not allowed: a number from -90 to 1000\./);
     assert.equal(await page.locator('.scenario-card').count(), 0, 'no card for a refused file');
 
-    const typo = path.join(tmp, 'typo.json');
+    const typo = path.join(suite.tmp, 'typo.json');
     fs.writeFileSync(typo, '{"version": 1, "name": "Typo", "changes": [{"kind": "churn", "segmnts": []}]}');
     await page.setInputFiles('#sim-open', typo);
     await page.waitForFunction(() => document.getElementById('sim-file-error').textContent.startsWith('typo.json'));
     assert.match(await page.textContent('#sim-file-error'), /^typo\.json: line 1, column \d+: unknown field `segmnts`/);
 
     // A good file opens as a card and simulates.
-    const good = path.join(tmp, 'good.json');
+    const good = path.join(suite.tmp, 'good.json');
     scenario.changes[0].percent = 15;
     scenario.name = 'Monthly plans 15% dearer';
     fs.writeFileSync(good, JSON.stringify(scenario));

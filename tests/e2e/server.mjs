@@ -1,5 +1,6 @@
 // The static server, the page's own files and the Chromium arguments shared by the end-to-end tests
-// (page.test.mjs, scenarios.test.mjs) and the browser benchmark (scripts/bench-browser.mjs). Not a
+// (through suite.mjs, and for their checks of what the page asked for) and the browser benchmarks
+// (scripts/bench-browser.mjs, scripts/bench-simulate.mjs). Not a
 // test file: node --test only runs files named like *.test.mjs, test-*.mjs, *_test.mjs, *-test.mjs or
 // test.mjs.
 

@@ -8,71 +8,30 @@
 // Run from the repository root with the other end-to-end tests: node --test tests/e2e/
 // Needs the WebAssembly module in www/pkg, /usr/bin/chromium and the native command.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, OWN_FILES, isOwnFile, startServer } from './server.mjs';
+import { OWN_FILES, isOwnFile } from './server.mjs';
+import { BINARY, REPO, WWW, browserSuite, recordedPage } from './suite.mjs';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WWW = path.join(REPO, 'www');
-const TARGET_DIR = path.resolve(REPO, process.env.CARGO_TARGET_DIR || 'target');
-const BINARY = path.join(TARGET_DIR, 'debug', process.platform === 'win32' ? 'subtwin.exe' : 'subtwin');
 const WAIT = 120_000;
 
-let server;
-let origin;
-let browser;
-let tmp;
+const suite = browserSuite('share', { wait: WAIT });
 /** The link the first test makes, for the others. */
 let made = null;
 
-before(async () => {
-  assert.ok(fs.existsSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm')), 'www/pkg is missing: build the module first');
-  if (!fs.existsSync(BINARY)) execFileSync('cargo', ['build', '-q'], { cwd: REPO, stdio: 'inherit' });
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'subtwin-e2e-share-'));
-  server = await startServer(WWW);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (server) {
-    server.closeAllConnections?.();
-    await new Promise((resolve) => server.close(resolve));
-  }
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
 /** A fresh browser profile (no storage, no file) with its requests and errors recorded. */
-async function freshPage() {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
-  const log = { requests: [], console: [], errors: [], dialogs: [] };
-  context.on('console', (message) => log.console.push({ type: message.type(), text: message.text() }));
-  context.on('request', (request) => log.requests.push(request.url()));
-  context.on('weberror', (error) => log.errors.push(`weberror: ${error.error().message}`));
-  const page = await context.newPage();
-  page.on('pageerror', (error) => log.errors.push(`pageerror: ${error.message}`));
-  page.on('dialog', (dialog) => {
-    log.dialogs.push(dialog.message());
-    dialog.dismiss();
-  });
-  page.setDefaultTimeout(WAIT);
-  return { context, page, log };
-}
+const freshPage = () => recordedPage(suite.browser, WAIT);
 
 /** Only the page's own files were asked for, from its own origin, and nothing went wrong. */
 function assertOwnFilesOnly(log, { demo = true } = {}) {
-  const elsewhere = log.requests.filter((url) => !url.startsWith(origin + '/') && !url.startsWith('blob:'));
+  const elsewhere = log.requests.filter((url) => !url.startsWith(suite.origin + '/') && !url.startsWith('blob:'));
   assert.deepEqual(elsewhere, [], 'requests outside the page\'s origin');
   const strangers = log.requests
-    .filter((url) => url.startsWith(origin + '/'))
+    .filter((url) => url.startsWith(suite.origin + '/'))
     .filter((url) => !isOwnFile(new URL(url).pathname));
   assert.deepEqual(strangers, [], `files that are not the page's own (allowed: ${OWN_FILES.join(' ')} /pkg/*)`);
   if (!demo) {
@@ -133,10 +92,10 @@ async function openLink(url) {
 test('a link made from an uploaded file opens the same numbers in a fresh browser with no data', { timeout: 600_000 }, async () => {
   const { context, page, log } = await freshPage();
   try {
-    await page.goto(`${origin}/`, { timeout: WAIT });
+    await page.goto(`${suite.origin}/`, { timeout: WAIT });
     await page.waitForFunction(() => document.body.dataset.twin === 'ready', null, { timeout: WAIT });
     // The person's own file (here the demo's bytes under another name), chosen with the button.
-    const mine = path.join(tmp, 'my-business.csv');
+    const mine = path.join(suite.tmp, 'my-business.csv');
     fs.copyFileSync(path.join(WWW, 'demo-stripe.csv'), mine);
     await page.setInputFiles('#file', mine);
     await page.waitForFunction(
@@ -158,7 +117,7 @@ test('a link made from an uploaded file opens the same numbers in a fresh browse
     );
     assert.equal(await page.isVisible('#share-error'), false, await page.textContent('#share-error'));
     const link = await page.inputValue('#share-link');
-    assert.ok(link.startsWith(`${origin}/#s2.`), link);
+    assert.ok(link.startsWith(`${suite.origin}/#s2.`), link);
     const gaps = await page.evaluate(() =>
       [...document.querySelectorAll('#share-gaps tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)),
     );
@@ -200,7 +159,7 @@ test('a link from another engine version opens and says its numbers were recompu
   const payload = payloadOf(made.link);
   payload[0] += 1;
   payload[1] = '0123456789abcdef';
-  const { context, page, log } = await openLink(`${origin}/#${fragmentOf(payload)}`);
+  const { context, page, log } = await openLink(`${suite.origin}/#${fragmentOf(payload)}`);
   try {
     assert.equal(await page.evaluate(() => document.body.dataset.linkVerdict), 'recomputed');
     assert.match(await page.textContent('#shared-verdict'), /^Recomputed/);
@@ -219,7 +178,7 @@ test('a link in format s1 opens as the command opens it', { timeout: 300_000 }, 
   assert.equal(command.status, 0, command.stderr);
   const expected = /These are the numbers the sender saw/.test(command.stderr) ? 'same' : 'recomputed';
   assert.ok(expected === 'same' || /Recomputed/.test(command.stderr), command.stderr);
-  const { context, page, log } = await openLink(`${origin}/#${fragment}`);
+  const { context, page, log } = await openLink(`${suite.origin}/#${fragment}`);
   try {
     assert.equal(await page.evaluate(() => document.body.dataset.link), 'opened');
     assert.equal(await page.evaluate(() => document.body.dataset.linkVerdict), expected, await page.textContent('#shared-verdict'));
@@ -244,7 +203,7 @@ test('damaged, truncated, oversized and hostile links show a message and leave t
     ['script', '<script>alert(1)</script>', /not a subtwin link/],
   ];
   for (const [what, bad, message] of cases) {
-    const { context, page, log } = await openLink(`${origin}/#${bad}`);
+    const { context, page, log } = await openLink(`${suite.origin}/#${bad}`);
     try {
       assert.equal(await page.evaluate(() => document.body.dataset.link), 'refused', what);
       assert.equal(await page.isVisible('#error'), true, what);
@@ -265,7 +224,7 @@ test('damaged, truncated, oversized and hostile links show a message and leave t
   const payload = payloadOf(made.link);
   // The first segment's name (a neutral one is left out of the link; the scenario names it by position).
   payload[9][0][9] = "<img src=x onerror='window.pwned=1;alert(1)'>";
-  const { context, page, log } = await openLink(`${origin}/#${fragmentOf(payload)}`);
+  const { context, page, log } = await openLink(`${suite.origin}/#${fragmentOf(payload)}`);
   try {
     assert.equal(await page.evaluate(() => document.body.dataset.link), 'opened');
     await waitForSim(page, 'the hostile link\'s run');
