@@ -158,37 +158,55 @@ fn partner_products(bytes: &[u8]) -> Vec<u8> {
     writer.into_inner().expect("flushed")
 }
 
+/// The two demo scenarios, aimed at the twin's largest monthly segment of each product when the
+/// segments are not the products; `None` when the twin lacks one.
+fn demo_scenarios(twin: &subtwin::twin::Twin) -> Option<Vec<(String, subtwin::scenario::Scenario)>> {
+    let mut renamed = Vec::new();
+    for product in ["Starter", "Pro", "Team"] {
+        let largest = twin
+            .segments
+            .iter()
+            .filter(|s| s.cadence == subtwin::twin::Cadence::EveryMonths(1))
+            .filter(|s| s.name.to_lowercase().contains(&product.to_lowercase()))
+            .max_by_key(|s| s.cells.iter().flat_map(|c| &c.mrr).map(|g| g.subscribers).sum::<u64>())?;
+        renamed.push((format!("\"{product} (month)\""), serde_json::to_string(&largest.name).ok()?));
+    }
+    let read = |name: &str| {
+        let mut text = String::from_utf8(fixture_bytes(name)).ok()?;
+        for (from, to) in &renamed {
+            text = text.replace(from, to);
+        }
+        subtwin::scenario::from_json(name, text.as_bytes()).ok()
+    };
+    Some(vec![
+        ("prices".to_owned(), read("demo-stripe.scenario-prices.json")?),
+        ("new plan".to_owned(), read("demo-stripe.scenario-new-plan.json")?),
+    ])
+}
+
+/// The goal for a typical twin: the demo company with ten segments (its partner sales as products of
+/// their own) and both demo scenarios makes a link of at most 2,000 characters, base URL included
+/// (1,806 when measured).
+#[test]
+fn a_ten_segment_twin_of_the_demo_with_two_scenarios_fits_in_two_thousand_characters() {
+    let bytes = partner_products(&std::fs::read(demo()).expect("the demo"));
+    let calibrated = subtwin::calibrated_twin(&[("partner.csv", bytes.as_slice())], &Default::default(), &mut |_| {})
+        .expect("the demo calibrates");
+    assert_eq!(calibrated.twin.segments.len(), 10);
+    let scenarios = demo_scenarios(&calibrated.twin).expect("the demo scenarios aim at its segments");
+    let options = subtwin::SimulateOptions { horizon_months: 24, paths: 1000, seed: 20_251_231 };
+    let (link, _) = share::make_link(&calibrated, &scenarios, &options, false).expect("a link");
+    assert_eq!((link.twin.twin.segments.len(), link.scenarios.len()), (10, 2));
+    let length = "http://127.0.0.1:8080/#".len() + share::encode(&link).expect("encodes").len();
+    assert!(length <= 2000, "{length} characters");
+}
+
 /// The size of the links of the demo and of every fixture a twin calibrates on (run with
 /// `cargo test --test cli link_sizes -- --ignored --nocapture`; BENCHMARKS.md records it).
 #[test]
 #[ignore]
 fn link_sizes_over_the_demo_and_the_fixtures() {
     let base = "http://127.0.0.1:8080/#";
-    // The two demo scenarios, aimed at the twin's largest monthly segment of each product when the
-    // segments are not the products.
-    let scenarios = |twin: &subtwin::twin::Twin| -> Option<Vec<(String, subtwin::scenario::Scenario)>> {
-        let mut renamed = Vec::new();
-        for product in ["Starter", "Pro", "Team"] {
-            let largest = twin
-                .segments
-                .iter()
-                .filter(|s| s.cadence == subtwin::twin::Cadence::EveryMonths(1))
-                .filter(|s| s.name.to_lowercase().contains(&product.to_lowercase()))
-                .max_by_key(|s| s.cells.iter().flat_map(|c| &c.mrr).map(|g| g.subscribers).sum::<u64>())?;
-            renamed.push((format!("\"{product} (month)\""), serde_json::to_string(&largest.name).ok()?));
-        }
-        let read = |name: &str| {
-            let mut text = String::from_utf8(fixture_bytes(name)).ok()?;
-            for (from, to) in &renamed {
-                text = text.replace(from, to);
-            }
-            subtwin::scenario::from_json(name, text.as_bytes()).ok()
-        };
-        Some(vec![
-            ("prices".to_owned(), read("demo-stripe.scenario-prices.json")?),
-            ("new plan".to_owned(), read("demo-stripe.scenario-new-plan.json")?),
-        ])
-    };
     let options = subtwin::SimulateOptions { horizon_months: 24, paths: 1000, seed: 20_251_231 };
     let plan = || vec!["plan".to_owned()];
     // (name, bytes, --segment-by).
@@ -246,7 +264,7 @@ fn link_sizes_over_the_demo_and_the_fixtures() {
         let subscribers: u64 =
             calibrated.twin.segments.iter().flat_map(|s| &s.cells).flat_map(|c| &c.mrr).map(|g| g.subscribers).sum();
         let alone = size(&[]);
-        let with = match scenarios(&calibrated.twin) {
+        let with = match demo_scenarios(&calibrated.twin) {
             Some(scenarios) if name.contains("demo") => size(&scenarios),
             _ => "-".into(),
         };
