@@ -79,7 +79,8 @@ ensure_wasm_opt() {
   local package version dir
   package="$(toml_get wasm-opt npm_package)"
   version="$(toml_get wasm-opt version)"
-  dir="$ROOT/target/tools/$package-$version"
+  # Beside the build, in Cargo's output folder, so that a separate CARGO_TARGET_DIR gets its own copy.
+  dir="$(cd "$TARGET_DIR" && pwd)/tools/$package-$version"
   WASM_OPT="$dir/node_modules/.bin/wasm-opt"
   [ -x "$WASM_OPT" ] && return 0
   say "installing wasm-opt from the npm package $package@$version"
