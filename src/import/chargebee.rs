@@ -20,7 +20,7 @@
 //! files `subscription[plan_unit_price]` is in cents as Chargebee's API defines it, and
 //! `subscription[plan_unit_price_in_decimal]` in major units.
 
-use super::infer::{infer_interval, instant, minor_amount};
+use super::infer::{amount_either_way, infer_interval, instant};
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
 use super::{BillingInterval, Format, IntervalSource, IntervalUnit, Problem, Status};
@@ -198,20 +198,13 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
 
     let currency = problems.keep(row.currency("Chargebee writes ISO codes such as USD or EUR."));
     let price_per_interval = currency.as_ref().and_then(|currency| {
-        if row.text(Field::Amount).is_some() || row.text(Field::AmountMinor).is_none() {
-            problems.keep(row.major_amount(
-                Field::Amount,
-                currency,
-                "subscriptions.plan_unit_price is the plan's price per billing period, such as 19.00.",
-            ))
-        } else {
-            problems.keep(minor_amount(
-                row,
-                Field::AmountMinor,
-                "In bulk-import files subscription[plan_unit_price] is in cents, a whole number such as 1900 for \
-                 19.00 (subscription[plan_unit_price_in_decimal] takes 19.00).",
-            ))
-        }
+        problems.keep(amount_either_way(
+            row,
+            currency,
+            "subscriptions.plan_unit_price is the plan's price per billing period, such as 19.00.",
+            "In bulk-import files subscription[plan_unit_price] is in cents, a whole number such as 1900 for 19.00 \
+             (subscription[plan_unit_price_in_decimal] takes 19.00).",
+        ))
     });
     let quantity = problems.keep(row.count(
         Field::Quantity,

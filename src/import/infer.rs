@@ -49,6 +49,23 @@ pub(crate) fn minor_amount(row: &Row, field: Field, hint: &str) -> Result<Minor,
     parse_minor_amount(&row.raw(field)).map_err(|reason| row.problem(field, reason, hint))
 }
 
+/// The price per billing interval of a billing system that writes it either in major units
+/// ([`Field::Amount`], which wins when both are there) or as a whole number of minor units
+/// ([`Field::AmountMinor`]), each with the hint its problem shows.
+#[allow(clippy::result_large_err)]
+pub(crate) fn amount_either_way(
+    row: &Row,
+    currency: &crate::money::Currency,
+    major_hint: &str,
+    minor_hint: &str,
+) -> Result<Minor, Problem> {
+    if row.text(Field::Amount).is_some() || row.text(Field::AmountMinor).is_none() {
+        row.major_amount(Field::Amount, currency, major_hint)
+    } else {
+        minor_amount(row, Field::AmountMinor, minor_hint)
+    }
+}
+
 /// The interval from the row's own evidence: its current period, else its plan's names. Without
 /// either, [`PLACEHOLDER`] marked [`IntervalSource::Unknown`], for [`resolve_unknown_intervals`].
 pub(crate) fn infer_interval(

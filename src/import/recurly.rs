@@ -17,7 +17,7 @@
 //! the interval is inferred from the current period's dates, the plan's other subscriptions or the
 //! plan code and name (see `infer`). The product (segment) is `plan_name`, else `plan_code`.
 
-use super::infer::{infer_interval, instant, minor_amount};
+use super::infer::{amount_either_way, infer_interval, instant};
 use super::record::{finish, Draft, Problems, MAX_QUANTITY};
 use super::table::{ColumnSpec, Field, FormatSpec, Parsed, Row};
 use super::{Format, Problem, Status};
@@ -127,19 +127,12 @@ fn parse_row(row: &Row) -> Result<Parsed, Vec<Problem>> {
 
     let currency = problems.keep(row.currency("Recurly writes ISO codes such as USD or EUR."));
     let price_per_interval = currency.as_ref().and_then(|currency| {
-        if row.text(Field::Amount).is_some() || row.text(Field::AmountMinor).is_none() {
-            problems.keep(row.major_amount(
-                Field::Amount,
-                currency,
-                "unit_amount is the plan's price per billing period, such as 19.00.",
-            ))
-        } else {
-            problems.keep(minor_amount(
-                row,
-                Field::AmountMinor,
-                "unit_amount_in_cents is a whole number of cents, such as 1900 for 19.00.",
-            ))
-        }
+        problems.keep(amount_either_way(
+            row,
+            currency,
+            "unit_amount is the plan's price per billing period, such as 19.00.",
+            "unit_amount_in_cents is a whole number of cents, such as 1900 for 19.00.",
+        ))
     });
     let quantity = problems.keep(row.count(
         Field::Quantity,
