@@ -18,9 +18,9 @@
 //! ([`AGE_HAZARD_SPAN`]) are taken as one cell, at the age of their mean probability, which keeps
 //! links short whatever the size of the business. Then small cells are merged with their neighbours
 //! of the same renewal month (adjacent renewal ages; the merged cell takes the subscribers' mean age,
-//! rounded), then with the nearest renewal month; small MRR groups of a cell are merged with their neighbouring values into their
-//! weighted mean, which keeps the cell's total MRR (to the cent per renewal, the precision the link
-//! writes prices in); a small new-subscriber MRR value moves its weight to the nearest value that
+//! rounded), then with the nearest renewal month; small MRR groups of a cell are merged with their
+//! neighbouring values into their weighted mean, which keeps the cell's total MRR (to the cent per
+//! renewal, the precision the link writes prices in); a small new-subscriber MRR value moves its weight to the nearest value that
 //! has five (the list price stays where it is). A segment with fewer than five subscribers in all,
 //! or that acquires subscribers with fewer than five new-subscriber weights, is left out of the
 //! shared twin, and its notes say how many were. Trials in progress below five are sent as none. The
@@ -369,9 +369,9 @@ fn last_age_like(retention: &Retention, first: u32) -> u32 {
 }
 
 /// A segment's starting cells with the ages of each renewal month taken in runs whose churn
-/// probabilities barely differ ([`last_age_like`]), each run merged into one cell at the
-/// subscribers' mean age. Fewer cells make a shorter link and a faster simulation, and change the
-/// results far less than the retention's own uncertainty does.
+/// probabilities barely differ ([`last_age_like`]), each run merged into one cell ([`merged_run`]).
+/// Fewer cells make a shorter link and a faster simulation, and change the results far less than
+/// the retention's own uncertainty does.
 fn binned_by_hazard(cells: &[Cell], retention: &Retention) -> Vec<Cell> {
     let mut by_offset: BTreeMap<u32, Vec<&Cell>> = BTreeMap::new();
     for cell in cells.iter().filter(|c| cell_count(c) > 0) {
