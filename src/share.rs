@@ -20,8 +20,8 @@
 //! of the same renewal month (adjacent renewal ages; the merged cell takes the subscribers' mean age,
 //! rounded), then with the nearest renewal month; small MRR groups of a cell are merged with their
 //! neighbouring values into their weighted mean, which keeps the cell's total MRR (to the cent per
-//! renewal, the precision the link writes prices in); a small new-subscriber MRR value moves its weight to the nearest value that
-//! has five (the list price stays where it is). A segment with fewer than five subscribers in all,
+//! renewal, the precision the link writes prices in); a small new-subscriber MRR value moves its
+//! weight to the nearest value that has five (the list price stays where it is). A segment with fewer than five subscribers in all,
 //! or that acquires subscribers with fewer than five new-subscriber weights, is left out of the
 //! shared twin, and its notes say how many were. Trials in progress below five are sent as none. The
 //! as-of instant travels to the day. Segment names are replaced by neutral labels (`Segment A
