@@ -14,19 +14,20 @@
 //! **What travels, and the five-subscriber rule** ([`shared_twin`]): no cell (subscribers of a
 //! segment sharing a renewal age and a renewal month), no MRR value within a cell, no value of a
 //! segment's new-subscriber MRR distribution and no segment describes fewer than [`MIN_GROUP`]
-//! subscribers. First, the ages of a renewal month whose churn probabilities differ by under a fifth
-//! ([`AGE_HAZARD_SPAN`]) are taken as one cell, at the age of their mean probability, which keeps
-//! links short whatever the size of the business. Then small cells are merged with their neighbours
-//! of the same renewal month (adjacent renewal ages; the merged cell takes the subscribers' mean age,
-//! rounded), then with the nearest renewal month; small MRR groups of a cell are merged with their
-//! neighbouring values into their weighted mean, which keeps the cell's total MRR (to the cent per
-//! renewal, the precision the link writes prices in); a small new-subscriber MRR value moves its
-//! weight to the nearest value that has five (the list price stays where it is). A segment with fewer than five subscribers in all,
-//! or that acquires subscribers with fewer than five new-subscriber weights, is left out of the
-//! shared twin, and its notes say how many were. Trials in progress below five are sent as none. The
-//! as-of instant travels to the day. Segment names are replaced by neutral labels (`Segment A
-//! (month)`) unless the person keeps them; the scenarios are rewritten to name the labels. No
-//! customer field, id or date is in a twin in the first place.
+//! subscribers. First, the ages of a renewal month whose churn probabilities differ by under a
+//! fifth ([`AGE_HAZARD_SPAN`]) are taken as one cell, at the age of their mean probability, which
+//! keeps links short whatever the size of the business. Then small cells are merged with their
+//! neighbours of the same renewal month (adjacent renewal ages; the merged cell takes the
+//! subscribers' mean age, rounded), then with the nearest renewal month; small MRR groups of a cell
+//! are merged with their neighbouring values into their weighted mean, which keeps the cell's total
+//! MRR (to the cent per renewal, the precision the link writes prices in); a small new-subscriber
+//! MRR value moves its weight to the nearest value that has five (the list price stays where it
+//! is). A segment with fewer than five subscribers in all, or that acquires subscribers with fewer
+//! than five new-subscriber weights, is left out of the shared twin, and its notes say how many
+//! were. Trials in progress below five are sent as none. The as-of instant travels to the day.
+//! Segment names are replaced by neutral labels (`Segment A (month)`) unless the person keeps them;
+//! the scenarios are rewritten to name the labels. No customer field, id or date is in a twin in
+//! the first place.
 //!
 //! **Opening a link is reading untrusted input** ([`decode`]): the fragment's length is capped before
 //! anything else, an unknown format is refused before decompressing, the inflated bytes are read
