@@ -66,7 +66,7 @@ pub(crate) fn spreadsheet_text(text: &str) -> String {
 ///
 /// `unit` is `subscribers` or the currency's lower-case code (amounts in major units). Numbers are
 /// the report's, at full precision, so the CSV of a report read back from its JSON is the same bytes.
-/// Names are written by [`spreadsheet_text`].
+/// Names are written as `spreadsheet_text` writes them (never as formulas).
 pub fn results_csv(report: &SimulationReport) -> String {
     let mut header: Vec<String> = LEADING_COLUMNS.iter().map(|c| c.to_string()).collect();
     header.extend(report.probabilities.iter().map(|p| quantile_column(*p)));

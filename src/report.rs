@@ -515,7 +515,7 @@ pub fn problems_table(problems: &[Problem]) -> Table {
 }
 
 /// The problems as CSV with a header, for download; the file's own text (its name, columns and
-/// values) as [`crate::export::spreadsheet_text`] writes it, so that no value runs as a formula.
+/// values) as `export::spreadsheet_text` writes it, so that no value runs as a formula.
 pub fn problems_csv(problems: &[Problem]) -> String {
     use crate::export::spreadsheet_text as text;
     let mut writer = csv::Writer::from_writer(Vec::new());
