@@ -611,18 +611,19 @@ fn run_link(args: LinkArgs) -> Outcome {
     for note in &link.twin.notes {
         let _ = writeln!(stderr, "Note: {note}");
     }
-    let names = if args.keep_names { "their own names" } else { "neutral names (--keep-names keeps them)" };
+    let whole = format!("{base}#{fragment}");
     let _ = writeln!(
         stderr,
-        "The link holds {} segment(s) under {names}, {} scenario(s), and no cell, price or segment of fewer than {} \
-         subscribers; it is {} characters long.",
-        link.twin.twin.segments.len(),
-        link.scenarios.len(),
-        subtwin::share::MIN_GROUP,
-        base.len() + 1 + fragment.len()
+        "{}",
+        subtwin::share::link_summary(
+            (link.twin.twin.segments.len(), link.scenarios.len()),
+            args.keep_names,
+            "--keep-names keeps them",
+            &whole
+        )
     );
     drop(stderr);
-    match print_stdout(&format!("{base}#{fragment}\n")) {
+    match print_stdout(&format!("{whole}\n")) {
         Ok(()) => Outcome::Done,
         Err(outcome) => outcome,
     }

@@ -1769,6 +1769,26 @@ impl WireSegment {
 
 // --- How far the shared twin's results are from the full data's -------------------------------------
 
+/// What a link holds, in a sentence for the person who made it: its segments and scenarios, the
+/// five-subscriber rule, and the length in characters of `whole_link` (the whole address).
+/// `keep_names` is whether the segments travel under their own names; `how_to_keep` says how to keep
+/// them otherwise.
+pub fn link_summary(
+    (segments, scenarios): (usize, usize),
+    keep_names: bool,
+    how_to_keep: &str,
+    whole_link: &str,
+) -> String {
+    let names = if keep_names { "their own names".to_owned() } else { format!("neutral names ({how_to_keep})") };
+    format!(
+        "The link holds {} segment(s) under {names}, {} scenario(s), and no cell, price or segment of fewer than \
+         {MIN_GROUP} subscribers; it is {} characters long.",
+        segments,
+        scenarios,
+        whole_link.chars().count()
+    )
+}
+
 /// One figure at the horizon, from the full data and from the shared twin.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Gap {

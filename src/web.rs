@@ -992,6 +992,21 @@ pub fn share_link(
     crate::share::encode(&link).map_err(|e| JsError::new(&e))
 }
 
+/// What the link `whole_link` (the whole address) holds, in a sentence ([`crate::share::link_summary`]):
+/// a shared twin ([`share_prepare`]'s) and `scenarios` scenarios, under the segments' own names when
+/// `keep_names`.
+#[wasm_bindgen]
+pub fn share_summary(
+    shared_twin_json: &str,
+    scenarios: usize,
+    keep_names: bool,
+    whole_link: &str,
+) -> Result<String, JsError> {
+    let twin = twin_of(shared_twin_json)?;
+    let counts = (twin.twin.segments.len(), scenarios);
+    Ok(crate::share::link_summary(counts, keep_names, "the box beside Share keeps them", whole_link))
+}
+
 /// The full data's results beside the shared twin's: a table of display strings (the median MRR and
 /// paid subscribers at the horizon of the baseline and each scenario, both and how far apart).
 #[wasm_bindgen]

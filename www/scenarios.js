@@ -25,6 +25,7 @@ import {
   share_gaps,
   share_link,
   share_prepare,
+  share_summary,
 } from './pkg/subtwin.js';
 import { initExports } from './export.js';
 
@@ -1344,6 +1345,7 @@ export function initScenarios(helpers) {
     let prepared;
     try {
       prepared = share_prepare(twin, scenarioJson, $('share-keep-names').checked);
+      prepared.keepNames = $('share-keep-names').checked;
     } catch (error) {
       shareError(error.message);
       return;
@@ -1363,7 +1365,9 @@ export function initScenarios(helpers) {
       if (reply.type !== 'whole') return shareError(reply.message);
       try {
         const fragment = share_link(prepared.twin, prepared.scenarios, runOptions, reply.json);
-        $('share-link').value = `${location.origin}${location.pathname}#${fragment}`;
+        const whole = `${location.origin}${location.pathname}#${fragment}`;
+        $('share-link').value = whole;
+        $('share-summary').textContent = share_summary(prepared.twin, prepared.scenarios.length, prepared.keepNames, whole);
         fillTable($('share-gaps'), share_gaps(full, reply.json));
         $('share-result').hidden = false;
         document.body.dataset.share = 'ready';

@@ -117,6 +117,12 @@ test('a link made from an uploaded file opens the same numbers in a fresh browse
     );
     assert.equal(await page.isVisible('#share-error'), false, await page.textContent('#share-error'));
     const link = await page.inputValue('#share-link');
+    const summary = await page.textContent('#share-summary');
+    assert.match(
+      summary,
+      /^The link holds \d+ segment\(s\) under neutral names \(the box beside Share keeps them\), 1 scenario\(s\), and no cell, price or segment of fewer than 5 subscribers; it is (\d+) characters long\.$/,
+    );
+    assert.equal(Number(summary.match(/it is (\d+) characters/)[1]), link.length, 'the length said is the link\'s');
     assert.ok(link.startsWith(`${suite.origin}/#s2.`), link);
     const gaps = await page.evaluate(() =>
       [...document.querySelectorAll('#share-gaps tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)),
