@@ -180,7 +180,7 @@ fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
             continue;
         }
         let last = INVERSION_UNROLLED - 1;
-        if let Some(x) = binomial_inversion_search(n, p, q, last as u64, pmf[last], u - cdf[last]) {
+        if let Some(x) = binomial_inversion_search(n, odds, a, last as u64, pmf[last], u - cdf[last]) {
             return x;
         }
     }
@@ -190,10 +190,9 @@ fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
 const INVERSION_UNROLLED: usize = 6;
 
 /// The search of [`binomial_by_inversion`] on from `from` (whose pmf is `pmf_from`), with `u` less
-/// the probability up to `from`; `None` when `u` is beyond the probabilities as computed.
-fn binomial_inversion_search(n: u64, p: f64, q: f64, from: u64, pmf_from: f64, mut u: f64) -> Option<u64> {
-    let odds = p / q;
-    let a = (n as f64 + 1.0) * odds;
+/// the probability up to `from`, and the recursion's constants `odds` = p / q and `a` = (n + 1) odds;
+/// `None` when `u` is beyond the probabilities as computed.
+fn binomial_inversion_search(n: u64, odds: f64, a: f64, from: u64, pmf_from: f64, mut u: f64) -> Option<u64> {
     // Counting in floats saves a conversion a step; a mean below 20 keeps x far below 2^53 (the pmf
     // underflows long before).
     let top = n as f64;
