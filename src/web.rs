@@ -969,15 +969,24 @@ pub fn simulate_json(twin_json: &str, scenarios: Vec<String>, options: JsValue) 
     Ok(report::simulate::to_json(&report))
 }
 
-/// The link's fragment (without `#`: `s2.` and the payload) for a shared twin ([`share_prepare`]'s),
-/// its scenarios and options, and the report they gave ([`simulate_json`]'s), whose digest it carries.
+/// The link for a shared twin ([`share_prepare`]'s, made with `keep_names`), its scenarios and
+/// options, and the report they gave ([`simulate_json`]'s), whose digest it carries: `{link, summary}`,
+/// `link` the page's address `base` then `#`, `s2.` and the payload, and `summary` what it holds in a
+/// sentence ([`crate::share::link_summary`], as `subtwin link` says it).
 #[wasm_bindgen]
 pub fn share_link(
     shared_twin_json: &str,
     scenarios: Vec<String>,
     options: JsValue,
     report_json: &str,
-) -> Result<String, JsError> {
+    base: &str,
+    keep_names: bool,
+) -> Result<JsValue, JsError> {
+    #[derive(serde::Serialize)]
+    struct Made {
+        link: String,
+        summary: String,
+    }
     let options = run_options(options)?;
     let twin = twin_of(shared_twin_json)?;
     crate::share::check_five(&twin.twin).map_err(|e| JsError::new(&format!("not a shared twin: {e}")))?;
@@ -989,22 +998,10 @@ pub fn share_link(
         engine_version: crate::sim::ENGINE_VERSION,
         digest: crate::share::report_digest(report_json),
     };
-    crate::share::encode(&link).map_err(|e| JsError::new(&e))
-}
-
-/// What the link `whole_link` (the whole address) holds, in a sentence ([`crate::share::link_summary`]):
-/// a shared twin ([`share_prepare`]'s) and `scenarios` scenarios, under the segments' own names when
-/// `keep_names`.
-#[wasm_bindgen]
-pub fn share_summary(
-    shared_twin_json: &str,
-    scenarios: usize,
-    keep_names: bool,
-    whole_link: &str,
-) -> Result<String, JsError> {
-    let twin = twin_of(shared_twin_json)?;
-    let counts = (twin.twin.segments.len(), scenarios);
-    Ok(crate::share::link_summary(counts, keep_names, "the box beside Share keeps them", whole_link))
+    let whole = format!("{base}#{}", crate::share::encode(&link).map_err(|e| JsError::new(&e))?);
+    let counts = (link.twin.twin.segments.len(), link.scenarios.len());
+    let summary = crate::share::link_summary(counts, keep_names, "the box beside Share keeps them", &whole);
+    serde_wasm_bindgen::to_value(&Made { link: whole, summary }).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// The full data's results beside the shared twin's: a table of display strings (the median MRR and

@@ -25,7 +25,6 @@ import {
   share_gaps,
   share_link,
   share_prepare,
-  share_summary,
 } from './pkg/subtwin.js';
 import { initExports } from './export.js';
 
@@ -1364,10 +1363,16 @@ export function initScenarios(helpers) {
       done();
       if (reply.type !== 'whole') return shareError(reply.message);
       try {
-        const fragment = share_link(prepared.twin, prepared.scenarios, runOptions, reply.json);
-        const whole = `${location.origin}${location.pathname}#${fragment}`;
-        $('share-link').value = whole;
-        $('share-summary').textContent = share_summary(prepared.twin, prepared.scenarios.length, prepared.keepNames, whole);
+        const made = share_link(
+          prepared.twin,
+          prepared.scenarios,
+          runOptions,
+          reply.json,
+          `${location.origin}${location.pathname}`,
+          prepared.keepNames,
+        );
+        $('share-link').value = made.link;
+        $('share-summary').textContent = made.summary;
         fillTable($('share-gaps'), share_gaps(full, reply.json));
         $('share-result').hidden = false;
         document.body.dataset.share = 'ready';
