@@ -686,10 +686,12 @@ pub fn simulate_twin(
     }
     let sim_options =
         sim::SimOptions { paths: options.paths, horizon_months: options.horizon_months, seed: options.seed };
-    let baseline = sim::simulate(twin, &sim_options).map_err(|e| e.to_string())?;
+    // The baseline keeps its segments' figures (when they fit), so that each scenario simulates only
+    // the segments it changes.
+    let baseline = sim::simulate_reusable(twin, &sim_options).map_err(|e| e.to_string())?;
     let mut simulations = Vec::with_capacity(compiled.len());
     for plan in &compiled {
-        let simulation = sim::simulate_plan(twin, &plan.plan, &sim_options).map_err(|e| e.to_string())?;
+        let simulation = sim::simulate_plan_on(twin, &plan.plan, &baseline).map_err(|e| e.to_string())?;
         simulations.push(simulation);
     }
     let runs: Vec<report::simulate::ScenarioRun> = scenarios

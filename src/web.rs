@@ -666,14 +666,17 @@ pub fn max_batch_paths(twin_json: &str, scenario_json: &str, options: JsValue) -
     let options = run_options(options)?;
     let twin = twin_of(twin_json)?;
     let plan = plan_of(&twin, scenario_json, options.horizon_months)?;
-    let series = (twin.twin.segments.len() + plan.new_plans.len() + 3) as u64;
-    let per_path = u64::from(options.horizon_months) * series;
-    Ok((crate::sim::MAX_FIGURES_PER_BATCH / per_path.max(1)).clamp(1, u64::from(u32::MAX)) as u32)
+    let segments = twin.twin.segments.len();
+    let flows = crate::sim::reuse_fits(segments, options.horizon_months, options.paths);
+    Ok(crate::sim::max_batch_paths(segments + plan.new_plans.len(), options.horizon_months, flows))
 }
 
 /// Simulates the paths `start..end` of a run (one worker's batch) with no change when
 /// `scenario_json` is empty, else under that scenario, and returns the batch as bytes
 /// ([`crate::sim::Simulation::to_bytes`]) for [`SimulationRun`] or [`scenario_report_json`] to merge.
+/// When the run's baseline keeps its segments' figures ([`crate::sim::reuse_fits`], which the
+/// coordinator's [`SimulationRun`] holds), the baseline's batches carry them and a scenario's batch
+/// holds only the segments it changes; the run completes it from the baseline.
 #[wasm_bindgen]
 pub fn simulate_batch(
     twin_json: &str,
@@ -685,9 +688,14 @@ pub fn simulate_batch(
     let options = run_options(options)?;
     let twin = twin_of(twin_json)?;
     let plan = plan_of(&twin, scenario_json, options.horizon_months)?;
-    let simulation = crate::sim::simulate_plan_paths(&twin.twin, &plan, &sim_options(&options), start..end)
-        .map_err(|e| JsError::new(&format!("{e}")))?;
-    Ok(simulation.to_bytes())
+    let (twin, options) = (&twin.twin, sim_options(&options));
+    let reuse = crate::sim::reuse_fits(twin.segments.len(), options.horizon_months, options.paths);
+    let simulation = match (scenario_json.trim().is_empty(), reuse) {
+        (_, false) => crate::sim::simulate_plan_paths(twin, &plan, &options, start..end),
+        (true, true) => crate::sim::simulate_reusable_paths(twin, &options, start..end),
+        (false, true) => crate::sim::simulate_changed_paths(twin, &plan, &options, start..end),
+    };
+    Ok(simulation.map_err(|e| JsError::new(&format!("{e}")))?.to_bytes())
 }
 
 /// Batches (`Uint8Array`s or `ArrayBuffer`s of [`simulate_batch`]) merged in the order given, which
@@ -790,7 +798,8 @@ impl SimulationRun {
         let (scenario, compiled) =
             compiled_scenario("the scenario", scenario_json.as_bytes(), &self.twin, self.options.horizon_months)
                 .map_err(|e| JsError::new(&e))?;
-        let simulation = merged_batches(&batches, &self.options)?;
+        let mut simulation = merged_batches(&batches, &self.options)?;
+        simulation.complete(&self.baseline).map_err(|e| JsError::new(&format!("{e}")))?;
         let run = report::simulate::ScenarioRun { scenario: &scenario, compiled: &compiled, simulation: &simulation };
         let mut one = report::simulate::simulation_report(&self.context(), &self.baseline, &[run])
             .map_err(|e| JsError::new(&format!("{e}.")))?;

@@ -239,7 +239,6 @@ fn changes_price(plan: &Plan) -> bool {
 /// Simulations over the run's first paths with one input pinned, against the baseline's same paths.
 struct SearchRuns<'a> {
     twin: &'a Twin,
-    options: SimOptions,
     paths: u32,
     baseline: Simulation,
 }
@@ -247,14 +246,19 @@ struct SearchRuns<'a> {
 impl<'a> SearchRuns<'a> {
     fn new(twin: &'a Twin, options: &SimOptions) -> Result<SearchRuns<'a>, SimError> {
         let paths = SEARCH_PATHS.min(options.paths);
-        let prefix = sim::simulate_paths(twin, options, 0..paths)?;
-        Ok(SearchRuns { twin, options: *options, paths, baseline: prefix })
+        // Kept with every segment's figures, so that each run of the search simulates only the
+        // segments the scenario changes.
+        let prefix = if sim::reuse_fits(twin.segments.len(), options.horizon_months, paths) {
+            sim::simulate_reusable_paths(twin, options, 0..paths)?
+        } else {
+            sim::simulate_paths(twin, options, 0..paths)?
+        };
+        Ok(SearchRuns { twin, paths, baseline: prefix })
     }
 
     /// The mean difference in cumulative revenue over the horizon under `plan`.
     fn mean_difference(&self, plan: &Plan) -> Result<f64, SimError> {
-        let range = self.baseline.paths.clone();
-        let simulation = sim::simulate_plan_paths(self.twin, plan, &self.options, range)?;
+        let simulation = sim::simulate_plan_on(self.twin, plan, &self.baseline)?;
         Ok(sim::compare(&self.baseline, &simulation, &[0.5])?.cumulative_billed_major_units.mean)
     }
 

@@ -48,6 +48,10 @@ pub const MAX_HORIZON_MONTHS: u32 = 600;
 /// 16 bytes each, which a browser tab can hold (1000 paths × 60 months × 9 series are 540,000).
 /// Larger runs are simulated in batches of paths ([`simulate_paths`]).
 pub const MAX_FIGURES_PER_BATCH: u64 = 1 << 24;
+/// The most bytes a baseline keeps of its segments' flows (new, churned and billed: 32 bytes a
+/// segment, month and path) so that scenarios can take the segments they leave unchanged from it
+/// ([`reuse_fits`]): the demo company's 6 segments × 60 months × 10,000 paths are 115 MB.
+pub const MAX_REUSE_BYTES: u64 = 128 << 20;
 /// The largest expected number of starts in a month of one acquisition stream: a drawn trend that
 /// grows past it stays at it, so that no draw of uncertain parameters can explode.
 pub const MAX_RATE_PER_MONTH: f64 = 1e8;
@@ -94,7 +98,14 @@ pub enum Series {
 }
 
 /// The simulated paths of one call, or of several batches appended in path order. The total keeps
-/// every figure; each segment keeps its actives and MRR (what its fan chart needs), to bound memory.
+/// every figure; each segment keeps its actives and MRR (what its fan chart needs), to bound memory,
+/// and its other figures too in a baseline kept for reuse and in a partial simulation.
+///
+/// A partial simulation ([`simulate_changed_paths`]) holds only the segments its plan changes: the
+/// others are the baseline's on the same paths, figure for figure, since each segment draws from
+/// streams of its own. [`Simulation::complete`] takes them from a baseline kept for reuse
+/// ([`simulate_reusable_paths`]) and sums the totals in the segments' order, so that the result is,
+/// bit for bit, the whole simulation of the plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Simulation {
     pub options: SimOptions,
@@ -108,6 +119,14 @@ pub struct Simulation {
     /// Path-major: segment `s` of path `paths.start + i`, month `m`, is at
     /// `(i * horizon + m) * segments + s`.
     segments: Vec<SegmentMonth>,
+    /// Laid out as `segments`: each segment's other figures, in a baseline kept for reuse and in a
+    /// partial simulation; empty otherwise.
+    #[serde(default)]
+    flows: Vec<SegmentFlows>,
+    /// In a partial simulation, the segments it left to the baseline (their figures are 0 and
+    /// `totals` is empty until [`Simulation::complete`]); `None` in a whole one.
+    #[serde(default)]
+    pending: Option<Vec<usize>>,
 }
 
 /// What a simulation keeps of a segment's month.
@@ -115,6 +134,92 @@ pub struct Simulation {
 struct SegmentMonth {
     active_subscribers: u64,
     mrr_major_units: f64,
+}
+
+/// The rest of a segment's month, kept where a total may have to be summed again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct SegmentFlows {
+    new_subscribers: u64,
+    churned_subscribers: u64,
+    churned_mrr_major_units: f64,
+    billed_major_units: f64,
+}
+
+/// A segment's month split into what every simulation keeps and the rest.
+fn split(figures: &MonthFigures) -> (SegmentMonth, SegmentFlows) {
+    (
+        SegmentMonth { active_subscribers: figures.active_subscribers, mrr_major_units: figures.mrr_major_units },
+        SegmentFlows {
+            new_subscribers: figures.new_subscribers,
+            churned_subscribers: figures.churned_subscribers,
+            churned_mrr_major_units: figures.churned_mrr_major_units,
+            billed_major_units: figures.billed_major_units,
+        },
+    )
+}
+
+/// A segment's month whole again.
+fn joined(month: &SegmentMonth, flows: &SegmentFlows) -> MonthFigures {
+    MonthFigures {
+        active_subscribers: month.active_subscribers,
+        mrr_major_units: month.mrr_major_units,
+        new_subscribers: flows.new_subscribers,
+        churned_subscribers: flows.churned_subscribers,
+        churned_mrr_major_units: flows.churned_mrr_major_units,
+        billed_major_units: flows.billed_major_units,
+    }
+}
+
+/// What a call keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    /// Every segment; the segments' actives and MRR.
+    Whole,
+    /// Every segment, with all of their figures: a baseline that scenarios take segments from.
+    WholeWithFlows,
+    /// The segments the plan changes, with all of their figures, and no totals.
+    Changed,
+}
+
+impl Keep {
+    /// The figures a path holds, in units of 16 bytes: a total is 3, a segment's month 1, or 3 with
+    /// its flows.
+    fn figures_per_path(self, horizon_months: u32, segments: usize) -> u64 {
+        let per_segment = if self == Keep::Whole { 1 } else { 3 };
+        u64::from(horizon_months) * (segments as u64 * per_segment + 3)
+    }
+}
+
+/// Whether a baseline of `segments` segments keeps its flows for scenarios to reuse: within
+/// [`MAX_REUSE_BYTES`]. The page's workers and the command decide alike; either way the numbers
+/// are the same, only the time differs.
+pub fn reuse_fits(segments: usize, horizon_months: u32, paths: u32) -> bool {
+    u64::from(paths) * u64::from(horizon_months) * segments as u64 * 32 <= MAX_REUSE_BYTES
+}
+
+/// The most paths one call may simulate ([`MAX_FIGURES_PER_BATCH`]) for a twin of `segments`
+/// segments (with a plan's new plans), keeping flows or not.
+pub fn max_batch_paths(segments: usize, horizon_months: u32, flows: bool) -> u32 {
+    let keep = if flows { Keep::WholeWithFlows } else { Keep::Whole };
+    let per_path = keep.figures_per_path(horizon_months, segments).max(1);
+    (MAX_FIGURES_PER_BATCH / per_path).clamp(1, u64::from(u32::MAX)) as u32
+}
+
+/// Which segments of a plan (the twin's, then its new plans) can differ from the baseline's on the
+/// same path: a new plan, a segment whose plan changes anything, and one that sends or receives
+/// migrants. Every other segment draws what the baseline draws, from its own streams, with the same
+/// inputs.
+pub fn changed_segments(plan: &Plan) -> Vec<bool> {
+    let mut changed: Vec<bool> = plan.segments.iter().map(|s| *s != SegmentPlan::default()).collect();
+    for migration in &plan.migrations {
+        for index in [migration.from_segment, migration.to_segment] {
+            if let Some(flag) = changed.get_mut(index) {
+                *flag = true;
+            }
+        }
+    }
+    changed.extend(plan.new_plans.iter().map(|_| true));
+    changed
 }
 
 impl Simulation {
@@ -158,21 +263,107 @@ impl Simulation {
         self.totals.get(start..start + horizon).unwrap_or(&[])
     }
 
+    /// Whether this is a partial simulation, waiting for [`Simulation::complete`].
+    pub fn is_partial(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The segments a partial simulation left to its baseline; `None` for a whole one.
+    pub fn pending(&self) -> Option<&[usize]> {
+        self.pending.as_deref()
+    }
+
+    /// Whether this simulation keeps every segment's flows, so that a partial simulation of the same
+    /// run can be completed from it.
+    pub fn keeps_flows(&self) -> bool {
+        self.pending.is_none() && (self.segments.is_empty() || self.flows.len() == self.segments.len())
+    }
+
+    /// Completes a partial simulation ([`simulate_changed_paths`]) with the segments its plan left
+    /// unchanged, taken from `baseline`, a simulation of the same run kept for reuse
+    /// ([`simulate_reusable_paths`]) that holds these paths; then sums each month's totals over the
+    /// segments in order, as the engine does. The result is the whole simulation of the plan, bit for
+    /// bit. A whole simulation is left as it is.
+    pub fn complete(&mut self, baseline: &Simulation) -> Result<(), SimError> {
+        let Some(pending) = self.pending.as_ref() else {
+            return Ok(());
+        };
+        let base_segments = baseline.segment_names.len();
+        let same_run = baseline.options == self.options
+            && baseline.start_month_index == self.start_month_index
+            && self.segment_names.get(..base_segments) == Some(&baseline.segment_names[..])
+            && pending.iter().all(|s| *s < base_segments);
+        if !same_run {
+            return Err(SimError::NotTheSameRun);
+        }
+        if !baseline.keeps_flows() || baseline.flows.is_empty() {
+            return Err(SimError::NothingToReuse);
+        }
+        if self.paths.start < baseline.paths.start || self.paths.end > baseline.paths.end {
+            return Err(SimError::PathRange {
+                start: self.paths.start,
+                end: self.paths.end,
+                paths: self.options.paths,
+            });
+        }
+        let horizon = self.options.horizon_months as usize;
+        let segments = self.segment_names.len();
+        let rows = self.paths.len() * horizon;
+        let offset = (self.paths.start - baseline.paths.start) as usize * horizon;
+        let mut totals = Vec::with_capacity(rows);
+        let mut row_figures = vec![MonthFigures::default(); segments];
+        for row in 0..rows {
+            let base = (offset + row) * base_segments;
+            for &segment in pending {
+                self.segments[row * segments + segment] = baseline.segments[base + segment];
+                self.flows[row * segments + segment] = baseline.flows[base + segment];
+            }
+            for (segment, figures) in row_figures.iter_mut().enumerate() {
+                let at = row * segments + segment;
+                *figures = joined(&self.segments[at], &self.flows[at]);
+            }
+            totals.push(sum_of(&row_figures));
+        }
+        self.totals = totals;
+        self.flows = Vec::new();
+        self.pending = None;
+        Ok(())
+    }
+
     /// The simulation as bytes (little-endian, with its options, names and every figure), for
     /// handing a batch of paths from one worker to another; [`Simulation::from_bytes`] reads it back
-    /// to the same bits.
+    /// to the same bits. A partial simulation writes the segments it holds and no totals.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.totals.len() * 48 + self.segments.len() * 16);
+        let segments = self.segment_names.len();
+        let held: Vec<bool> = match &self.pending {
+            Some(pending) => (0..segments).map(|s| !pending.contains(&s)).collect(),
+            None => vec![true; segments],
+        };
+        let flows = !self.flows.is_empty();
+        let per_segment = if flows { 48 } else { 16 };
+        let mut out = Vec::with_capacity(64 + self.totals.len() * 48 + self.segments.len() * per_segment);
         out.extend_from_slice(ENCODING_MAGIC);
         for value in [self.options.paths, self.options.horizon_months, self.paths.start, self.paths.end] {
             out.extend_from_slice(&value.to_le_bytes());
         }
         out.extend_from_slice(&self.options.seed.to_le_bytes());
         out.extend_from_slice(&self.start_month_index.to_le_bytes());
-        out.extend_from_slice(&(self.segment_names.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(segments as u32).to_le_bytes());
         for name in &self.segment_names {
             out.extend_from_slice(&(name.len() as u32).to_le_bytes());
             out.extend_from_slice(name.as_bytes());
+        }
+        let kind = match (&self.pending, flows) {
+            (None, false) => ENCODING_WHOLE,
+            (None, true) => ENCODING_WITH_FLOWS,
+            (Some(_), _) => ENCODING_PARTIAL,
+        };
+        out.push(kind);
+        if let Some(pending) = &self.pending {
+            out.extend_from_slice(&(pending.len() as u32).to_le_bytes());
+            for segment in pending {
+                out.extend_from_slice(&(*segment as u32).to_le_bytes());
+            }
         }
         for total in &self.totals {
             out.extend_from_slice(&total.active_subscribers.to_le_bytes());
@@ -182,9 +373,18 @@ impl Simulation {
             out.extend_from_slice(&total.churned_mrr_major_units.to_le_bytes());
             out.extend_from_slice(&total.billed_major_units.to_le_bytes());
         }
-        for segment in &self.segments {
+        for (at, segment) in self.segments.iter().enumerate() {
+            if !held[at % segments.max(1)] {
+                continue;
+            }
             out.extend_from_slice(&segment.active_subscribers.to_le_bytes());
             out.extend_from_slice(&segment.mrr_major_units.to_le_bytes());
+            if let Some(flow) = self.flows.get(at) {
+                out.extend_from_slice(&flow.new_subscribers.to_le_bytes());
+                out.extend_from_slice(&flow.churned_subscribers.to_le_bytes());
+                out.extend_from_slice(&flow.churned_mrr_major_units.to_le_bytes());
+                out.extend_from_slice(&flow.billed_major_units.to_le_bytes());
+            }
         }
         out
     }
@@ -216,16 +416,40 @@ impl Simulation {
                 .map_err(|_| SimError::Encoding("a name is not UTF-8".into()))?;
             segment_names.push(name.to_owned());
         }
-        let rows = (end - start) as usize * horizon_months as usize;
-        let figures = rows as u64 * (names as u64 + 3);
+        let kind = reader.take(1)?[0];
+        let pending = match kind {
+            ENCODING_WHOLE | ENCODING_WITH_FLOWS => None,
+            ENCODING_PARTIAL => {
+                let count = reader.u32()? as usize;
+                if count > names {
+                    return Err(SimError::Encoding(format!("{count} segments left to the baseline of {names}")));
+                }
+                let mut pending = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let segment = reader.u32()? as usize;
+                    if segment >= names || pending.last().is_some_and(|last| *last >= segment) {
+                        return Err(SimError::Encoding(format!("segment {segment} left to the baseline")));
+                    }
+                    pending.push(segment);
+                }
+                Some(pending)
+            }
+            other => return Err(SimError::Encoding(format!("kind {other}"))),
+        };
+        let flows = kind != ENCODING_WHOLE;
+        let keep = if flows { Keep::WholeWithFlows } else { Keep::Whole };
+        let figures = u64::from(end - start) * keep.figures_per_path(horizon_months, names);
         if figures > MAX_FIGURES_PER_BATCH {
             return Err(SimError::TooLarge { figures });
         }
-        if bytes.len() - reader.at != rows * 48 + rows * names * 16 {
+        let rows = (end - start) as usize * horizon_months as usize;
+        let held = names - pending.as_ref().map_or(0, Vec::len);
+        let total_rows = if pending.is_some() { 0 } else { rows };
+        if bytes.len() - reader.at != total_rows * 48 + rows * held * if flows { 48 } else { 16 } {
             return Err(SimError::Encoding("the figures' length does not match the header".into()));
         }
-        let mut totals = Vec::with_capacity(rows);
-        for _ in 0..rows {
+        let mut totals = Vec::with_capacity(total_rows);
+        for _ in 0..total_rows {
             totals.push(MonthFigures {
                 active_subscribers: reader.u64()?,
                 mrr_major_units: reader.f64()?,
@@ -235,19 +459,46 @@ impl Simulation {
                 billed_major_units: reader.f64()?,
             });
         }
+        let is_held: Vec<bool> = (0..names).map(|s| pending.as_ref().is_none_or(|p| !p.contains(&s))).collect();
         let mut segments = Vec::with_capacity(rows * names);
-        for _ in 0..rows * names {
+        let mut flow_figures = Vec::with_capacity(if flows { rows * names } else { 0 });
+        for at in 0..rows * names {
+            if !is_held[at % names] {
+                segments.push(SegmentMonth::default());
+                flow_figures.push(SegmentFlows::default());
+                continue;
+            }
             segments.push(SegmentMonth { active_subscribers: reader.u64()?, mrr_major_units: reader.f64()? });
+            if flows {
+                flow_figures.push(SegmentFlows {
+                    new_subscribers: reader.u64()?,
+                    churned_subscribers: reader.u64()?,
+                    churned_mrr_major_units: reader.f64()?,
+                    billed_major_units: reader.f64()?,
+                });
+            }
         }
-        Ok(Simulation { options, start_month_index, segment_names, paths: start..end, totals, segments })
+        Ok(Simulation {
+            options,
+            start_month_index,
+            segment_names,
+            paths: start..end,
+            totals,
+            segments,
+            flows: flow_figures,
+            pending,
+        })
     }
 
     /// Appends the next batch of paths of the same run: `later` must come from the same twin and
-    /// options, and start where this one ends. Workers that each simulated a range merge this way.
+    /// options, keep the same figures (a partial one: leave the same segments to the baseline), and
+    /// start where this one ends. Workers that each simulated a range merge this way.
     pub fn append(&mut self, later: Simulation) -> Result<(), SimError> {
         let same_run = later.options == self.options
             && later.start_month_index == self.start_month_index
-            && later.segment_names == self.segment_names;
+            && later.segment_names == self.segment_names
+            && later.pending == self.pending
+            && later.flows.is_empty() == self.flows.is_empty();
         if !same_run {
             return Err(SimError::NotTheSameRun);
         }
@@ -257,12 +508,18 @@ impl Simulation {
         self.paths.end = later.paths.end;
         self.totals.extend(later.totals);
         self.segments.extend(later.segments);
+        self.flows.extend(later.flows);
         Ok(())
     }
 }
 
 /// The first bytes of [`Simulation::to_bytes`], with the encoding's version.
-const ENCODING_MAGIC: &[u8] = b"subtwin-simulation-1\n";
+const ENCODING_MAGIC: &[u8] = b"subtwin-simulation-2\n";
+/// What the bytes hold after the names: every segment's actives and MRR and the totals; with the
+/// segments' flows too; or a partial simulation (the segments held, with their flows, no totals).
+const ENCODING_WHOLE: u8 = 0;
+const ENCODING_WITH_FLOWS: u8 = 1;
+const ENCODING_PARTIAL: u8 = 2;
 
 /// Reads little-endian numbers off a byte slice, refusing to read past its end.
 struct ByteReader<'a> {
@@ -323,6 +580,10 @@ pub enum SimError {
     NoPaths,
     /// Bytes that are not a simulation's encoding.
     Encoding(String),
+    /// A partial simulation to complete from a baseline that did not keep its segments' flows.
+    NothingToReuse,
+    /// A partial simulation where a whole one is needed (not yet completed from its baseline).
+    Partial,
 }
 
 impl std::fmt::Display for SimError {
@@ -353,6 +614,17 @@ impl std::fmt::Display for SimError {
             SimError::Probability { value } => write!(f, "quantile probability {value}: give a number from 0 to 1."),
             SimError::NoPaths => write!(f, "the simulation holds no paths to summarise."),
             SimError::Encoding(problem) => write!(f, "the simulation's bytes cannot be read: {problem}."),
+            SimError::NothingToReuse => write!(
+                f,
+                "the baseline did not keep its segments' figures, so a scenario's unchanged segments cannot be taken \
+                 from it: simulate the scenario whole."
+            ),
+            SimError::Partial => {
+                write!(
+                    f,
+                    "the scenario's simulation holds only the segments it changes: complete it from the baseline."
+                )
+            }
         }
     }
 }
@@ -388,13 +660,51 @@ pub fn simulate_paths(twin: &Twin, options: &SimOptions, path_range: Range<u32>)
 /// figures appended in order (the same figures as one call: a path's do not depend on its batch).
 pub fn simulate_plan(twin: &Twin, plan: &Plan, options: &SimOptions) -> Result<Simulation, SimError> {
     options.check()?;
-    let per_path = u64::from(options.horizon_months) * (twin.segments.len() + plan.new_plans.len() + 3) as u64;
+    in_batches(twin, plan, options, 0..options.paths, Keep::Whole)
+}
+
+/// Simulates all of the run's paths with no change, like [`simulate`], keeping every segment's
+/// flows when [`reuse_fits`], so that scenarios of the same run can be simulated with
+/// [`simulate_plan_on`], segments they leave unchanged taken from it.
+pub fn simulate_reusable(twin: &Twin, options: &SimOptions) -> Result<Simulation, SimError> {
+    options.check()?;
+    let keep = if reuse_fits(twin.segments.len(), options.horizon_months, options.paths) {
+        Keep::WholeWithFlows
+    } else {
+        Keep::Whole
+    };
+    in_batches(twin, &Plan::baseline(twin.segments.len()), options, 0..options.paths, keep)
+}
+
+/// Simulates the paths of `baseline` under a plan: the segments the plan changes, the others taken
+/// from `baseline` when it kept its flows ([`simulate_reusable`]), else every segment. Either way
+/// the same simulation, bit for bit, as [`simulate_plan_paths`] over those paths.
+pub fn simulate_plan_on(twin: &Twin, plan: &Plan, baseline: &Simulation) -> Result<Simulation, SimError> {
+    let options = &baseline.options;
+    options.check()?;
+    if !baseline.keeps_flows() || baseline.flows.is_empty() {
+        return in_batches(twin, plan, options, baseline.paths.clone(), Keep::Whole);
+    }
+    let mut simulation = in_batches(twin, plan, options, baseline.paths.clone(), Keep::Changed)?;
+    simulation.complete(baseline)?;
+    Ok(simulation)
+}
+
+/// `range` in batches of at most [`MAX_FIGURES_PER_BATCH`] figures, appended in order.
+fn in_batches(
+    twin: &Twin,
+    plan: &Plan,
+    options: &SimOptions,
+    range: Range<u32>,
+    keep: Keep,
+) -> Result<Simulation, SimError> {
+    let per_path = keep.figures_per_path(options.horizon_months, twin.segments.len() + plan.new_plans.len());
     let batch = (MAX_FIGURES_PER_BATCH / per_path.max(1)).clamp(1, u64::from(options.paths)) as u32;
-    let mut start = 0;
+    let mut start = range.start;
     let mut whole: Option<Simulation> = None;
-    while start < options.paths {
-        let end = start.saturating_add(batch).min(options.paths);
-        let part = simulate_plan_paths(twin, plan, options, start..end)?;
+    while start < range.end {
+        let end = start.saturating_add(batch).min(range.end);
+        let part = run_paths(twin, plan, options, start..end, keep)?;
         match whole.as_mut() {
             Some(whole) => whole.append(part)?,
             None => whole = Some(part),
@@ -412,6 +722,38 @@ pub fn simulate_plan_paths(
     options: &SimOptions,
     path_range: Range<u32>,
 ) -> Result<Simulation, SimError> {
+    run_paths(twin, plan, options, path_range, Keep::Whole)
+}
+
+/// Simulates the paths `path_range` with no change, keeping every segment's flows: a baseline (or a
+/// worker's part of one) that partial simulations of the same run are completed from.
+pub fn simulate_reusable_paths(
+    twin: &Twin,
+    options: &SimOptions,
+    path_range: Range<u32>,
+) -> Result<Simulation, SimError> {
+    run_paths(twin, &Plan::baseline(twin.segments.len()), options, path_range, Keep::WholeWithFlows)
+}
+
+/// Simulates the paths `path_range` under a plan, but only the segments it changes
+/// ([`changed_segments`]): a partial simulation, for [`Simulation::complete`] to finish from the
+/// baseline's same paths.
+pub fn simulate_changed_paths(
+    twin: &Twin,
+    plan: &Plan,
+    options: &SimOptions,
+    path_range: Range<u32>,
+) -> Result<Simulation, SimError> {
+    run_paths(twin, plan, options, path_range, Keep::Changed)
+}
+
+fn run_paths(
+    twin: &Twin,
+    plan: &Plan,
+    options: &SimOptions,
+    path_range: Range<u32>,
+    keep: Keep,
+) -> Result<Simulation, SimError> {
     twin.check().map_err(SimError::Twin)?;
     plan.check(twin.segments.len()).map_err(SimError::Plan)?;
     options.check()?;
@@ -422,7 +764,7 @@ pub fn simulate_plan_paths(
     let twin_segments = twin.segments.len();
     let segment_count = twin_segments + plan.new_plans.len();
     let path_count = (path_range.end - path_range.start) as usize;
-    let figure_count = path_count as u64 * horizon as u64 * (segment_count as u64 + 3);
+    let figure_count = path_count as u64 * keep.figures_per_path(options.horizon_months, segment_count);
     if figure_count > MAX_FIGURES_PER_BATCH {
         return Err(SimError::TooLarge { figures: figure_count });
     }
@@ -433,8 +775,15 @@ pub fn simulate_plan_paths(
     let most_groups = prepared.iter().map(PreparedSegment::most_groups).max().unwrap_or(0);
     let mut scratch = vec![0u64; most_groups.max(1)];
     let base = ChaCha8Rng::seed_from_u64(options.seed);
-    let mut totals = vec![MonthFigures::default(); path_count * horizon];
+    let simulated = match keep {
+        Keep::Changed => changed_segments(plan),
+        Keep::Whole | Keep::WholeWithFlows => vec![true; segment_count],
+    };
+    let with_totals = keep != Keep::Changed;
+    let mut totals = vec![MonthFigures::default(); if with_totals { path_count * horizon } else { 0 }];
     let mut segments = vec![SegmentMonth::default(); path_count * horizon * segment_count];
+    let flow_count = if keep == Keep::Whole { 0 } else { path_count * horizon * segment_count };
+    let mut flows = vec![SegmentFlows::default(); flow_count];
     let mut month_figures = vec![MonthFigures::default(); horizon * segment_count];
     let mut inflows: Vec<Vec<Inflow>> = vec![Vec::new(); segment_count];
 
@@ -453,7 +802,7 @@ pub fn simulate_plan_paths(
             responses.push(Response::draw(&segment.response, &mut purpose_stream(&base, path, index, SCENARIO)));
         }
         inflows.iter_mut().for_each(Vec::clear);
-        for &index in &order {
+        for &index in order.iter().filter(|index| simulated[**index]) {
             let segment = &prepared[index];
             let mut streams = SegmentStreams::new(&base, path, index);
             let run = SegmentRun {
@@ -474,17 +823,24 @@ pub fn simulate_plan_paths(
         }
         for month in 0..horizon {
             let row = &month_figures[month * segment_count..(month + 1) * segment_count];
-            totals[offset * horizon + month] = sum_of(row);
-            let out = &mut segments[(offset * horizon + month) * segment_count..][..segment_count];
-            for (kept, figures) in out.iter_mut().zip(row) {
-                *kept = SegmentMonth {
-                    active_subscribers: figures.active_subscribers,
-                    mrr_major_units: figures.mrr_major_units,
-                };
+            let at = (offset * horizon + month) * segment_count;
+            if with_totals {
+                totals[offset * horizon + month] = sum_of(row);
+            }
+            if keep == Keep::Whole {
+                for (kept, figures) in segments[at..at + segment_count].iter_mut().zip(row) {
+                    *kept = split(figures).0;
+                }
+            } else {
+                let kept = segments[at..at + segment_count].iter_mut().zip(&mut flows[at..at + segment_count]);
+                for ((month_kept, flows_kept), figures) in kept.zip(row) {
+                    (*month_kept, *flows_kept) = split(figures);
+                }
             }
         }
     }
 
+    let pending = (keep == Keep::Changed).then(|| (0..segment_count).filter(|s| !simulated[*s]).collect());
     Ok(Simulation {
         options: *options,
         start_month_index: twin.start_month_index,
@@ -492,6 +848,8 @@ pub fn simulate_plan_paths(
         paths: path_range,
         totals,
         segments,
+        flows,
+        pending,
     })
 }
 

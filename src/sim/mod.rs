@@ -30,12 +30,15 @@ pub mod plan;
 mod plan_tests;
 #[cfg(test)]
 mod reference_tests;
+#[cfg(test)]
+mod reuse_tests;
 pub mod sample;
 mod summary;
 
 pub use engine::{
-    simulate, simulate_paths, simulate_plan, simulate_plan_paths, MonthFigures, Series, SimError, SimOptions,
-    Simulation, MAX_FIGURES_PER_BATCH, MAX_HORIZON_MONTHS, MAX_PATHS, MAX_RATE_PER_MONTH,
+    changed_segments, max_batch_paths, reuse_fits, simulate, simulate_changed_paths, simulate_paths, simulate_plan,
+    simulate_plan_on, simulate_plan_paths, simulate_reusable, simulate_reusable_paths, MonthFigures, Series, SimError,
+    SimOptions, Simulation, MAX_FIGURES_PER_BATCH, MAX_HORIZON_MONTHS, MAX_PATHS, MAX_RATE_PER_MONTH, MAX_REUSE_BYTES,
 };
 pub use summary::{
     compare, quantile_of_sorted, summarise, Comparison, Difference, FlowQuantiles, Histogram, SeriesQuantiles, Summary,

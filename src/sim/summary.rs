@@ -60,6 +60,9 @@ pub fn summarise(simulation: &Simulation, probabilities: &[f64]) -> Result<Summa
     if simulation.paths.is_empty() {
         return Err(SimError::NoPaths);
     }
+    if simulation.is_partial() {
+        return Err(SimError::Partial);
+    }
     let series = |series: Series, name: &str| series_quantiles(simulation, series, name, probabilities);
     let months = 0..simulation.options.horizon_months;
     let mut values = Vec::with_capacity(simulation.paths.len());
@@ -210,6 +213,9 @@ pub struct Histogram {
 pub fn compare(baseline: &Simulation, scenario: &Simulation, probabilities: &[f64]) -> Result<Comparison, SimError> {
     if let Some(&value) = probabilities.iter().find(|p| !(0.0..=1.0).contains(*p)) {
         return Err(SimError::Probability { value });
+    }
+    if baseline.is_partial() || scenario.is_partial() {
+        return Err(SimError::Partial);
     }
     let same = baseline.options == scenario.options
         && baseline.start_month_index == scenario.start_month_index

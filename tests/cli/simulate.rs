@@ -178,3 +178,34 @@ fn small_segments_with_open_intervals_still_simulate() {
         json["baseline"]["segments"].as_array().expect("segments").iter().filter_map(|s| s["name"].as_str()).collect();
     assert!(names.contains(&"Pro · partner (year)"), "{names:?}");
 }
+
+/// A scenario on the demo simulates only what it changes: the monthly price rise leaves the annual
+/// segments to the kept baseline, and the result is the whole simulation's, bit for bit.
+#[test]
+fn the_monthly_price_rise_on_the_demo_simulates_only_the_monthly_segments() {
+    let bytes = std::fs::read(demo()).expect("demo present");
+    let (_, twin) = subtwin::fit_exports_and_twin(
+        &[("demo-stripe.csv", &bytes)],
+        &Default::default(),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .expect("fits");
+    let twin = twin.expect("the demo has a twin").twin;
+    let text = std::fs::read(format!("{}/tests/fixtures/scenarios/raise-monthly.json", env!("CARGO_MANIFEST_DIR")))
+        .expect("fixture present");
+    let scenario = subtwin::scenario::from_json("raise-monthly.json", &text).expect("a valid scenario");
+    let plan = subtwin::scenario::compile(&scenario, &twin, 24).expect("compiles").plan;
+    let changed: Vec<&str> = subtwin::sim::changed_segments(&plan)
+        .iter()
+        .zip(&twin.segments)
+        .filter(|(changed, _)| **changed)
+        .map(|(_, segment)| segment.name.as_str())
+        .collect();
+    assert_eq!(changed, ["Pro (month)", "Starter (month)", "Team (month)"]);
+    let options = subtwin::sim::SimOptions { paths: 60, horizon_months: 24, seed: 4 };
+    let baseline = subtwin::sim::simulate_reusable(&twin, &options).expect("simulates");
+    let on_baseline = subtwin::sim::simulate_plan_on(&twin, &plan, &baseline).expect("simulates");
+    let whole = subtwin::sim::simulate_plan(&twin, &plan, &options).expect("simulates");
+    assert!(on_baseline == whole, "the scenario completed from the baseline differs from its whole simulation");
+}
