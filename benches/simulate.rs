@@ -17,6 +17,10 @@
 //! The CPU time of the process (user and system, from /proc/self/stat in 10 ms ticks; Linux only) is
 //! printed beside the wall time, for machines where other work competes for the cores.
 //!
+//! Under each time, the monthly price rise (`tests/fixtures/scenarios/raise-monthly.json`) timed on a
+//! baseline kept for reuse, as the page reruns a scenario when a slider moves: the segments it leaves
+//! alone are taken from the baseline.
+//!
 //! Also prints the medians of total active subscribers and MRR at month 12 and at the horizon, to
 //! set beside `python benches/baseline_simulate.py TWIN.json PATHS 60`.
 
@@ -24,6 +28,7 @@ use std::time::Instant;
 
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use subtwin::sim::plan::Plan;
 use subtwin::sim::{self, quantile_of_sorted, Series, SimOptions, Simulation};
 use subtwin::twin::{Cadence, PoissonTrend, Retention, Twin};
 
@@ -56,6 +61,7 @@ fn main() {
          {subscribers} subscribers at the start",
         twin.segments.len()
     );
+    let monthly_rise = monthly_price_rise(&twin);
     let draws = expected_renewals(&twin, HORIZON_MONTHS as usize);
     let subscribers_renewing: u64 = draws.iter().map(|(n, _)| n).sum();
     println!(
@@ -107,7 +113,49 @@ fn main() {
             times[0],
             times[0] / floor,
         );
+        if let Some(plan) = &monthly_rise {
+            time_scenario(&twin, &options, plan, runs);
+        }
     }
+}
+
+/// Times the monthly price rise (`tests/fixtures/scenarios/raise-monthly.json`) on a baseline kept
+/// for reuse, as the page reruns a scenario when a slider moves: only the segments it changes are
+/// simulated.
+fn time_scenario(twin: &Twin, options: &SimOptions, plan: &Plan, runs: usize) {
+    let kept = sim::simulate_reusable(twin, options).expect("the twin simulates");
+    let changed = sim::changed_segments(plan).iter().filter(|c| **c).count();
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let simulation = sim::simulate_plan_on(twin, plan, &kept).expect("the scenario simulates");
+            std::hint::black_box(simulation);
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{:>8}   the monthly price rise on the baseline kept ({changed} of {} segments simulated, {} kept): median \
+         {:.1} ms, min {:.1} ms",
+        "",
+        twin.segments.len(),
+        if kept.keeps_flows() && sim::reuse_fits(twin.segments.len(), options.horizon_months, options.paths) {
+            "every segment's figures"
+        } else {
+            "the totals alone: too large to keep"
+        },
+        times[times.len() / 2],
+        times[0],
+    );
+}
+
+/// The monthly price rise of the scenario fixture, compiled for `twin` (`None` when the twin lacks
+/// its segments).
+fn monthly_price_rise(twin: &Twin) -> Option<Plan> {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/scenarios/raise-monthly.json");
+    let text = std::fs::read(file).ok()?;
+    let scenario = subtwin::scenario::from_json("raise-monthly.json", &text).ok()?;
+    subtwin::scenario::compile(&scenario, twin, HORIZON_MONTHS).ok().map(|compiled| compiled.plan)
 }
 
 /// The demo company's twin, calibrated as `subtwin simulate www/demo-stripe.csv` does.

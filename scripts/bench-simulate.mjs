@@ -15,7 +15,8 @@
 // (each edit once the previous one's break-even and sensitivity are done, so nothing else runs): each
 // reruns that scenario alone on the baseline kept, and its `subtwin:simulate-scenario` measure (from
 // the run's start, after the page's 200 ms pause for typing, to the coordinator's report for it) is
-// "edit". Median and minimum are printed.
+// "edit". Median and minimum are printed, and the median time of the break-even and sensitivity that
+// follow each edit in one pool worker (its `subtwin:search` measure).
 //
 // Needs the WebAssembly module in www/pkg (bash -c 'source scripts/lib.sh; ensure_build_tools; build_wasm')
 // and /usr/bin/chromium.
@@ -91,7 +92,9 @@ async function timeOne(browser, origin, options, paths) {
       edits.push((await measures(page, 'subtwin:simulate-scenario'))[run + 1]);
       await waitForDone(page);
     }
-    return { workers, baseline, first, edits };
+    // Each edit's break-even and sensitivity (the first card's, then one per edit).
+    const searches = (await measures(page, 'subtwin:search')).slice(1);
+    return { workers, baseline, first, edits, searches };
   } finally {
     await context.close();
   }
@@ -109,11 +112,12 @@ console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), load av
 console.log(`module: ${fs.statSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm')).size} bytes; horizon ${options.horizon} months`);
 try {
   for (const paths of options.paths) {
-    const { workers, baseline, first, edits } = await timeOne(browser, origin, options, paths);
+    const { workers, baseline, first, edits, searches } = await timeOne(browser, origin, options, paths);
     console.log(
       `${paths} paths, ${workers} workers: baseline ${baseline.toFixed(0)} ms, first scenario ${first.toFixed(0)} ms; ` +
         `a scenario on the baseline kept (${edits.length} edits): median ${median(edits).toFixed(0)} ms, ` +
-        `min ${Math.min(...edits).toFixed(0)} ms [${edits.map((e) => e.toFixed(0)).join(', ')}]`,
+        `min ${Math.min(...edits).toFixed(0)} ms [${edits.map((e) => e.toFixed(0)).join(', ')}]; ` +
+        `its break-even and sensitivity after it: median ${median(searches).toFixed(0)} ms`,
     );
   }
 } finally {
