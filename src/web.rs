@@ -724,11 +724,18 @@ fn merged_batches(batches: &js_sys::Array, options: &crate::SimulateOptions) -> 
     Ok(merged)
 }
 
-/// One scenario of a [`SimulationRun`]: its part of the report, and whether its break-even and
+/// One scenario of a [`SimulationRun`]: its part of the report, and whether its break-even and its
 /// sensitivity are in.
 struct RunSlot {
     report: report::simulate::ScenarioReport,
-    searched: bool,
+    break_even: bool,
+    sensitivity: bool,
+}
+
+impl RunSlot {
+    fn searched(&self) -> bool {
+        self.break_even && self.sensitivity
+    }
 }
 
 /// A simulation run held by the page's coordinating worker: the twin, the options and the baseline
@@ -805,7 +812,7 @@ impl SimulationRun {
             .map_err(|e| JsError::new(&format!("{e}.")))?;
         let part = one.scenarios.pop().ok_or_else(|| JsError::new("the scenario's report is missing"))?;
         one.scenarios.push(part.clone());
-        self.slots.insert(slot, RunSlot { report: part, searched: false });
+        self.slots.insert(slot, RunSlot { report: part, break_even: false, sensitivity: false });
         Ok(report::simulate::to_json(&one))
     }
 
@@ -829,7 +836,12 @@ impl SimulationRun {
     /// Puts in the break-even and sensitivity of `slot`: `completed_json` is what
     /// [`complete_search_json`] returned for the input [`SimulationRun::set_scenario`] gave. A slot
     /// whose scenario changed since is left alone (returns `false`).
-    pub fn set_searched(&mut self, slot: u32, completed_json: &str) -> Result<bool, JsError> {
+    ///
+    /// `part` says what the search filled in: `"break_even"` or `"sensitivity"` ([`search_part_json`],
+    /// which the page runs in two workers at once), or `""` for both ([`complete_search_json`]). The
+    /// slot counts as searched once both are in.
+    pub fn set_searched(&mut self, slot: u32, completed_json: &str, part: &str) -> Result<bool, JsError> {
+        let which = search_part(part)?;
         let completed: report::simulate::SimulationReport = serde_json::from_str(completed_json)
             .map_err(|e| JsError::new(&format!("the completed scenario cannot be read: {e}")))?;
         let [part] = completed.scenarios.as_slice() else {
@@ -844,10 +856,9 @@ impl SimulationRun {
         if !same {
             return Ok(false);
         }
-        let renamed = held.report.scenario.clone();
-        held.report = part.clone();
-        report::simulate::rename_scenario(&mut held.report, renamed, &self.base.currency, &self.base.months);
-        held.searched = true;
+        report::simulate::join_search(&mut held.report, part, which, &self.base.currency, &self.base.months);
+        held.break_even |= which != report::simulate::SearchPart::Sensitivity;
+        held.sensitivity |= which != report::simulate::SearchPart::BreakEven;
         Ok(true)
     }
 
@@ -864,7 +875,7 @@ impl SimulationRun {
 
     /// Whether each of `slots` has its break-even and sensitivity in (1) or not yet (0).
     pub fn searched(&self, slots: Vec<u32>) -> Vec<u8> {
-        slots.iter().map(|slot| u8::from(self.slots.get(slot).is_some_and(|s| s.searched))).collect()
+        slots.iter().map(|slot| u8::from(self.slots.get(slot).is_some_and(RunSlot::searched))).collect()
     }
 }
 
@@ -903,6 +914,15 @@ pub fn scenario_report_json(
 /// slow part, as `subtwin simulate` does it after the rest. The options are the report's own.
 #[wasm_bindgen]
 pub fn complete_search_json(report_json: &str, twin_json: &str) -> Result<String, JsError> {
+    search_part_json(report_json, twin_json, "")
+}
+
+/// One part of [`complete_search_json`]: `"break_even"` or `"sensitivity"` (or `""` for both), which
+/// do not depend on each other, so that two workers can search at once;
+/// [`SimulationRun::set_searched`] joins them.
+#[wasm_bindgen]
+pub fn search_part_json(report_json: &str, twin_json: &str, part: &str) -> Result<String, JsError> {
+    let part = search_part(part)?;
     let mut report: report::simulate::SimulationReport =
         serde_json::from_str(report_json).map_err(|e| JsError::new(&format!("the report cannot be read: {e}")))?;
     let twin = twin_of(twin_json)?;
@@ -918,9 +938,15 @@ pub fn complete_search_json(report_json: &str, twin_json: &str) -> Result<String
         compiled.push(plan);
     }
     let plans: Vec<&crate::sim::plan::Plan> = compiled.iter().map(|c| &c.plan).collect();
-    report::simulate::complete_search(&mut report, &twin.twin, &options, &plans)
+    report::simulate::search(&mut report, &twin.twin, &options, &plans, part)
         .map_err(|e| JsError::new(&format!("{e}.")))?;
     Ok(report::simulate::to_json(&report))
+}
+
+fn search_part(name: &str) -> Result<report::simulate::SearchPart, JsError> {
+    report::simulate::SearchPart::from_name(name).ok_or_else(|| {
+        JsError::new(&format!("no part of the search is called {name:?}: give break_even or sensitivity"))
+    })
 }
 
 // --- Share links --------------------------------------------------------------------------------------

@@ -269,8 +269,14 @@ fn wasm_simulation_json_is_byte_identical_to_the_native_command() {
             .set_scenario(slot, &checked, batches(&twin, &checked, &options, &ranges))
             .map_err(JsValue::from)
             .expect("set");
-        let completed = subtwin::web::complete_search_json(&input, &twin).map_err(JsValue::from).expect("searched");
-        assert!(run.set_searched(slot, &completed).map_err(JsValue::from).expect("accepted"));
+        // The two halves of the search, as two workers send them, in either order.
+        let parts = if slot == 7 { ["break_even", "sensitivity"] } else { ["sensitivity", "break_even"] };
+        for (done, part) in parts.iter().enumerate() {
+            assert_eq!(run.searched(vec![slot]), vec![0], "slot {slot}: searched before its {part}");
+            let searched =
+                subtwin::web::search_part_json(&input, &twin, part).map_err(JsValue::from).expect("searched");
+            assert!(run.set_searched(slot, &searched, part).map_err(JsValue::from).expect("accepted"), "{done}");
+        }
     }
     assert_eq!(run.searched(vec![3, 7]), vec![1, 1]);
     let json = run.report_json(vec![3, 7]).map_err(JsValue::from).expect("the report");
@@ -304,7 +310,9 @@ fn wasm_simulation_json_is_byte_identical_to_the_native_command() {
     )
     .map_err(JsValue::from)
     .expect("searched");
-    assert!(!run.set_searched(3, &old).map_err(JsValue::from).expect("read"), "a stale search is left out");
+    assert!(!run.set_searched(3, &old, "").map_err(JsValue::from).expect("read"), "a stale search is left out");
+    let unknown = run.set_searched(9, &old, "tornado").map_err(message_of).expect_err("no such part");
+    assert!(unknown.contains("tornado"), "{unknown}");
     assert_eq!(run.searched(vec![3, 7, 9]), vec![0, 1, 0]);
 }
 

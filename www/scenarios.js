@@ -35,6 +35,8 @@ const DEBOUNCE_MS = 200;
  * pieces of at most about this many path-months (a second or so each). */
 const PIECES_PER_RANGE = 8;
 const PATH_MONTHS_PER_PIECE = 30_000;
+/** The two halves of a card's search (`search_part_json`), run in two pool jobs. */
+const SEARCH_PARTS = ['break_even', 'sensitivity'];
 
 /** The number of simulation workers: `?workers=N` (1 to 8) if given, else the machine's cores (at most 8). */
 function workerCount() {
@@ -427,39 +429,48 @@ export function initScenarios(helpers) {
     update();
   }
 
+  /** The break-even and the sensitivity of a card, in two pool jobs at once (they do not depend on
+   * each other); the coordinator joins them, and the card is searched once both are in. */
   function startSearch(card, input, key, json) {
-    const task = { owner: card, key, json, left: 1, started: performance.now() };
+    const task = { owner: card, key, json, left: SEARCH_PARTS.length, started: performance.now() };
     card.search = task;
-    pool.submit({
-      kind: 'search',
-      task,
-      message: { type: 'search', twin, input },
-      onPart: () => {},
-      onDone: async (data) => {
-        task.left = 0;
-        if (card.search !== task) return;
-        reportsPending++;
-        try {
-          const reply = await coordinator.request({ type: 'searched', key, slot: card.slot, json: data.json });
+    for (const part of SEARCH_PARTS) {
+      pool.submit({
+        kind: 'search',
+        task,
+        message: { type: 'search', twin, input, part },
+        onPart: () => {},
+        onDone: async (data) => {
           if (card.search !== task) return;
-          card.search = null;
-          if (reply.type === 'ok' && reply.accepted) {
-            card.searched = true;
-            performance.measure('subtwin:search', { start: task.started, end: performance.now(), detail: { workers } });
-            refreshReport();
+          reportsPending++;
+          try {
+            const reply = await coordinator.request({ type: 'searched', key, slot: card.slot, json: data.json, part });
+            if (card.search !== task) return;
+            if (reply.type !== 'ok' || !reply.accepted) {
+              task.left = 0;
+              card.search = null;
+              return;
+            }
+            task.left -= 1;
+            if (task.left === 0) {
+              card.search = null;
+              card.searched = true;
+              performance.measure('subtwin:search', { start: task.started, end: performance.now(), detail: { workers } });
+              refreshReport();
+            }
+          } catch (error) {
+            if (card.search === task) cardFailed(card, error.message);
+          } finally {
+            reportsPending--;
+            update();
           }
-        } catch (error) {
-          if (card.search === task) cardFailed(card, error.message);
-        } finally {
-          reportsPending--;
-          update();
-        }
-      },
-      onError: (message) => {
-        task.left = 0;
-        if (card.search === task) cardFailed(card, message);
-      },
-    });
+        },
+        onError: (message) => {
+          task.left = 0;
+          if (card.search === task) cardFailed(card, message);
+        },
+      });
+    }
   }
 
   function stopCard(card) {

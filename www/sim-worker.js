@@ -3,14 +3,15 @@
 //
 // In the pool, a worker simulates the contiguous range of paths it is given (the baseline, or one
 // scenario), a piece at a time so that the page can show progress, and posts each piece's paths as
-// bytes; or it completes a scenario's report with its break-even and sensitivity (the slow part).
+// bytes; or it completes a scenario's report with its break-even or its sensitivity (the slow part,
+// whose two halves run in two workers at once).
 // A worker may also run a whole simulation in one call (a share link's twin, whose report's digest
 // the link carries). The coordinating worker holds the run: the baseline's paths, merged in path order and kept while
 // scenarios change, and each scenario's part of the report; it answers with the report's JSON.
 import init, {
   SimulationRun,
-  complete_search_json,
   max_batch_paths,
+  search_part_json,
   simulate_batch,
   simulate_json,
 } from './pkg/subtwin.js';
@@ -57,7 +58,7 @@ function coordinate(message) {
     case 'rename':
       return { req, type: 'ok', accepted: run.rename(message.slot, message.scenario) };
     case 'searched':
-      return { req, type: 'ok', accepted: run.set_searched(message.slot, message.json) };
+      return { req, type: 'ok', accepted: run.set_searched(message.slot, message.json, message.part) };
     case 'remove':
       run.remove(message.slot);
       return { req, type: 'ok' };
@@ -79,7 +80,7 @@ self.onmessage = async (event) => {
     } else if (message.type === 'whole') {
       self.postMessage({ type: 'whole', json: simulate_json(message.twin, message.scenarios, message.options) });
     } else if (message.type === 'search') {
-      self.postMessage({ job: message.job, type: 'done', json: complete_search_json(message.input, message.twin) });
+      self.postMessage({ job: message.job, type: 'done', json: search_part_json(message.input, message.twin, message.part) });
     } else {
       self.postMessage(coordinate(message));
     }

@@ -195,18 +195,85 @@ pub fn complete_search(
     options: &SimOptions,
     plans: &[&Plan],
 ) -> Result<(), SimError> {
-    if report.scenarios.is_empty() {
+    search(report, twin, options, plans, SearchPart::Both)
+}
+
+/// The parts of the search, which are independent of each other: the page runs them in two workers
+/// at once and joins them ([`join_search`]); the command runs both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchPart {
+    BreakEven,
+    Sensitivity,
+    Both,
+}
+
+impl SearchPart {
+    /// `"break_even"`, `"sensitivity"`, or `""` for both.
+    pub fn from_name(name: &str) -> Option<SearchPart> {
+        match name {
+            "break_even" => Some(SearchPart::BreakEven),
+            "sensitivity" => Some(SearchPart::Sensitivity),
+            "" | "both" => Some(SearchPart::Both),
+            _ => None,
+        }
+    }
+
+    fn break_even(self) -> bool {
+        self != SearchPart::Sensitivity
+    }
+
+    fn sensitivity(self) -> bool {
+        self != SearchPart::BreakEven
+    }
+}
+
+/// [`complete_search`] for one part: the break-even of each scenario, or its sensitivity, or both;
+/// each scenario's summary in words says what is in.
+pub fn search(
+    report: &mut SimulationReport,
+    twin: &Twin,
+    options: &SimOptions,
+    plans: &[&Plan],
+    part: SearchPart,
+) -> Result<(), SimError> {
+    let needed = part.sensitivity() || plans.iter().any(|plan| changes_price(plan));
+    if report.scenarios.is_empty() || !needed {
+        for scenario in &mut report.scenarios {
+            scenario.break_even = None;
+        }
         return Ok(());
     }
     let search = SearchRuns::new(twin, options)?;
     let currency = report_currency(&report.currency);
     let last_month = report.months.last().cloned();
     for (scenario, plan) in report.scenarios.iter_mut().zip(plans) {
-        scenario.break_even = if changes_price(plan) { Some(search.break_even(plan)?) } else { None };
-        scenario.sensitivity = search.sensitivity(plan)?;
+        if part.break_even() {
+            scenario.break_even = if changes_price(plan) { Some(search.break_even(plan)?) } else { None };
+        }
+        if part.sensitivity() {
+            scenario.sensitivity = search.sensitivity(plan)?;
+        }
         scenario.summary = summary_in_words(scenario, &currency, last_month.as_ref());
     }
     Ok(())
+}
+
+/// Puts `part` of a scenario's search (from [`search`] on the same scenario's report) into `held`,
+/// and words its summary again: once both parts are in, `held` is what [`complete_search`] makes.
+pub fn join_search(
+    held: &mut ScenarioReport,
+    searched: &ScenarioReport,
+    part: SearchPart,
+    currency: &str,
+    months: &[String],
+) {
+    if part.break_even() {
+        held.break_even = searched.break_even.clone();
+    }
+    if part.sensitivity() {
+        held.sensitivity = searched.sensitivity.clone();
+    }
+    held.summary = summary_in_words(held, &report_currency(currency), months.last());
 }
 
 fn run_report(summary: &Summary) -> RunReport {
