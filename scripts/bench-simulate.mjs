@@ -2,8 +2,11 @@
 // workers, in Debian's Chromium (driven by playwright-core), on the demo company's twin. Recorded in
 // BENCHMARKS.md.
 //
-//   node scripts/bench-simulate.mjs [--runs N] [--workers N] [--horizon MONTHS] [PATHS...]   (from the repository root)
+//   node scripts/bench-simulate.mjs [--runs N] [--workers N] [--horizon MONTHS] [--file EXPORT] [PATHS...]   (from the repository root)
 //
+// --file chooses an export through the page's file input (as a person would) and times its twin
+// instead of the demo's: for example the one-million-row demo export, `subtwin demo --subscriptions
+// 1000000 -o FILE`.
 // PATHS are the path counts to time (default 1000 10000); --horizon defaults to 60 months; --workers
 // sets the page's pool (`?workers=N`; by default the page uses navigator.hardwareConcurrency);
 // --runs is the number of edits timed per path count (default 5).
@@ -33,12 +36,13 @@ const WWW = path.join(REPO, 'www');
 const WAIT = Number(process.env.SUBTWIN_BENCH_WAIT || 600_000);
 
 function parse(argv) {
-  const options = { runs: 5, workers: null, horizon: 60, paths: [] };
+  const options = { runs: 5, workers: null, horizon: 60, file: null, paths: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--runs') options.runs = Number(argv[++i]);
     else if (arg === '--workers') options.workers = Number(argv[++i]);
     else if (arg === '--horizon') options.horizon = Number(argv[++i]);
+    else if (arg === '--file') options.file = argv[++i];
     else options.paths.push(Number(arg));
   }
   if (options.paths.length === 0) options.paths = [1000, 10000];
@@ -76,6 +80,11 @@ async function timeOne(browser, origin, options, paths) {
     const query = options.workers ? `?workers=${options.workers}` : '';
     await page.goto(`${origin}/${query}`, { timeout: WAIT });
     await page.waitForFunction(() => document.body.dataset.twin === 'ready', null, { timeout: WAIT });
+    if (options.file) {
+      await page.setInputFiles('#file', options.file);
+      await page.waitForFunction(() => document.body.dataset.twin !== 'ready', null, { timeout: WAIT });
+      await page.waitForFunction(() => document.body.dataset.twin === 'ready', null, { timeout: WAIT });
+    }
     const workers = await page.evaluate(() => document.body.dataset.simWorkers);
     await page.fill('#sim-horizon', String(options.horizon));
     await page.fill('#sim-paths', String(paths));
@@ -110,6 +119,7 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: WAIT });
 console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0].model}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`module: ${fs.statSync(path.join(WWW, 'pkg', 'subtwin_bg.wasm')).size} bytes; horizon ${options.horizon} months`);
+console.log(`twin: ${options.file ? path.basename(options.file) : 'the demo (www/demo-stripe.csv)'}`);
 try {
   for (const paths of options.paths) {
     const { workers, baseline, first, edits, searches } = await timeOne(browser, origin, options, paths);
