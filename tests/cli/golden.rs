@@ -1,6 +1,7 @@
 //! Files the project ships or compares against stay equal to what the code produces now.
 //! `UPDATE_GOLDEN=1 cargo test` rewrites them after a deliberate change.
 
+use crate::support::demo_calibrated_twin;
 use std::path::Path;
 use std::process::Command;
 
@@ -63,15 +64,7 @@ fn demo_fit_json_matches_the_native_command() {
 /// `float_roundtrip` feature), or the page would simulate another twin than the command does.
 #[test]
 fn the_twin_as_json_reads_back_to_the_same_twin() {
-    let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
-    let (_, twin) = subtwin::fit_exports_and_twin(
-        &[("demo-stripe.csv", &bytes)],
-        &Default::default(),
-        &Default::default(),
-        &mut |_| {},
-    )
-    .expect("fits");
-    let twin = twin.expect("the demo has a twin");
+    let twin = demo_calibrated_twin();
     let json = twin.to_json();
     let read = subtwin::CalibratedTwin::from_json(&json).expect("reads back");
     assert!(read == twin, "the twin read back from its JSON differs from the one written");
@@ -278,15 +271,7 @@ fn demo_simulation_json_matches_the_native_command() {
 /// The presets the fixtures hold are the page's own, for the demo over 12 months.
 #[test]
 fn the_scenario_fixtures_are_the_pages_presets() {
-    let bytes = std::fs::read(repo("www/demo-stripe.csv")).expect("demo present");
-    let (_, twin) = subtwin::fit_exports_and_twin(
-        &[("demo-stripe.csv", &bytes)],
-        &Default::default(),
-        &Default::default(),
-        &mut |_| {},
-    )
-    .expect("fits");
-    let view = subtwin::report::simulate_page::editor_view(&twin.expect("a twin"), 12);
+    let view = subtwin::report::simulate_page::editor_view(&demo_calibrated_twin(), 12);
     let preset = |label: &str| {
         let preset = view.presets.iter().find(|p| p.label == label).expect("the preset");
         format!("{}\n", preset.scenario)

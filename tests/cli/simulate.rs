@@ -183,15 +183,7 @@ fn small_segments_with_open_intervals_still_simulate() {
 /// segments to the kept baseline, and the result is the whole simulation's, bit for bit.
 #[test]
 fn the_monthly_price_rise_on_the_demo_simulates_only_the_monthly_segments() {
-    let bytes = std::fs::read(demo()).expect("demo present");
-    let (_, twin) = subtwin::fit_exports_and_twin(
-        &[("demo-stripe.csv", &bytes)],
-        &Default::default(),
-        &Default::default(),
-        &mut |_| {},
-    )
-    .expect("fits");
-    let twin = twin.expect("the demo has a twin").twin;
+    let twin = demo_calibrated_twin().twin;
     let text = std::fs::read(format!("{}/tests/fixtures/scenarios/raise-monthly.json", env!("CARGO_MANIFEST_DIR")))
         .expect("fixture present");
     let scenario = subtwin::scenario::from_json("raise-monthly.json", &text).expect("a valid scenario");

@@ -38,6 +38,20 @@ pub fn scratch_path(name: &str) -> PathBuf {
 }
 
 /// The report for a fixture with the default request (derived as-of, majority currency).
+/// The shipped demo export's calibrated twin, as the page's worker and `subtwin fit` calibrate it.
+pub fn demo_calibrated_twin() -> subtwin::CalibratedTwin {
+    let file = format!("{}/www/demo-stripe.csv", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&file).expect("demo present");
+    let (_, twin) = subtwin::fit_exports_and_twin(
+        &[("demo-stripe.csv", &bytes)],
+        &Default::default(),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .expect("fits");
+    twin.expect("the demo has a twin")
+}
+
 pub fn report_of(name: &str) -> HistoryReport {
     report_with(name, &HistoryRequest::default())
 }
