@@ -808,9 +808,10 @@ impl SimulationRun {
         let mut simulation = merged_batches(&batches, &self.options)?;
         simulation.complete(&self.baseline).map_err(|e| JsError::new(&format!("{e}")))?;
         let run = report::simulate::ScenarioRun { scenario: &scenario, compiled: &compiled, simulation: &simulation };
-        let mut one = report::simulate::simulation_report(&self.context(), &self.baseline, &[run])
+        // The baseline's part of the report was made once, with the run.
+        let part = report::simulate::scenario_report(&self.context(), &self.baseline, &self.base.months, &run)
             .map_err(|e| JsError::new(&format!("{e}.")))?;
-        let part = one.scenarios.pop().ok_or_else(|| JsError::new("the scenario's report is missing"))?;
+        let mut one = self.base.clone();
         one.scenarios.push(part.clone());
         self.slots.insert(slot, RunSlot { report: part, break_even: false, sensitivity: false });
         Ok(report::simulate::to_json(&one))

@@ -151,23 +151,8 @@ pub fn simulation_report(
     let summary = sim::summarise(baseline, &PROBABILITIES)?;
     let horizon = baseline.options.horizon_months;
     let months: Vec<String> = (0..horizon as i32).map(|k| MonthIndex(summary.start_month_index + k).label()).collect();
-    let mut reports = Vec::new();
-    for run in scenarios {
-        let scenario_summary = sim::summarise(run.simulation, &PROBABILITIES)?;
-        let difference = sim::compare(baseline, run.simulation, &PROBABILITIES)?;
-        let mut report = ScenarioReport {
-            name: run.scenario.name.clone(),
-            scenario: run.scenario.clone(),
-            inputs: run.compiled.inputs.clone(),
-            run: run_report(&scenario_summary),
-            difference,
-            break_even: None,
-            sensitivity: Vec::new(),
-            summary: String::new(),
-        };
-        report.summary = summary_in_words(&report, context.currency, months.last());
-        reports.push(report);
-    }
+    let reports =
+        scenarios.iter().map(|run| scenario_report(context, baseline, &months, run)).collect::<Result<_, _>>()?;
     Ok(SimulationReport {
         kind: "simulation".into(),
         as_of: context.as_of.to_owned(),
@@ -274,6 +259,31 @@ pub fn join_search(
         held.sensitivity = searched.sensitivity.clone();
     }
     held.summary = summary_in_words(held, &report_currency(currency), months.last());
+}
+
+/// One scenario's part of [`simulation_report`], before its search: what the coordinating worker
+/// adds to the baseline's report, which it made once, when a scenario changes. `months` are the
+/// report's month labels.
+pub fn scenario_report(
+    context: &ReportContext,
+    baseline: &Simulation,
+    months: &[String],
+    run: &ScenarioRun,
+) -> Result<ScenarioReport, SimError> {
+    let scenario_summary = sim::summarise(run.simulation, &PROBABILITIES)?;
+    let difference = sim::compare(baseline, run.simulation, &PROBABILITIES)?;
+    let mut report = ScenarioReport {
+        name: run.scenario.name.clone(),
+        scenario: run.scenario.clone(),
+        inputs: run.compiled.inputs.clone(),
+        run: run_report(&scenario_summary),
+        difference,
+        break_even: None,
+        sensitivity: Vec::new(),
+        summary: String::new(),
+    };
+    report.summary = summary_in_words(&report, context.currency, months.last());
+    Ok(report)
 }
 
 fn run_report(summary: &Summary) -> RunReport {
