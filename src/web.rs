@@ -709,7 +709,13 @@ fn merged_batches(batches: &js_sys::Array, options: &crate::SimulateOptions) -> 
         };
         let simulation = Simulation::from_bytes(&bytes).map_err(|e| JsError::new(&format!("{e}")))?;
         match merged.as_mut() {
-            None => merged = Some(simulation),
+            None => {
+                let mut first = simulation;
+                // Room for the rest of the run at once; if it cannot be had, the batches are merged
+                // as they come, and what does not fit then stops the worker as any lack of memory does.
+                let _ = first.reserve_paths(options.paths.saturating_sub(first.paths.end));
+                merged = Some(first);
+            }
             Some(earlier) => earlier.append(simulation).map_err(|e| JsError::new(&format!("{e}")))?,
         }
     }

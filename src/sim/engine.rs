@@ -115,14 +115,14 @@ pub struct Simulation {
     /// The indices of the paths held, within `0..options.paths`.
     pub paths: Range<u32>,
     /// Path-major: the total of path `paths.start + i`, month `m`, is at `i * horizon + m`.
-    totals: Vec<MonthFigures>,
+    pub(super) totals: Vec<MonthFigures>,
     /// Path-major: segment `s` of path `paths.start + i`, month `m`, is at
     /// `(i * horizon + m) * segments + s`.
-    segments: Vec<SegmentMonth>,
+    pub(super) segments: Vec<SegmentMonth>,
     /// Laid out as `segments`: each segment's other figures, in a baseline kept for reuse and in a
     /// partial simulation; empty otherwise.
     #[serde(default)]
-    flows: Vec<SegmentFlows>,
+    pub(super) flows: Vec<SegmentFlows>,
     /// In a partial simulation, the segments it left to the baseline (their figures are 0 and
     /// `totals` is empty until [`Simulation::complete`]); `None` in a whole one.
     #[serde(default)]
@@ -131,14 +131,14 @@ pub struct Simulation {
 
 /// What a simulation keeps of a segment's month.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct SegmentMonth {
+pub(super) struct SegmentMonth {
     active_subscribers: u64,
     mrr_major_units: f64,
 }
 
 /// The rest of a segment's month, kept where a total may have to be summed again.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct SegmentFlows {
+pub(super) struct SegmentFlows {
     new_subscribers: u64,
     churned_subscribers: u64,
     churned_mrr_major_units: f64,
@@ -490,6 +490,28 @@ impl Simulation {
         })
     }
 
+    /// Makes room for `more` paths to be appended, so that merging a run's batches allocates its
+    /// figures once rather than doubling as they come (which, for a large run in a browser's worker,
+    /// would hold half as much again of memory that WebAssembly never gives back).
+    /// Memory that cannot be had is an error, not an abort.
+    pub fn reserve_paths(&mut self, more: u32) -> Result<(), SimError> {
+        let rows = u64::from(more) * u64::from(self.options.horizon_months);
+        let segments = self.segment_names.len() as u64;
+        let figures = rows * (segments * if self.flows.is_empty() { 1 } else { 3 } + 3);
+        let out_of_memory = |_| SimError::OutOfMemory { figures };
+        let rows = usize::try_from(rows).map_err(out_of_memory)?;
+        let segment_rows = usize::try_from(rows as u64 * segments).map_err(out_of_memory)?;
+        let out_of_memory = |_| SimError::OutOfMemory { figures };
+        if self.pending.is_none() {
+            self.totals.try_reserve_exact(rows).map_err(out_of_memory)?;
+        }
+        self.segments.try_reserve_exact(segment_rows).map_err(out_of_memory)?;
+        if !self.flows.is_empty() {
+            self.flows.try_reserve_exact(segment_rows).map_err(out_of_memory)?;
+        }
+        Ok(())
+    }
+
     /// Appends the next batch of paths of the same run: `later` must come from the same twin and
     /// options, keep the same figures (a partial one: leave the same segments to the baseline), and
     /// start where this one ends. Workers that each simulated a range merge this way.
@@ -584,6 +606,8 @@ pub enum SimError {
     NothingToReuse,
     /// A partial simulation where a whole one is needed (not yet completed from its baseline).
     Partial,
+    /// Room for this many figures (in units of 16 bytes) could not be had.
+    OutOfMemory { figures: u64 },
 }
 
 impl std::fmt::Display for SimError {
@@ -618,6 +642,11 @@ impl std::fmt::Display for SimError {
                 f,
                 "the baseline did not keep its segments' figures, so a scenario's unchanged segments cannot be taken \
                  from it: simulate the scenario whole."
+            ),
+            SimError::OutOfMemory { figures } => write!(
+                f,
+                "{figures} figures (paths × months × series) do not fit in this machine's memory: simulate fewer paths or \
+                 a shorter horizon."
             ),
             SimError::Partial => {
                 write!(

@@ -183,3 +183,27 @@ fn a_partial_simulation_travels_in_fewer_bytes_and_bad_bytes_are_refused() {
     assert!(matches!(Simulation::from_bytes(&unsorted), Err(SimError::Encoding(_))));
     assert!(matches!(Simulation::from_bytes(&partial[..partial.len() - 1]), Err(SimError::Encoding(_))));
 }
+
+#[test]
+fn room_reserved_for_the_rest_of_a_run_is_what_its_batches_fill() {
+    let twin = four_segments();
+    let options = SimOptions { paths: 30, horizon_months: 8, seed: 2 };
+    for (keep_flows, scenario) in [(false, false), (true, false), (true, true)] {
+        let (_, plan, _) = plans().swap_remove(1);
+        let batch = |range: std::ops::Range<u32>| match (keep_flows, scenario) {
+            (false, _) => simulate_paths(&twin, &options, range),
+            (true, false) => simulate_reusable_paths(&twin, &options, range),
+            (true, true) => simulate_changed_paths(&twin, &plan, &options, range),
+        };
+        let mut merged = batch(0..10).expect("simulates");
+        merged.reserve_paths(20).expect("room for 20 paths");
+        let capacity = (merged.totals.capacity(), merged.segments.capacity(), merged.flows.capacity());
+        merged.append(batch(10..30).expect("simulates")).expect("appends");
+        let after = (merged.totals.capacity(), merged.segments.capacity(), merged.flows.capacity());
+        assert_eq!(
+            after, capacity,
+            "flows {keep_flows}, scenario {scenario}: appending the reserved paths reallocated"
+        );
+        assert!(merged == batch(0..30).expect("simulates"), "flows {keep_flows}, scenario {scenario}");
+    }
+}
