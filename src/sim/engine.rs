@@ -132,8 +132,8 @@ pub struct Simulation {
 /// What a simulation keeps of a segment's month.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct SegmentMonth {
-    active_subscribers: u64,
-    mrr_major_units: f64,
+    pub(super) active_subscribers: u64,
+    pub(super) mrr_major_units: f64,
 }
 
 /// The rest of a segment's month, kept where a total may have to be summed again.

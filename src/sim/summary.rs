@@ -63,53 +63,67 @@ pub fn summarise(simulation: &Simulation, probabilities: &[f64]) -> Result<Summa
     if simulation.is_partial() {
         return Err(SimError::Partial);
     }
-    let series = |series: Series, name: &str| series_quantiles(simulation, series, name, probabilities);
-    let months = 0..simulation.options.horizon_months;
-    let mut values = Vec::with_capacity(simulation.paths.len());
-    let mut quantiles_of = |month: u32, field: &dyn Fn(&MonthFigures) -> f64| {
-        values.clear();
-        values.extend(simulation.across_paths(month, Series::Total).map(|f| field(&f)));
-        selected_quantiles(&mut values, probabilities)
-    };
-    let new_subscribers = months.clone().map(|m| quantiles_of(m, &|f| f.new_subscribers as f64)).collect();
-    let churned_subscribers = months.clone().map(|m| quantiles_of(m, &|f| f.churned_subscribers as f64)).collect();
-    let billed_major_units = months.clone().map(|m| quantiles_of(m, &|f| f.billed_major_units)).collect();
-    let arpu_major_units = months.clone().map(|m| quantiles_of(m, &|f| arpu(f))).collect();
-    // Cumulative revenue: a running sum per path, then quantiles month by month.
     let horizon = simulation.options.horizon_months as usize;
-    let mut running: Vec<f64> = Vec::with_capacity(simulation.paths.len() * horizon);
-    for path in simulation.paths.clone() {
-        let mut sum = 0.0;
-        running.extend(simulation.path_totals(path).iter().map(|f| {
-            sum += f.billed_major_units;
-            sum
-        }));
+    let paths = simulation.paths.len();
+    let segments = simulation.segment_names.len();
+    // Each month's values of every series are gathered in one pass over the paths (the figures are
+    // stored path by path, so a series alone would read a cache line per path for one number), then
+    // each series' quantiles are selected from its own values.
+    const TOTALS: usize = 7;
+    let (active, mrr, new, churned, billed, per_subscriber, cumulative) = (0, 1, 2, 3, 4, 5, 6);
+    let mut values: Vec<Vec<f64>> = (0..TOTALS + 2 * segments).map(|_| Vec::with_capacity(paths)).collect();
+    let mut running = vec![0.0; paths];
+    let mut quantiles: Vec<Vec<Vec<f64>>> = (0..TOTALS + 2 * segments).map(|_| Vec::with_capacity(horizon)).collect();
+    for month in 0..horizon {
+        values.iter_mut().for_each(Vec::clear);
+        for (offset, path) in simulation.paths.clone().enumerate() {
+            let total = simulation.path_totals(path).get(month).copied().unwrap_or_default();
+            running[offset] += total.billed_major_units;
+            for (series, value) in [
+                (active, total.active_subscribers as f64),
+                (mrr, total.mrr_major_units),
+                (new, total.new_subscribers as f64),
+                (churned, total.churned_subscribers as f64),
+                (billed, total.billed_major_units),
+                (per_subscriber, arpu(&total)),
+                (cumulative, running[offset]),
+            ] {
+                values[series].push(value);
+            }
+            let row = (offset * horizon + month) * segments;
+            let held = simulation.segments.get(row..row + segments).unwrap_or_default();
+            for (index, figures) in held.iter().enumerate() {
+                values[TOTALS + 2 * index].push(figures.active_subscribers as f64);
+                values[TOTALS + 2 * index + 1].push(figures.mrr_major_units);
+            }
+        }
+        for (series, month_values) in values.iter_mut().enumerate() {
+            quantiles[series].push(selected_quantiles(month_values, probabilities));
+        }
     }
-    let cumulative_billed_major_units = (0..horizon)
-        .map(|m| {
-            values.clear();
-            values.extend(running.iter().skip(m).step_by(horizon.max(1)).copied());
-            selected_quantiles(&mut values, probabilities)
-        })
+    let mut quantiles = quantiles.into_iter();
+    let mut next = || quantiles.next().unwrap_or_default();
+    let (active_subscribers, mrr_major_units) = (next(), next());
+    let flows = FlowQuantiles {
+        new_subscribers: next(),
+        churned_subscribers: next(),
+        billed_major_units: next(),
+        arpu_major_units: next(),
+        cumulative_billed_major_units: next(),
+    };
+    let total = SeriesQuantiles { name: "total".to_owned(), active_subscribers, mrr_major_units };
+    let segments = simulation
+        .segment_names
+        .iter()
+        .map(|name| SeriesQuantiles { name: name.clone(), active_subscribers: next(), mrr_major_units: next() })
         .collect();
     Ok(Summary {
         start_month_index: simulation.start_month_index,
         paths: simulation.paths.end - simulation.paths.start,
         probabilities: probabilities.to_vec(),
-        segments: simulation
-            .segment_names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| series(Series::Segment(i), name))
-            .collect(),
-        total: series(Series::Total, "total"),
-        flows: FlowQuantiles {
-            new_subscribers,
-            churned_subscribers,
-            billed_major_units,
-            cumulative_billed_major_units,
-            arpu_major_units,
-        },
+        segments,
+        total,
+        flows,
     })
 }
 
@@ -159,19 +173,6 @@ fn select_ranks(values: &mut [f64], ranks: &[usize], offset: usize) {
     let (below, _, above) = values.select_nth_unstable_by(at, f64::total_cmp);
     select_ranks(below, &ranks[..ranks.len() / 2], offset);
     select_ranks(above, &ranks[ranks.len() / 2 + 1..], middle + 1);
-}
-
-fn series_quantiles(simulation: &Simulation, series: Series, name: &str, probabilities: &[f64]) -> SeriesQuantiles {
-    let mut values = Vec::with_capacity(simulation.paths.len());
-    let mut quantiles_of = |month: u32, field: fn(&MonthFigures) -> f64| {
-        values.clear();
-        values.extend(simulation.across_paths(month, series).map(|f| field(&f)));
-        selected_quantiles(&mut values, probabilities)
-    };
-    let months = 0..simulation.options.horizon_months;
-    let active_subscribers = months.clone().map(|m| quantiles_of(m, |f| f.active_subscribers as f64)).collect();
-    let mrr_major_units = months.map(|m| quantiles_of(m, |f| f.mrr_major_units)).collect();
-    SeriesQuantiles { name: name.to_owned(), active_subscribers, mrr_major_units }
 }
 
 /// The number of bins of a difference's histogram.
