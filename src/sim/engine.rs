@@ -448,33 +448,43 @@ impl Simulation {
         if bytes.len() - reader.at != total_rows * 48 + rows * held * if flows { 48 } else { 16 } {
             return Err(SimError::Encoding("the figures' length does not match the header".into()));
         }
-        let mut totals = Vec::with_capacity(total_rows);
-        for _ in 0..total_rows {
-            totals.push(MonthFigures {
-                active_subscribers: reader.u64()?,
-                mrr_major_units: reader.f64()?,
-                new_subscribers: reader.u64()?,
-                churned_subscribers: reader.u64()?,
-                churned_mrr_major_units: reader.f64()?,
-                billed_major_units: reader.f64()?,
-            });
-        }
+        // The lengths are checked: the figures are read in fixed-size chunks, without a check per
+        // number.
+        let (total_bytes, segment_bytes) = bytes
+            .get(reader.at..)
+            .and_then(|rest| rest.split_at_checked(total_rows * 48))
+            .ok_or_else(|| SimError::Encoding("the bytes end early".into()))?;
+        let totals: Vec<MonthFigures> = total_bytes
+            .chunks_exact(48)
+            .map(|c| MonthFigures {
+                active_subscribers: u64_at(c, 0),
+                mrr_major_units: f64_at(c, 8),
+                new_subscribers: u64_at(c, 16),
+                churned_subscribers: u64_at(c, 24),
+                churned_mrr_major_units: f64_at(c, 32),
+                billed_major_units: f64_at(c, 40),
+            })
+            .collect();
         let is_held: Vec<bool> = (0..names).map(|s| pending.as_ref().is_none_or(|p| !p.contains(&s))).collect();
+        let mut chunks = segment_bytes.chunks_exact(if flows { 48 } else { 16 });
         let mut segments = Vec::with_capacity(rows * names);
         let mut flow_figures = Vec::with_capacity(if flows { rows * names } else { 0 });
         for at in 0..rows * names {
-            if !is_held[at % names] {
+            let chunk = if is_held[at % names] { chunks.next() } else { None };
+            let Some(c) = chunk else {
                 segments.push(SegmentMonth::default());
-                flow_figures.push(SegmentFlows::default());
+                if flows {
+                    flow_figures.push(SegmentFlows::default());
+                }
                 continue;
-            }
-            segments.push(SegmentMonth { active_subscribers: reader.u64()?, mrr_major_units: reader.f64()? });
+            };
+            segments.push(SegmentMonth { active_subscribers: u64_at(c, 0), mrr_major_units: f64_at(c, 8) });
             if flows {
                 flow_figures.push(SegmentFlows {
-                    new_subscribers: reader.u64()?,
-                    churned_subscribers: reader.u64()?,
-                    churned_mrr_major_units: reader.f64()?,
-                    billed_major_units: reader.f64()?,
+                    new_subscribers: u64_at(c, 16),
+                    churned_subscribers: u64_at(c, 24),
+                    churned_mrr_major_units: f64_at(c, 32),
+                    billed_major_units: f64_at(c, 40),
                 });
             }
         }
@@ -543,6 +553,16 @@ const ENCODING_WHOLE: u8 = 0;
 const ENCODING_WITH_FLOWS: u8 = 1;
 const ENCODING_PARTIAL: u8 = 2;
 
+/// The little-endian u64 at `at` in a chunk whose length was checked (0 past its end).
+fn u64_at(chunk: &[u8], at: usize) -> u64 {
+    chunk.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_le_bytes)
+}
+
+/// The little-endian f64 at `at` in a chunk whose length was checked (0 past its end).
+fn f64_at(chunk: &[u8], at: usize) -> f64 {
+    f64::from_bits(u64_at(chunk, at))
+}
+
 /// Reads little-endian numbers off a byte slice, refusing to read past its end.
 struct ByteReader<'a> {
     bytes: &'a [u8],
@@ -570,10 +590,6 @@ impl<'a> ByteReader<'a> {
 
     fn u64(&mut self) -> Result<u64, SimError> {
         Ok(u64::from_le_bytes(self.array()?))
-    }
-
-    fn f64(&mut self) -> Result<f64, SimError> {
-        Ok(f64::from_le_bytes(self.array()?))
     }
 }
 
