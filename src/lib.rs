@@ -688,7 +688,7 @@ pub fn simulate_twin(
         sim::SimOptions { paths: options.paths, horizon_months: options.horizon_months, seed: options.seed };
     // The baseline keeps its segments' figures (when they fit), so that each scenario simulates only
     // the segments it changes.
-    let baseline = sim::simulate_reusable(twin, &sim_options).map_err(|e| e.to_string())?;
+    let baseline = sim::simulate_reusable(twin, &sim_options, 0..sim_options.paths).map_err(|e| e.to_string())?;
     let mut simulations = Vec::with_capacity(compiled.len());
     for plan in &compiled {
         let simulation = sim::simulate_plan_on(twin, &plan.plan, &baseline).map_err(|e| e.to_string())?;

@@ -864,8 +864,8 @@ impl SimulationRun {
             return Ok(false);
         }
         report::simulate::join_search(&mut held.report, part, which, &self.base.currency, &self.base.months);
-        held.break_even |= which != report::simulate::SearchPart::Sensitivity;
-        held.sensitivity |= which != report::simulate::SearchPart::BreakEven;
+        held.break_even |= which.break_even();
+        held.sensitivity |= which.sensitivity();
         Ok(true)
     }
 

@@ -203,11 +203,13 @@ impl SearchPart {
         }
     }
 
-    fn break_even(self) -> bool {
+    /// Whether this part fills in the break-even.
+    pub fn break_even(self) -> bool {
         self != SearchPart::Sensitivity
     }
 
-    fn sensitivity(self) -> bool {
+    /// Whether this part fills in the sensitivity.
+    pub fn sensitivity(self) -> bool {
         self != SearchPart::BreakEven
     }
 }
@@ -325,11 +327,7 @@ impl<'a> SearchRuns<'a> {
         let paths = SEARCH_PATHS.min(options.paths);
         // Kept with every segment's figures, so that each run of the search simulates only the
         // segments the scenario changes.
-        let prefix = if sim::reuse_fits(twin.segments.len(), options.horizon_months, paths) {
-            sim::simulate_reusable_paths(twin, options, 0..paths)?
-        } else {
-            sim::simulate_paths(twin, options, 0..paths)?
-        };
+        let prefix = sim::simulate_reusable(twin, options, 0..paths)?;
         Ok(SearchRuns { twin, paths, baseline: prefix })
     }
 

@@ -273,10 +273,10 @@ impl Simulation {
         self.pending.as_deref()
     }
 
-    /// Whether this simulation keeps every segment's flows, so that a partial simulation of the same
-    /// run can be completed from it.
+    /// Whether this is a whole simulation that kept every segment's flows, so that a partial
+    /// simulation of the same run can be completed from it.
     pub fn keeps_flows(&self) -> bool {
-        self.pending.is_none() && (self.segments.is_empty() || self.flows.len() == self.segments.len())
+        self.pending.is_none() && !self.flows.is_empty()
     }
 
     /// Completes a partial simulation ([`simulate_changed_paths`]) with the segments its plan left
@@ -296,7 +296,7 @@ impl Simulation {
         if !same_run {
             return Err(SimError::NotTheSameRun);
         }
-        if !baseline.keeps_flows() || baseline.flows.is_empty() {
+        if !baseline.keeps_flows() {
             return Err(SimError::NothingToReuse);
         }
         if self.paths.start < baseline.paths.start || self.paths.end > baseline.paths.end {
@@ -508,16 +508,15 @@ impl Simulation {
         let rows = u64::from(more) * u64::from(self.options.horizon_months);
         let segments = self.segment_names.len() as u64;
         let figures = rows * (segments * if self.flows.is_empty() { 1 } else { 3 } + 3);
-        let out_of_memory = |_| SimError::OutOfMemory { figures };
-        let rows = usize::try_from(rows).map_err(out_of_memory)?;
-        let segment_rows = usize::try_from(rows as u64 * segments).map_err(out_of_memory)?;
-        let out_of_memory = |_| SimError::OutOfMemory { figures };
+        let out_of_memory = SimError::OutOfMemory { figures };
+        let rows = usize::try_from(rows).map_err(|_| out_of_memory.clone())?;
+        let segment_rows = usize::try_from(rows as u64 * segments).map_err(|_| out_of_memory.clone())?;
         if self.pending.is_none() {
-            self.totals.try_reserve_exact(rows).map_err(out_of_memory)?;
+            self.totals.try_reserve_exact(rows).map_err(|_| out_of_memory.clone())?;
         }
-        self.segments.try_reserve_exact(segment_rows).map_err(out_of_memory)?;
+        self.segments.try_reserve_exact(segment_rows).map_err(|_| out_of_memory.clone())?;
         if !self.flows.is_empty() {
-            self.flows.try_reserve_exact(segment_rows).map_err(out_of_memory)?;
+            self.flows.try_reserve_exact(segment_rows).map_err(|_| out_of_memory)?;
         }
         Ok(())
     }
@@ -708,17 +707,15 @@ pub fn simulate_plan(twin: &Twin, plan: &Plan, options: &SimOptions) -> Result<S
     in_batches(twin, plan, options, 0..options.paths, Keep::Whole)
 }
 
-/// Simulates all of the run's paths with no change, like [`simulate`], keeping every segment's
-/// flows when [`reuse_fits`], so that scenarios of the same run can be simulated with
-/// [`simulate_plan_on`], segments they leave unchanged taken from it.
-pub fn simulate_reusable(twin: &Twin, options: &SimOptions) -> Result<Simulation, SimError> {
+/// Simulates the paths `path_range` of the run with no change (in batches, as [`simulate_plan`]),
+/// keeping every segment's flows when they fit ([`reuse_fits`]), so that scenarios over the same
+/// paths can be simulated with [`simulate_plan_on`], the segments they leave unchanged taken from it.
+pub fn simulate_reusable(twin: &Twin, options: &SimOptions, path_range: Range<u32>) -> Result<Simulation, SimError> {
     options.check()?;
-    let keep = if reuse_fits(twin.segments.len(), options.horizon_months, options.paths) {
-        Keep::WholeWithFlows
-    } else {
-        Keep::Whole
-    };
-    in_batches(twin, &Plan::baseline(twin.segments.len()), options, 0..options.paths, keep)
+    let paths = path_range.end.saturating_sub(path_range.start);
+    let keep =
+        if reuse_fits(twin.segments.len(), options.horizon_months, paths) { Keep::WholeWithFlows } else { Keep::Whole };
+    in_batches(twin, &Plan::baseline(twin.segments.len()), options, path_range, keep)
 }
 
 /// Simulates the paths of `baseline` under a plan: the segments the plan changes, the others taken
@@ -727,7 +724,7 @@ pub fn simulate_reusable(twin: &Twin, options: &SimOptions) -> Result<Simulation
 pub fn simulate_plan_on(twin: &Twin, plan: &Plan, baseline: &Simulation) -> Result<Simulation, SimError> {
     let options = &baseline.options;
     options.check()?;
-    if !baseline.keeps_flows() || baseline.flows.is_empty() {
+    if !baseline.keeps_flows() {
         return in_batches(twin, plan, options, baseline.paths.clone(), Keep::Whole);
     }
     let mut simulation = in_batches(twin, plan, options, baseline.paths.clone(), Keep::Changed)?;

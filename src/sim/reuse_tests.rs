@@ -89,7 +89,7 @@ fn a_plan_leaves_to_the_baseline_exactly_the_segments_it_does_not_touch() {
 fn a_scenario_completed_from_the_kept_baseline_is_its_whole_simulation_bit_for_bit() {
     let twin = four_segments();
     let options = SimOptions { paths: 40, horizon_months: 30, seed: 11 };
-    let baseline = simulate_reusable(&twin, &options).expect("simulates");
+    let baseline = simulate_reusable(&twin, &options, 0..options.paths).expect("simulates");
     assert!(baseline.keeps_flows());
     // The kept baseline is the plain baseline, with more kept.
     let plain = simulate(&twin, &options).expect("simulates");
@@ -139,14 +139,14 @@ fn a_partial_simulation_is_refused_where_a_whole_one_is_needed_and_by_another_ru
     let options = SimOptions { paths: 10, horizon_months: 6, seed: 1 };
     let (_, plan, _) = plans().swap_remove(1);
     let partial = simulate_changed_paths(&twin, &plan, &options, 0..10).expect("simulates");
-    let baseline = simulate_reusable(&twin, &options).expect("simulates");
+    let baseline = simulate_reusable(&twin, &options, 0..options.paths).expect("simulates");
     assert_eq!(compare(&baseline, &partial, &[0.5]).err(), Some(SimError::Partial));
     assert_eq!(summarise(&partial, &[0.5]).err(), Some(SimError::Partial));
     assert!(partial.figures(0, 0, Series::Total).is_none(), "a partial simulation has no totals");
 
     let without_flows = simulate(&twin, &options).expect("simulates");
     assert_eq!(partial.clone().complete(&without_flows), Err(SimError::NothingToReuse));
-    let other_seed = simulate_reusable(&twin, &SimOptions { seed: 2, ..options }).expect("simulates");
+    let other_seed = simulate_reusable(&twin, &SimOptions { seed: 2, ..options }, 0..10).expect("simulates");
     assert_eq!(partial.clone().complete(&other_seed), Err(SimError::NotTheSameRun));
     let fewer_paths = simulate_reusable_paths(&twin, &options, 0..5).expect("simulates");
     assert!(matches!(partial.clone().complete(&fewer_paths), Err(SimError::PathRange { .. })));

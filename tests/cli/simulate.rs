@@ -196,7 +196,7 @@ fn the_monthly_price_rise_on_the_demo_simulates_only_the_monthly_segments() {
         .collect();
     assert_eq!(changed, ["Pro (month)", "Starter (month)", "Team (month)"]);
     let options = subtwin::sim::SimOptions { paths: 60, horizon_months: 24, seed: 4 };
-    let baseline = subtwin::sim::simulate_reusable(&twin, &options).expect("simulates");
+    let baseline = subtwin::sim::simulate_reusable(&twin, &options, 0..options.paths).expect("simulates");
     let on_baseline = subtwin::sim::simulate_plan_on(&twin, &plan, &baseline).expect("simulates");
     let whole = subtwin::sim::simulate_plan(&twin, &plan, &options).expect("simulates");
     assert!(on_baseline == whole, "the scenario completed from the baseline differs from its whole simulation");
