@@ -1248,6 +1248,9 @@ struct SegmentState {
     drift_powers: Vec<f64>,
     /// The path's churn probability by renewals survived, for the ages the run can reach.
     hazards: Vec<f64>,
+    /// The path's price responses worked out so far: (price ratio, churn factor) pairs, a few at
+    /// most (a segment's cells pay a few prices), so that the power is taken once per price a path.
+    churn_responses: Vec<(f64, f64)>,
 }
 
 /// A new cell's terms.
@@ -1293,6 +1296,7 @@ impl SegmentState {
             counts: Vec::new(),
             drift_powers: Vec::new(),
             hazards: Vec::new(),
+            churn_responses: Vec::new(),
         }
     }
 
@@ -1559,6 +1563,7 @@ impl SegmentRun<'_> {
         // The hazard at every age a cell can reach within the horizon, worked out once a path.
         let ages = prepared.oldest.saturating_add(most_renewals_within(prepared.twin.cadence, self.horizon_months));
         state.hazards.clear();
+        state.churn_responses.clear();
         state
             .hazards
             .extend((0..ages.min(MAX_HAZARD_TABLE) as u64 + 1).map(|k| self.parameters.hazard.churn_probability(k)));
@@ -1574,14 +1579,19 @@ impl SegmentRun<'_> {
             converting_next_month = sample::binomial(streams.acquisition.at(0), t.in_progress_at_start, p);
         }
         let mut arriving = arriving.iter().peekable();
+        // The acquisition response at the latest entry price (the price changes in a month or two).
+        let mut entry_response = (1.0_f64, self.response.acquisition_factor(1.0));
         for month in 0..self.horizon_months {
             let month_u32 = month as u32;
             let renewed = self.renew(state, month, streams, scratch, inflows);
 
             // Arrivals: the trend, times the plan's factors and the entry price's response.
             let entry = self.entry_terms(month_u32);
-            let mut expected_factor = factor_in(&plan.acquisition, month_u32)
-                * self.response.acquisition_factor(entry.price * entry.discount);
+            let entry_ratio = entry.price * entry.discount;
+            if entry_ratio.to_bits() != entry_response.0.to_bits() {
+                entry_response = (entry_ratio, self.response.acquisition_factor(entry_ratio));
+            }
+            let mut expected_factor = factor_in(&plan.acquisition, month_u32) * entry_response.1;
             if month == 0 {
                 expected_factor *= self.first_month_exposure;
             }
@@ -1710,7 +1720,7 @@ impl SegmentRun<'_> {
         let new_price = plan.price.map_or(1.0, |p| p.ratio);
         let mut renewed = Renewed::default();
         let visited = state.bucket_of(month);
-        let SegmentState { buckets, mrr_values, counts, hazards, drift_powers } = state;
+        let SegmentState { buckets, mrr_values, counts, hazards, drift_powers, churn_responses } = state;
         let bucket = &mut buckets[visited];
         let (mut active, mut mrr) = (0, 0.0);
         let hazard = self.parameters.hazard;
@@ -1741,7 +1751,7 @@ impl SegmentRun<'_> {
                 let ratio = paying * cell.relative;
                 if ratio != cell.response_ratio {
                     cell.response_ratio = ratio;
-                    cell.churn_response = self.response.churn_factor(ratio);
+                    cell.churn_response = churn_response_of(churn_responses, &self.response, ratio);
                 }
                 churn_probability *= cell.churn_response;
                 churn_probability = churn_probability.min(1.0);
@@ -1873,6 +1883,22 @@ impl SegmentRun<'_> {
         }
     }
 }
+
+/// The path's churn response at a price `ratio`, from the ones worked out already on this path
+/// (`known`), or worked out and kept: the same number either way.
+fn churn_response_of(known: &mut Vec<(f64, f64)>, response: &Response, ratio: f64) -> f64 {
+    if let Some((_, factor)) = known.iter().find(|(r, _)| r.to_bits() == ratio.to_bits()) {
+        return *factor;
+    }
+    let factor = response.churn_factor(ratio);
+    if known.len() < MAX_KNOWN_RESPONSES {
+        known.push((ratio, factor));
+    }
+    factor
+}
+
+/// The most price responses a path keeps per segment ([`churn_response_of`]).
+const MAX_KNOWN_RESPONSES: usize = 8;
 
 /// At least as many renewals as a cell can go through in `months`.
 fn most_renewals_within(cadence: Cadence, months: usize) -> usize {
