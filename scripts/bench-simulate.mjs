@@ -2,14 +2,15 @@
 // workers, in Debian's Chromium (driven by playwright-core), on the demo company's twin. Recorded in
 // BENCHMARKS.md.
 //
-//   node scripts/bench-simulate.mjs [--runs N] [--workers N] [--horizon MONTHS] [--file EXPORT] [PATHS...]   (from the repository root)
+//   node scripts/bench-simulate.mjs [--runs N] [--workers N] [--horizon MONTHS] [--file EXPORT] [--trace FILE] [PATHS...]   (from the repository root)
 //
 // --file chooses an export through the page's file input (as a person would) and times its twin
 // instead of the demo's: for example the one-million-row demo export, `subtwin demo --subscriptions
 // 1000000 -o FILE`.
 // PATHS are the path counts to time (default 1000 10000); --horizon defaults to 60 months; --workers
 // sets the page's pool (`?workers=N`; by default the page uses navigator.hardwareConcurrency);
-// --runs is the number of edits timed per path count (default 5).
+// --runs is the number of edits timed per path count (default 5); --trace writes a Chromium trace of
+// the last edit (every thread: the workers, the coordinator and what the main thread does meanwhile).
 //
 // For each path count, in a fresh browser context: the page opens with the demo loaded and waits for
 // its twin; the run bar is set (horizon, paths); the preset "Raise monthly prices 20%" adds a card,
@@ -34,15 +35,18 @@ import { CHROMIUM_ARGS, startServer } from '../tests/e2e/server.mjs';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WWW = path.join(REPO, 'www');
 const WAIT = Number(process.env.SUBTWIN_BENCH_WAIT || 600_000);
+/** What --trace records: every thread's tasks, paints and script calls (for chrome://tracing or Perfetto). */
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8.execute'];
 
 function parse(argv) {
-  const options = { runs: 5, workers: null, horizon: 60, file: null, paths: [] };
+  const options = { runs: 5, workers: null, horizon: 60, file: null, trace: null, paths: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--runs') options.runs = Number(argv[++i]);
     else if (arg === '--workers') options.workers = Number(argv[++i]);
     else if (arg === '--horizon') options.horizon = Number(argv[++i]);
     else if (arg === '--file') options.file = argv[++i];
+    else if (arg === '--trace') options.trace = argv[++i];
     else options.paths.push(Number(arg));
   }
   if (options.paths.length === 0) options.paths = [1000, 10000];
@@ -62,12 +66,17 @@ async function waitForCount(page, name, count) {
   await page.waitForFunction(
     ([wanted, n]) => performance.getEntriesByType('measure').filter((m) => m.name === wanted).length >= n,
     [name, count],
-    { timeout: WAIT },
+    // Polled every 100 ms, not every frame: the page's own measures time the runs, and a poll each
+    // frame would keep the main thread and the compositor busy beside the workers.
+    { timeout: WAIT, polling: 100 },
   );
 }
 
 async function waitForDone(page) {
-  await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(document.body.dataset.sim), null, { timeout: WAIT });
+  await page.waitForFunction(() => ['done', 'error', 'stopped'].includes(document.body.dataset.sim), null, {
+    timeout: WAIT,
+    polling: 100,
+  });
   const state = await page.evaluate(() => document.body.dataset.sim);
   if (state !== 'done') throw new Error(`the simulation ended as ${state}`);
 }
@@ -96,10 +105,13 @@ async function timeOne(browser, origin, options, paths) {
     const percent = page.locator('.scenario-card').first().locator('input[type="number"][data-field="Percent"]');
     const edits = [];
     for (let run = 0; run < options.runs; run++) {
+      const traced = options.trace && run === options.runs - 1;
+      if (traced) await browser.startTracing(page, { path: options.trace, categories: TRACE_CATEGORIES });
       await percent.fill(String(21 + run));
       await waitForCount(page, 'subtwin:simulate-scenario', run + 2);
       edits.push((await measures(page, 'subtwin:simulate-scenario'))[run + 1]);
       await waitForDone(page);
+      if (traced) await browser.stopTracing();
     }
     // Each edit's break-even and sensitivity (the first card's, then one per edit).
     const searches = (await measures(page, 'subtwin:search')).slice(1);

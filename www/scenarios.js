@@ -561,16 +561,20 @@ export function initScenarios(helpers) {
     }
     ensureWorkers();
     startBaseline();
+    // The results on the page stay as they are until a run replaces them, unless a card that was
+    // shown has become invalid: redrawing them now would only take a core from the workers.
+    let dropped = false;
     for (const card of cards) {
       validate(card);
       if (card.json) startCard(card);
       else if (card.result || card.task) {
+        dropped = dropped || Boolean(card.result);
         stopCard(card);
         card.result = null;
       }
       showCardState(card);
     }
-    refreshReport();
+    if (dropped) refreshReport();
     update();
   }
 
