@@ -149,15 +149,25 @@ fn binomial_below_half(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
 /// Binomial by sequential search from 0 (BINV, Kachitvichyanukul & Schmeiser 1988), for p in
 /// (0, 0.5] and a mean n p below 20. Costs about `n · p` steps. A uniform below f(0) = (1 − p)^n is
 /// a draw of 0 at once: most of the engine's draws (seven in ten on the demo), a branch a
-/// processor mostly predicts. Past it, the first [`INVERSION_UNROLLED`] steps are taken whatever the
+/// processor mostly predicts; below [`surely_zero_below`], 1 − n p less a margin, it is one before
+/// (1 − p)^n is even worked out (more than half the demo's draws). Past them, the first [`INVERSION_UNROLLED`] steps are taken whatever the
 /// uniform, and the draw counted by comparisons, not branches: whether it is 1, 2 or more is a coin a
 /// processor cannot predict, and a mispredicted branch costs more than the steps. The draws are
 /// those of the plain sequential search, bit for bit.
 fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
+    inversion::<true>(rng, n, p)
+}
+
+/// [`binomial_by_inversion`], or without `SHORTCUTS` (which the tests compare it with) the same draw
+/// from the cumulative probabilities alone.
+fn inversion<const SHORTCUTS: bool>(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
     let q = 1.0 - p;
-    let pmf_zero = power_of_complement(p, q, n);
     let first = uniform(rng);
-    if first < pmf_zero {
+    if SHORTCUTS && first < surely_zero_below(n, p) {
+        return 0;
+    }
+    let pmf_zero = power_of_complement(p, q, n);
+    if SHORTCUTS && first < pmf_zero {
         return 0;
     }
     let odds = p / q;
@@ -191,6 +201,17 @@ fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
         // u fell in the probability that rounding lost: draw again.
         u = uniform(rng);
     }
+}
+
+/// A number below (1 − p)^n as [`power_of_complement`] works it out, for p in (0, 0.5] and n p below
+/// 20: 1 − n p (Bernoulli's inequality: 1 − n p ≤ (1 − p)^n) less (n + 32) units of 2^-52. The power
+/// is within (n / 2 + 11) such units of (1 − p)^n (the rounding of 1 − p, n / 2 units, and of at
+/// most 21 multiplications; through `exp` and `log1p` for n > 1024, a few units), and this number is
+/// within 11 of 1 − n p − (n + 32) units, so it is always below; a test checks it over many (n, p).
+/// A uniform below it is a draw of 0, as the search from 0 would have found.
+fn surely_zero_below(n: u64, p: f64) -> f64 {
+    let trials = n as f64;
+    1.0 - trials * p - (trials + 32.0) * f64::EPSILON
 }
 
 /// How many values of the pmf [`binomial_by_inversion`] works out before it draws.
@@ -988,6 +1009,46 @@ mod tests {
             let mean = a / (a + b);
             let variance = a * b / ((a + b) * (a + b) * (a + b + 1.0));
             assert_moments(&format!("beta({a}, {b})"), &draws, mean, variance);
+        }
+    }
+
+    #[test]
+    fn the_bound_for_a_draw_of_zero_lies_below_the_computed_power() {
+        // Every n the inversion sees up to 1,100 (past the squarings' limit), at probabilities from
+        // 1e-15 (where the bound and the power meet at 1) to the largest of a mean below 20.
+        let mut r = rng(43);
+        for n in 1..=1_100u64 {
+            let largest = (20.0 / n as f64).min(0.5);
+            let grid = (0..40).map(|i| largest * 10f64.powf(-15.0 * i as f64 / 39.0));
+            let random = (0..40).map(|_| largest * uniform_open(&mut r));
+            for p in grid.chain(random).chain([largest, f64::MIN_POSITIVE]) {
+                let (bound, power) = (surely_zero_below(n, p), power_of_complement(p, 1.0 - p, n));
+                assert!(bound < power, "n {n}, p {p}: the bound {bound} is not below (1 - p)^n = {power}");
+            }
+        }
+    }
+
+    #[test]
+    fn inversion_with_its_shortcuts_draws_what_the_cumulative_probabilities_draw() {
+        // The same stream through both: every draw equal, whatever its size, including draws that
+        // search on past the unrolled steps and the rare ones rounding sends back for a new uniform.
+        let cases: [(u64, f64); 9] = [
+            (1, 0.03),
+            (2, 1e-9),
+            (27, 0.03),
+            (27, 0.3),
+            (60, 0.005),
+            (200, 0.09),
+            (1_024, 0.0195),
+            (5_000, 0.0019),
+            (3, 0.5),
+        ];
+        for (n, p) in cases {
+            let (mut with, mut without) = (rng(47), rng(47));
+            for draw in 0..200_000 {
+                let (a, b) = (inversion::<true>(&mut with, n, p), inversion::<false>(&mut without, n, p));
+                assert_eq!(a, b, "Binomial({n}, {p}), draw {draw}");
+            }
         }
     }
 
