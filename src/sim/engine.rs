@@ -1761,17 +1761,18 @@ impl SegmentRun<'_> {
                 let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
                 cell.renewals_survived += 1;
                 let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-                if cell.groups_len == 1 {
-                    // One MRR value: the common case, without the split, and without a branch on
-                    // whether anyone left (which a processor cannot predict); with no one leaving,
-                    // the figures come out as they were.
+                if leaving == 0 {
+                    // No one left: the figures are as they were (the draw's own branch on 0, which
+                    // most draws take, makes this one as predictable).
+                } else if cell.groups_len == 1 {
+                    // One MRR value: the common case, without the split.
                     let (count, mrr) = (&mut counts[cell.groups_start], mrr_values[cell.groups_start]);
                     *count -= leaving;
                     renewed.churned_mrr += mrr * cell.charged(drift) * leaving as f64;
                     cell.subscribers -= leaving;
                     renewed.churned += leaving;
                     cell.list = mrr * *count as f64;
-                } else if leaving > 0 {
+                } else {
                     let taken = &mut scratch[..cell.groups_len];
                     {
                         sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
