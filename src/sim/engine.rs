@@ -1248,7 +1248,7 @@ struct SegmentState {
     drift_powers: Vec<f64>,
     /// The path's churn probability by renewals survived, for the ages the run can reach.
     hazards: Vec<f64>,
-    /// The path's price responses worked out so far: (price ratio, churn factor) pairs, a few at
+    /// The path's churn responses worked out so far, as (price ratio, response) pairs: a few at
     /// most (a segment's cells pay a few prices), so that the power is taken once per price a path.
     churn_responses: Vec<(f64, f64)>,
 }
@@ -1579,7 +1579,7 @@ impl SegmentRun<'_> {
             converting_next_month = sample::binomial(streams.acquisition.at(0), t.in_progress_at_start, p);
         }
         let mut arriving = arriving.iter().peekable();
-        // The acquisition response at the latest entry price (the price changes in a month or two).
+        // The acquisition response at the latest entry price (which changes in a few months at most).
         let mut entry_response = (1.0_f64, self.response.acquisition_factor(1.0));
         for month in 0..self.horizon_months {
             let month_u32 = month as u32;
