@@ -396,8 +396,14 @@ test('a scenario file the core refuses shows its message naming the field, and t
       await page.locator('.scenario-card .card-error').textContent(),
       'changes[0].percent: -95 is not allowed: a number from -90 to 1000.',
     );
+    // Its results leave the page with it (a run otherwise leaves the results shown until it
+    // replaces them).
+    await page.waitForFunction(() => document.querySelectorAll('.scenario-result').length === 0, null, {
+      timeout: WAIT,
+    });
     await percent.fill('15');
     await waitForResults(page, 'the card fixed');
+    assert.deepEqual((await readResults(page)).results.map((r) => r.name), ['Monthly plans 15% dearer']);
     assertCleanRun(log);
   } finally {
     await context.close();
