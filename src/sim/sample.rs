@@ -148,12 +148,13 @@ fn binomial_below_half(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
 
 /// Binomial by sequential search from 0 (BINV, Kachitvichyanukul & Schmeiser 1988), for p in
 /// (0, 0.5] and a mean n p below 20. Costs about `n · p` steps. A uniform below f(0) = (1 − p)^n is
-/// a draw of 0 at once: most of the engine's draws (seven in ten on the demo), a branch a
-/// processor mostly predicts; below [`surely_zero_below`], 1 − n p less a margin, it is one before
-/// (1 − p)^n is even worked out (more than half the demo's draws). Past them, the first [`INVERSION_UNROLLED`] steps are taken whatever the
-/// uniform, and the draw counted by comparisons, not branches: whether it is 1, 2 or more is a coin a
-/// processor cannot predict, and a mispredicted branch costs more than the steps. The draws are
-/// those of the plain sequential search, bit for bit.
+/// a draw of 0 at once: most of the engine's draws (seven in ten on the demo), a branch a processor
+/// mostly predicts; below [`surely_zero_below`], 1 − n p less a margin, it is one before (1 − p)^n
+/// is even worked out (more than half the demo's draws). Past them, the first
+/// [`INVERSION_UNROLLED`] steps are taken whatever the uniform, and the draw counted by
+/// comparisons, not branches: whether it is 1, 2 or more is a coin a processor cannot predict, and
+/// a mispredicted branch costs more than the steps. The draws are those of the plain sequential
+/// search, bit for bit.
 fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
     inversion::<true>(rng, n, p)
 }
