@@ -1212,8 +1212,8 @@ struct CellState {
     /// The month from which expansion and contraction move their MRR: what they have done since is
     /// the segment's [`SegmentState::drift_powers`] at the months between.
     drift_from: usize,
-    /// The price over the baseline's that `churn_response` was worked out for (1 at first, where
-    /// the response is 1 whatever the elasticity).
+    /// The price over the baseline's that `churn_response` was worked out for: always what they pay
+    /// now, `paying() * relative` (worked out when the cell is made, and again when its terms change).
     response_ratio: f64,
     /// The path's churn response to `response_ratio`: a power, worked out again only when the
     /// price they pay changes.
@@ -1270,13 +1270,22 @@ impl Terms {
 
 /// The cells of a segment whose renewal months are one residue modulo the segment's bucket count,
 /// in the order they arrived, and their totals at the end of the latest month.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct Bucket {
     cells: Vec<CellState>,
     /// How many of `cells` are empty (kept until [`SegmentState::drop_empty_cells`] drops them).
     empty: usize,
     active: u64,
     mrr: f64,
+    /// No cell meets new terms (a price change, a discount's end) before this month: at most the
+    /// earliest `price_from` or `discount_until` of its cells ([`NEVER`] for none).
+    terms_from: u32,
+}
+
+impl Default for Bucket {
+    fn default() -> Bucket {
+        Bucket { cells: Vec::new(), empty: 0, active: 0, mrr: 0.0, terms_from: NEVER }
+    }
 }
 
 /// The most buckets a segment keeps (a cadence of more months than this shares them: a bucket's
@@ -1307,6 +1316,7 @@ impl SegmentState {
             bucket.empty = start.empty;
             bucket.active = start.active;
             bucket.mrr = start.mrr;
+            bucket.terms_from = start.terms_from;
         }
         self.mrr_values.clone_from(&initial.mrr_values);
         self.counts.clone_from(&initial.counts);
@@ -1321,13 +1331,16 @@ impl SegmentState {
         self.buckets.iter().flat_map(|b| &b.cells)
     }
 
-    /// Adds a cell to the bucket of its renewal month (its totals are the caller's to update).
+    /// Adds a cell to the bucket of its renewal month (its totals are the caller's to update), with
+    /// `response`, the path's churn response at the price its terms make it pay, as (price ratio,
+    /// response).
     fn push_cell(
         &mut self,
         renewals_survived: u64,
         next_renewal_month: usize,
         drift_from: usize,
         terms: Terms,
+        response: (f64, f64),
         groups: impl Iterator<Item = (f64, u64)>,
     ) {
         let groups_start = self.counts.len();
@@ -1340,7 +1353,9 @@ impl SegmentState {
         if subscribers > 0 {
             let list = list_of(&self.mrr_values[groups_start..], &self.counts[groups_start..]);
             let bucket = self.bucket_of(next_renewal_month);
-            self.buckets[bucket].cells.push(CellState {
+            let bucket = &mut self.buckets[bucket];
+            bucket.terms_from = bucket.terms_from.min(terms.price_from).min(terms.discount_until);
+            bucket.cells.push(CellState {
                 renewals_survived,
                 next_renewal_month,
                 groups_start,
@@ -1353,8 +1368,8 @@ impl SegmentState {
                 price_from: terms.price_from,
                 discount_until: terms.discount_until,
                 drift_from,
-                response_ratio: 1.0,
-                churn_response: 1.0,
+                response_ratio: response.0,
+                churn_response: response.1,
             });
         } else {
             self.mrr_values.truncate(groups_start);
@@ -1469,6 +1484,8 @@ impl<'a> PreparedSegment<'a> {
                 cell.next_renewal_offset_months as usize,
                 0,
                 terms,
+                // What they pay is the baseline's until they meet the change, where the response is 1.
+                (1.0, 1.0),
                 groups,
             );
         }
@@ -1703,6 +1720,10 @@ impl SegmentRun<'_> {
     /// survivors leave for their new segment; the rest move to age k + 1 and pay their next interval.
     /// Then every cell's MRR moves by the path's net expansion, and the cells' subscribers and MRR
     /// are summed, in order: one pass over the cells a month.
+    ///
+    /// Most months of a plan renewing every k months have no migration and no cell meeting new
+    /// terms; those take [`SegmentRun::renew_plain`], the same renewals without the checks for
+    /// them (which, in WebAssembly, cost about an eighth of a scenario's time).
     fn renew(
         &self,
         state: &mut SegmentState,
@@ -1712,10 +1733,99 @@ impl SegmentRun<'_> {
         inflows: &mut [Vec<Inflow>],
     ) -> Renewed {
         let prepared = self.segment;
+        let month_u32 = month as u32;
+        let churn_factor = factor_in(&prepared.plan.churn, month_u32);
+        let migration = prepared.migrations.iter().find(|m| m.0 == month).copied();
+        let visited = state.bucket_of(month);
+        let plain = match prepared.twin.cadence {
+            Cadence::EveryMonths(every)
+                if plain_renewals() && migration.is_none() && month_u32 < state.buckets[visited].terms_from =>
+            {
+                Some(every as usize)
+            }
+            _ => None,
+        };
+        let mut renewed = match plain {
+            Some(every) => self.renew_plain(state, month, every, churn_factor, streams, scratch),
+            None => self.renew_with_changes(state, month, churn_factor, migration, streams, scratch, inflows),
+        };
+        // The other buckets' cells only move with expansion and contraction.
+        let drift = state.drift_powers[1];
+        for (index, bucket) in state.buckets.iter_mut().enumerate() {
+            if index != visited {
+                bucket.mrr *= drift;
+            }
+            renewed.active += bucket.active;
+            renewed.mrr += bucket.mrr;
+        }
+        renewed
+    }
+
+    /// [`SegmentRun::renew`] in a month without a migration, for a plan renewing every `every`
+    /// months whose visited bucket has no cell meeting new terms: what each cell pays, and so its
+    /// churn response, stays as it is.
+    fn renew_plain(
+        &self,
+        state: &mut SegmentState,
+        month: usize,
+        every: usize,
+        churn_factor: f64,
+        streams: &mut SegmentStreams,
+        scratch: &mut [u64],
+    ) -> Renewed {
+        let months_paid = self.segment.months_per_payment();
+        let mut renewed = Renewed::default();
+        let visited = state.bucket_of(month);
+        let SegmentState { buckets, mrr_values, counts, hazards, drift_powers, .. } = state;
+        let bucket = &mut buckets[visited];
+        let (mut active, mut mrr) = (0, 0.0);
+        let hazard = self.parameters.hazard;
+        let rng = streams.renewals.at(month);
+        for cell in bucket.cells.iter_mut().filter(|c| c.subscribers > 0) {
+            let drift = drift_powers[month - cell.drift_from];
+            let drift_after = drift_powers[month + 1 - cell.drift_from];
+            // With more months between renewals than buckets, a bucket holds cells due later.
+            if cell.next_renewal_month == month {
+                cell.next_renewal_month += every;
+                let base_hazard = match hazards.get(cell.renewals_survived as usize) {
+                    Some(h) => *h,
+                    None => hazard.churn_probability(cell.renewals_survived),
+                };
+                let churn_probability = (base_hazard * churn_factor * cell.churn_response).min(1.0);
+                let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
+                cell.renewals_survived += 1;
+                if leaving > 0 {
+                    remove_leaving(cell, leaving, drift, counts, mrr_values, scratch, rng, &mut renewed);
+                }
+                if cell.subscribers > 0 {
+                    renewed.billed += cell.charged(drift) * cell.list * months_paid;
+                } else {
+                    renewed.emptied += 1;
+                }
+            }
+            active += cell.subscribers;
+            mrr += cell.charged(drift_after) * cell.list;
+        }
+        (bucket.active, bucket.mrr) = (active, mrr);
+        renewed
+    }
+
+    /// [`SegmentRun::renew`] in any month: cells may meet new terms, and a migration may take some of
+    /// each cell's survivors.
+    #[allow(clippy::too_many_arguments)]
+    fn renew_with_changes(
+        &self,
+        state: &mut SegmentState,
+        month: usize,
+        churn_factor: f64,
+        migration: Option<(usize, usize, f64, f64)>,
+        streams: &mut SegmentStreams,
+        scratch: &mut [u64],
+        inflows: &mut [Vec<Inflow>],
+    ) -> Renewed {
+        let prepared = self.segment;
         let plan = prepared.plan;
         let month_u32 = month as u32;
-        let churn_factor = factor_in(&plan.churn, month_u32);
-        let migration = prepared.migrations.iter().find(|m| m.0 == month).copied();
         let months_paid = prepared.months_per_payment();
         let new_price = plan.price.map_or(1.0, |p| p.ratio);
         let mut renewed = Renewed::default();
@@ -1723,6 +1833,7 @@ impl SegmentRun<'_> {
         let SegmentState { buckets, mrr_values, counts, hazards, drift_powers, churn_responses } = state;
         let bucket = &mut buckets[visited];
         let (mut active, mut mrr) = (0, 0.0);
+        let mut terms_from = NEVER;
         let hazard = self.parameters.hazard;
         let rng = streams.renewals.at(month);
         for cell in bucket.cells.iter_mut().filter(|c| c.subscribers > 0) {
@@ -1760,33 +1871,10 @@ impl SegmentRun<'_> {
                 }
                 let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
                 cell.renewals_survived += 1;
-                let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-                if leaving == 0 {
-                    // No one left: the figures are as they were (the draw's own branch on 0, which
-                    // most draws take, makes this one as predictable).
-                } else if cell.groups_len == 1 {
-                    // One MRR value: the common case, without the split.
-                    let (count, mrr) = (&mut counts[cell.groups_start], mrr_values[cell.groups_start]);
-                    *count -= leaving;
-                    renewed.churned_mrr += mrr * cell.charged(drift) * leaving as f64;
-                    cell.subscribers -= leaving;
-                    renewed.churned += leaving;
-                    cell.list = mrr * *count as f64;
-                } else {
-                    let taken = &mut scratch[..cell.groups_len];
-                    {
-                        sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
-                    }
-                    for ((count, mrr), out) in
-                        counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
-                    {
-                        *count -= *out;
-                        renewed.churned_mrr += *mrr * cell.charged(drift) * *out as f64;
-                    }
-                    cell.subscribers -= leaving;
-                    renewed.churned += leaving;
-                    cell.list = list_of(&mrr_values[groups.clone()], &counts[groups.clone()]);
+                if leaving > 0 {
+                    remove_leaving(cell, leaving, drift, counts, mrr_values, scratch, rng, &mut renewed);
                 }
+                let groups = cell.groups_start..cell.groups_start + cell.groups_len;
                 if let Some((_, target, share, price_factor)) = migration.filter(|_| renewal == 0) {
                     let moving = sample::binomial(streams.scenario.at(month), cell.subscribers, share);
                     if moving > 0 {
@@ -1825,17 +1913,9 @@ impl SegmentRun<'_> {
             renewed.emptied += usize::from(cell.subscribers == 0);
             active += cell.subscribers;
             mrr += cell.charged(drift_after) * cell.list;
+            terms_from = terms_from.min(cell.price_from).min(cell.discount_until);
         }
-        (bucket.active, bucket.mrr) = (active, mrr);
-        // The other buckets' cells only move with expansion and contraction.
-        let drift = drift_powers[1];
-        for (index, bucket) in buckets.iter_mut().enumerate() {
-            if index != visited {
-                bucket.mrr *= drift;
-            }
-            renewed.active += bucket.active;
-            renewed.mrr += bucket.mrr;
-        }
+        (bucket.active, bucket.mrr, bucket.terms_from) = (active, mrr, terms_from);
         renewed
     }
 
@@ -1860,8 +1940,15 @@ impl SegmentRun<'_> {
         sample::multinomial(streams.acquisition.at(month), subscribers, weights, assigned);
         let groups = self.segment.new_mrr_values.iter().copied().zip(assigned.iter().copied());
         let list: f64 = groups.clone().map(|(mrr, count)| mrr * count as f64).sum();
-        state.push_cell(0, self.segment.first_renewal(month), month + 1, terms, groups);
+        let response = self.response_to(state, terms);
+        state.push_cell(0, self.segment.first_renewal(month), month + 1, terms, response, groups);
         list * terms.price * terms.discount * self.segment.months_per_payment()
+    }
+
+    /// The path's churn response of a cell on `terms`, as (price ratio, response).
+    fn response_to(&self, state: &mut SegmentState, terms: Terms) -> (f64, f64) {
+        let ratio = terms.price * terms.discount * terms.relative;
+        (ratio, churn_response_of(&mut state.churn_responses, &self.response, ratio))
     }
 
     /// Subscribers arriving from another segment become a cell of age 0 here, paying their first
@@ -1872,13 +1959,22 @@ impl SegmentRun<'_> {
         match inflow {
             Inflow::Migrants { groups, .. } => {
                 let list: f64 = groups.iter().map(|(mrr, count)| mrr * *count as f64).sum();
-                state.push_cell(0, first_renewal, inflow.month() + 1, Terms::BASELINE, groups.iter().copied());
+                let response = self.response_to(state, Terms::BASELINE);
+                state.push_cell(
+                    0,
+                    first_renewal,
+                    inflow.month() + 1,
+                    Terms::BASELINE,
+                    response,
+                    groups.iter().copied(),
+                );
                 list * months_paid
             }
             Inflow::Arrivals { count, .. } => {
                 let mrr = self.segment.new_mrr_values.first().copied().unwrap_or(0.0);
                 let terms = self.entry_terms(inflow.month() as u32);
-                state.push_cell(0, first_renewal, inflow.month() + 1, terms, std::iter::once((mrr, *count)));
+                let response = self.response_to(state, terms);
+                state.push_cell(0, first_renewal, inflow.month() + 1, terms, response, std::iter::once((mrr, *count)));
                 mrr * *count as f64 * months_paid
             }
         }
@@ -1896,6 +1992,56 @@ fn churn_response_of(known: &mut Vec<(f64, f64)>, response: &Response, ratio: f6
         known.push((ratio, factor));
     }
     factor
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Whether [`SegmentRun::renew`] may take its plain renewals: tests turn them off on their thread
+    /// to check that they change nothing.
+    pub(super) static PLAIN_RENEWALS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Whether [`SegmentRun::renew`] may take [`SegmentRun::renew_plain`] (always, but in tests).
+fn plain_renewals() -> bool {
+    #[cfg(test)]
+    return PLAIN_RENEWALS.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    true
+}
+
+/// Takes `leaving` subscribers out of `cell` after its churn draw: which MRR values they held
+/// (multivariate hypergeometric, unless the cell has one), and what they paid at `drift`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn remove_leaving(
+    cell: &mut CellState,
+    leaving: u64,
+    drift: f64,
+    counts: &mut [u64],
+    mrr_values: &[f64],
+    scratch: &mut [u64],
+    rng: &mut MonthRng,
+    renewed: &mut Renewed,
+) {
+    if cell.groups_len == 1 {
+        // One MRR value: the common case, without the split.
+        let (count, mrr) = (&mut counts[cell.groups_start], mrr_values[cell.groups_start]);
+        *count -= leaving;
+        renewed.churned_mrr += mrr * cell.charged(drift) * leaving as f64;
+        cell.list = mrr * *count as f64;
+    } else {
+        let groups = cell.groups_start..cell.groups_start + cell.groups_len;
+        let taken = &mut scratch[..cell.groups_len];
+        sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
+        for ((count, mrr), out) in counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
+        {
+            *count -= *out;
+            renewed.churned_mrr += *mrr * cell.charged(drift) * *out as f64;
+        }
+        cell.list = list_of(&mrr_values[groups.clone()], &counts[groups]);
+    }
+    cell.subscribers -= leaving;
+    renewed.churned += leaving;
 }
 
 /// The most price responses a path keeps per segment ([`churn_response_of`]).

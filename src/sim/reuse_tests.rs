@@ -2,6 +2,7 @@
 //! instead of being simulated again, and the result must be the whole simulation to the last bit,
 //! whatever the plan does and however the paths are split into batches.
 
+use super::engine::PLAIN_RENEWALS;
 use super::plan::*;
 use super::*;
 use crate::twin::{Cadence, Cell, MrrGroup, Twin};
@@ -115,6 +116,34 @@ fn a_scenario_completed_from_the_kept_baseline_is_its_whole_simulation_bit_for_b
         let kept = Simulation::from_bytes(&baseline.to_bytes()).expect("reads back");
         merged.complete(&kept).expect("completes");
         assert!(merged == whole, "{name}: completed from batches, it differs from the whole simulation");
+    }
+}
+
+#[test]
+fn renewals_without_changes_due_give_what_the_renewals_checking_for_changes_give_bit_for_bit() {
+    // Months in which no cell of a plan meets new terms and no one migrates take a shorter loop; with
+    // it turned off, every month takes the loop that checks for every change.
+    let twin = four_segments();
+    let options = SimOptions { paths: 30, horizon_months: 30, seed: 5 };
+    let mut all = plans();
+    let mut roll_off = Plan::baseline(4);
+    roll_off.segments[0].discount = Some(IntroDiscount { factor: 0.7, from: 1, until: 9, months: 3 });
+    roll_off.segments[0].response.churn_elasticity = Draw::Fixed(1.3);
+    all.push(("a monthly discount rolling off", roll_off, vec![1, 2, 3]));
+    let mut grandfathered = Plan::baseline(4);
+    for index in [1, 2] {
+        grandfathered.segments[index].price = Some(PriceChange { ratio: 1.3, new_from: 2, existing_from: 14 });
+        grandfathered.segments[index].response.churn_elasticity = Draw::Fixed(0.8);
+        grandfathered.segments[index].response.shock = Draw::Fixed(0.1);
+    }
+    all.push(("prices up, existing subscribers grandfathered for a year", grandfathered, vec![0, 3]));
+    for (name, plan, _) in all {
+        let plain = simulate_plan(&twin, &plan, &options).expect("simulates");
+        PLAIN_RENEWALS.with(|allowed| allowed.set(false));
+        let checked = simulate_plan(&twin, &plan, &options);
+        PLAIN_RENEWALS.with(|allowed| allowed.set(true));
+        let checked = checked.expect("simulates");
+        assert!(plain.to_bytes() == checked.to_bytes(), "{name}: the plain renewals changed the figures");
     }
 }
 
