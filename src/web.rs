@@ -815,8 +815,13 @@ impl SimulationRun {
         simulation.complete(&self.baseline).map_err(|e| JsError::new(&format!("{e}")))?;
         let run = report::simulate::ScenarioRun { scenario: &scenario, compiled: &compiled, simulation: &simulation };
         // The baseline's part of the report was made once, with the run.
-        let part = report::simulate::scenario_report(&self.context(), &self.baseline, &self.base.months, &run)
-            .map_err(|e| JsError::new(&format!("{e}.")))?;
+        let part = report::simulate::scenario_report(
+            &self.context(),
+            (&self.baseline, &self.base.baseline),
+            &self.base.months,
+            &run,
+        )
+        .map_err(|e| JsError::new(&format!("{e}.")))?;
         let mut one = self.base.clone();
         one.scenarios.push(part.clone());
         self.slots.insert(slot, RunSlot { report: part, break_even: false, sensitivity: false });

@@ -151,8 +151,11 @@ pub fn simulation_report(
     let summary = sim::summarise(baseline, &PROBABILITIES)?;
     let horizon = baseline.options.horizon_months;
     let months: Vec<String> = (0..horizon as i32).map(|k| MonthIndex(summary.start_month_index + k).label()).collect();
-    let reports =
-        scenarios.iter().map(|run| scenario_report(context, baseline, &months, run)).collect::<Result<_, _>>()?;
+    let baseline_report = run_report(&summary);
+    let reports = scenarios
+        .iter()
+        .map(|run| scenario_report(context, (baseline, &baseline_report), &months, run))
+        .collect::<Result<_, _>>()?;
     Ok(SimulationReport {
         kind: "simulation".into(),
         as_of: context.as_of.to_owned(),
@@ -164,7 +167,7 @@ pub fn simulation_report(
         quantile_rule: QUANTILE_RULE.to_owned(),
         probabilities: summary.probabilities.clone(),
         months,
-        baseline: run_report(&summary),
+        baseline: baseline_report,
         scenarios: reports,
         notes: context.notes.clone(),
     })
@@ -264,21 +267,36 @@ pub fn join_search(
 }
 
 /// One scenario's part of [`simulation_report`], before its search: what the coordinating worker
-/// adds to the baseline's report, which it made once, when a scenario changes. `months` are the
-/// report's month labels.
+/// adds to the baseline's report, which it made once, when a scenario changes. `baseline` is the
+/// baseline's simulation and its part of the report; `months` are the report's month labels. The
+/// segments the scenario leaves alone have the baseline's figures on every path, and so its
+/// quantiles, which are taken from its report.
 pub fn scenario_report(
     context: &ReportContext,
-    baseline: &Simulation,
+    baseline: (&Simulation, &RunReport),
     months: &[String],
     run: &ScenarioRun,
 ) -> Result<ScenarioReport, SimError> {
-    let scenario_summary = sim::summarise(run.simulation, &PROBABILITIES)?;
+    let (baseline, baseline_report) = baseline;
+    let changed = sim::changed_segments(&run.compiled.plan);
+    let known = |segment: usize| {
+        let same = !changed.get(segment).copied().unwrap_or(true);
+        baseline_report.segments.get(segment).filter(|_| same)
+    };
+    let scenario_summary = sim::summarise_segments(run.simulation, &PROBABILITIES, |s| known(s).is_none())?;
     let difference = sim::compare(baseline, run.simulation, &PROBABILITIES)?;
+    let mut run_part = run_report(&scenario_summary);
+    for (index, segment) in run_part.segments.iter_mut().enumerate() {
+        if let Some(from_baseline) = known(index) {
+            segment.active.clone_from(&from_baseline.active);
+            segment.mrr.clone_from(&from_baseline.mrr);
+        }
+    }
     let mut report = ScenarioReport {
         name: run.scenario.name.clone(),
         scenario: run.scenario.clone(),
         inputs: run.compiled.inputs.clone(),
-        run: run_report(&scenario_summary),
+        run: run_part,
         difference,
         break_even: None,
         sensitivity: Vec::new(),

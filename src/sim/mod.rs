@@ -41,6 +41,6 @@ pub use engine::{
     SimOptions, Simulation, MAX_FIGURES_PER_BATCH, MAX_HORIZON_MONTHS, MAX_PATHS, MAX_RATE_PER_MONTH, MAX_REUSE_BYTES,
 };
 pub use summary::{
-    compare, quantile_of_sorted, summarise, Comparison, Difference, FlowQuantiles, Histogram, SeriesQuantiles, Summary,
-    DEFAULT_PROBABILITIES, HISTOGRAM_BINS,
+    compare, quantile_of_sorted, summarise, summarise_segments, Comparison, Difference, FlowQuantiles, Histogram,
+    SeriesQuantiles, Summary, DEFAULT_PROBABILITIES, HISTOGRAM_BINS,
 };
