@@ -1764,6 +1764,7 @@ impl SegmentRun<'_> {
     /// [`SegmentRun::renew`] in a month without a migration, for a plan renewing every `every`
     /// months whose visited bucket has no cell meeting new terms: what each cell pays, and so its
     /// churn response, stays as it is.
+    #[inline(never)]
     fn renew_plain(
         &self,
         state: &mut SegmentState,
@@ -2030,18 +2031,34 @@ fn remove_leaving(
         renewed.churned_mrr += mrr * cell.charged(drift) * leaving as f64;
         cell.list = mrr * *count as f64;
     } else {
-        let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-        let taken = &mut scratch[..cell.groups_len];
-        sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
-        for ((count, mrr), out) in counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter())
-        {
-            *count -= *out;
-            renewed.churned_mrr += *mrr * cell.charged(drift) * *out as f64;
-        }
-        cell.list = list_of(&mrr_values[groups.clone()], &counts[groups]);
+        remove_leaving_values(cell, leaving, drift, counts, mrr_values, scratch, rng, renewed);
     }
     cell.subscribers -= leaving;
     renewed.churned += leaving;
+}
+
+/// [`remove_leaving`] from a cell of several MRR values (kept out of the renewal loops, which
+/// mostly meet cells of one).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn remove_leaving_values(
+    cell: &mut CellState,
+    leaving: u64,
+    drift: f64,
+    counts: &mut [u64],
+    mrr_values: &[f64],
+    scratch: &mut [u64],
+    rng: &mut MonthRng,
+    renewed: &mut Renewed,
+) {
+    let groups = cell.groups_start..cell.groups_start + cell.groups_len;
+    let taken = &mut scratch[..cell.groups_len];
+    sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
+    for ((count, mrr), out) in counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter()) {
+        *count -= *out;
+        renewed.churned_mrr += *mrr * cell.charged(drift) * *out as f64;
+    }
+    cell.list = list_of(&mrr_values[groups.clone()], &counts[groups]);
 }
 
 /// The most price responses a path keeps per segment ([`churn_response_of`]).
