@@ -310,19 +310,26 @@ impl Simulation {
         let segments = self.segment_names.len();
         let rows = self.paths.len() * horizon;
         let offset = (self.paths.start - baseline.paths.start) as usize * horizon;
+        let from_baseline: Vec<bool> = (0..segments).map(|s| pending.contains(&s)).collect();
         let mut totals = Vec::with_capacity(rows);
-        let mut row_figures = vec![MonthFigures::default(); segments];
-        for row in 0..rows {
-            let base = (offset + row) * base_segments;
-            for &segment in pending {
-                self.segments[row * segments + segment] = baseline.segments[base + segment];
-                self.flows[row * segments + segment] = baseline.flows[base + segment];
+        let rows_here = self.segments.chunks_exact_mut(segments).zip(self.flows.chunks_exact_mut(segments));
+        let rows_there = baseline.segments[offset * base_segments..]
+            .chunks_exact(base_segments)
+            .zip(baseline.flows[offset * base_segments..].chunks_exact(base_segments));
+        for ((months, flows), (base_months, base_flows)) in rows_here.zip(rows_there).take(rows) {
+            let mut total = MonthFigures::default();
+            for (segment, taken) in from_baseline.iter().enumerate() {
+                if *taken {
+                    months[segment] = base_months[segment];
+                    flows[segment] = base_flows[segment];
+                }
+                total = plus(total, &joined(&months[segment], &flows[segment]));
             }
-            for (segment, figures) in row_figures.iter_mut().enumerate() {
-                let at = row * segments + segment;
-                *figures = joined(&self.segments[at], &self.flows[at]);
-            }
-            totals.push(sum_of(&row_figures));
+            totals.push(total);
+        }
+        if totals.len() != rows {
+            // Only a simulation whose figures do not match its own paths and horizon gets here.
+            return Err(SimError::NotTheSameRun);
         }
         self.totals = totals;
         self.flows = Vec::new();
@@ -897,14 +904,19 @@ fn run_paths(
 
 /// The total of the segments' figures, summed in the segments' order (so the same bits everywhere).
 fn sum_of(segments: &[MonthFigures]) -> MonthFigures {
-    segments.iter().fold(MonthFigures::default(), |sum, s| MonthFigures {
+    segments.iter().fold(MonthFigures::default(), plus)
+}
+
+/// `sum` with a segment's figures added.
+fn plus(sum: MonthFigures, s: &MonthFigures) -> MonthFigures {
+    MonthFigures {
         active_subscribers: sum.active_subscribers + s.active_subscribers,
         mrr_major_units: sum.mrr_major_units + s.mrr_major_units,
         new_subscribers: sum.new_subscribers + s.new_subscribers,
         churned_subscribers: sum.churned_subscribers + s.churned_subscribers,
         churned_mrr_major_units: sum.churned_mrr_major_units + s.churned_mrr_major_units,
         billed_major_units: sum.billed_major_units + s.billed_major_units,
-    })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
