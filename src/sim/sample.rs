@@ -122,10 +122,29 @@ pub fn beta(rng: &mut impl RngCore, a: f64, b: f64) -> f64 {
 
 /// Binomial(trials, probability): the number of successes. A probability at or below 0 (or NaN)
 /// gives 0; at or above 1, `trials`.
+///
+/// Inlined where it is called, as far as the common draw's first test: with p at most 1/2 and a
+/// small mean, a uniform below [`surely_zero_below`] is a 0 (more than half the engine's draws),
+/// which then costs no call. Everything else is out of line, and the draws are those of
+/// [`binomial_by_inversion`] and the rest, bit for bit.
+#[inline(always)]
 pub fn binomial(rng: &mut impl RngCore, trials: u64, probability: f64) -> u64 {
     if trials == 0 || probability.is_nan() || probability <= 0.0 {
         return 0;
     }
+    if probability <= 0.5 && inverts(trials, probability) {
+        let first = uniform(rng);
+        if first < surely_zero_below(trials, probability) {
+            return 0;
+        }
+        return inversion_from::<true>(rng, trials, probability, first);
+    }
+    binomial_otherwise(rng, trials, probability)
+}
+
+/// [`binomial`] past its inlined part: a probability of 1 or more, above 1/2, or a mean for BTRD.
+#[inline(never)]
+fn binomial_otherwise(rng: &mut impl RngCore, trials: u64, probability: f64) -> u64 {
     if probability >= 1.0 {
         return trials;
     }
@@ -136,10 +155,16 @@ pub fn binomial(rng: &mut impl RngCore, trials: u64, probability: f64) -> u64 {
     binomial_below_half(rng, trials, probability)
 }
 
+/// Whether Binomial(n, p), p in (0, 0.5], is drawn by inversion (else by BTRD).
+#[inline(always)]
+fn inverts(n: u64, p: f64) -> bool {
+    let mean = n as f64 * p;
+    mean < BINOMIAL_BTRD_SMALLEST_MEAN || (mean < BINOMIAL_INVERSION_LIMIT && n <= POWER_BY_SQUARING_LIMIT)
+}
+
 /// Binomial(n, p) for p in (0, 0.5]: inversion for a small mean, BTRD above.
 fn binomial_below_half(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
-    let mean = n as f64 * p;
-    if mean < BINOMIAL_BTRD_SMALLEST_MEAN || (mean < BINOMIAL_INVERSION_LIMIT && n <= POWER_BY_SQUARING_LIMIT) {
+    if inverts(n, p) {
         binomial_by_inversion(rng, n, p)
     } else {
         binomial_by_btrd(rng, n, p)
@@ -162,11 +187,17 @@ fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
 /// [`binomial_by_inversion`], or without `SHORTCUTS` (which the tests compare it with) the same draw
 /// from the cumulative probabilities alone.
 fn inversion<const SHORTCUTS: bool>(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
-    let q = 1.0 - p;
     let first = uniform(rng);
     if SHORTCUTS && first < surely_zero_below(n, p) {
         return 0;
     }
+    inversion_from::<SHORTCUTS>(rng, n, p, first)
+}
+
+/// [`inversion`] once its first uniform, `first`, was drawn and found above [`surely_zero_below`].
+#[inline(never)]
+fn inversion_from<const SHORTCUTS: bool>(rng: &mut impl RngCore, n: u64, p: f64, first: f64) -> u64 {
+    let q = 1.0 - p;
     let pmf_zero = power_of_complement(p, q, n);
     if SHORTCUTS && first < pmf_zero {
         return 0;
