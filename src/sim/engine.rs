@@ -1793,7 +1793,7 @@ impl SegmentRun<'_> {
         let bucket = &mut buckets[visited];
         let (mut active, mut mrr) = (0, 0.0);
         let hazard = self.parameters.hazard;
-        let rng = streams.renewals.at(month);
+        let mut draws = Draws { counts, mrr_values, scratch, rng: streams.renewals.at(month) };
         for cell in bucket.cells.iter_mut().filter(|c| c.subscribers > 0) {
             let drift = drift_powers[month - cell.drift_from];
             let drift_after = drift_powers[month + 1 - cell.drift_from];
@@ -1805,10 +1805,10 @@ impl SegmentRun<'_> {
                     None => hazard.churn_probability(cell.renewals_survived),
                 };
                 let churn_probability = (base_hazard * churn_factor * cell.churn_response).min(1.0);
-                let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
+                let leaving = sample::binomial(draws.rng, cell.subscribers, churn_probability);
                 cell.renewals_survived += 1;
                 if leaving > 0 {
-                    remove_leaving(cell, leaving, drift, counts, mrr_values, scratch, rng, &mut renewed);
+                    draws.remove_leaving(cell, leaving, drift, &mut renewed);
                 }
                 if cell.subscribers > 0 {
                     renewed.billed += cell.charged(drift) * cell.list * months_paid;
@@ -1848,7 +1848,7 @@ impl SegmentRun<'_> {
         let (mut active, mut mrr) = (0, 0.0);
         let mut terms_from = NEVER;
         let hazard = self.parameters.hazard;
-        let rng = streams.renewals.at(month);
+        let mut draws = Draws { counts, mrr_values, scratch, rng: streams.renewals.at(month) };
         for cell in bucket.cells.iter_mut().filter(|c| c.subscribers > 0) {
             // What expansion and contraction have done to their MRR until now, and by the month's end.
             let drift = drift_powers[month - cell.drift_from];
@@ -1882,11 +1882,12 @@ impl SegmentRun<'_> {
                 if paying > paid_before && self.response.shock > 0.0 {
                     churn_probability = 1.0 - (1.0 - churn_probability) * (1.0 - self.response.shock);
                 }
-                let leaving = sample::binomial(rng, cell.subscribers, churn_probability);
+                let leaving = sample::binomial(draws.rng, cell.subscribers, churn_probability);
                 cell.renewals_survived += 1;
                 if leaving > 0 {
-                    remove_leaving(cell, leaving, drift, counts, mrr_values, scratch, rng, &mut renewed);
+                    draws.remove_leaving(cell, leaving, drift, &mut renewed);
                 }
+                let Draws { counts, mrr_values, scratch, .. } = &mut draws;
                 let groups = cell.groups_start..cell.groups_start + cell.groups_len;
                 if let Some((_, target, share, price_factor)) = migration.filter(|_| renewal == 0) {
                     let moving = sample::binomial(streams.scenario.at(month), cell.subscribers, share);
@@ -2022,55 +2023,47 @@ fn plain_renewals() -> bool {
     true
 }
 
-/// Takes `leaving` subscribers out of `cell` after its churn draw: which MRR values they held
-/// (multivariate hypergeometric, unless the cell has one), and what they paid at `drift`.
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn remove_leaving(
-    cell: &mut CellState,
-    leaving: u64,
-    drift: f64,
-    counts: &mut [u64],
-    mrr_values: &[f64],
-    scratch: &mut [u64],
-    rng: &mut MonthRng,
-    renewed: &mut Renewed,
-) {
-    if cell.groups_len == 1 {
-        // One MRR value: the common case, without the split.
-        let (count, mrr) = (&mut counts[cell.groups_start], mrr_values[cell.groups_start]);
-        *count -= leaving;
-        renewed.churned_mrr += mrr * cell.charged(drift) * leaving as f64;
-        cell.list = mrr * *count as f64;
-    } else {
-        remove_leaving_values(cell, leaving, drift, counts, mrr_values, scratch, rng, renewed);
-    }
-    cell.subscribers -= leaving;
-    renewed.churned += leaving;
+/// What a month's renewals draw with besides their cells: the segment's MRR groups (counts and
+/// values, stored flat), room for a split over them, and the month's generator.
+struct Draws<'a> {
+    counts: &'a mut [u64],
+    mrr_values: &'a [f64],
+    scratch: &'a mut [u64],
+    rng: &'a mut MonthRng,
 }
 
-/// [`remove_leaving`] from a cell of several MRR values (kept out of the renewal loops, which
-/// mostly meet cells of one).
-#[allow(clippy::too_many_arguments)]
-#[inline(never)]
-fn remove_leaving_values(
-    cell: &mut CellState,
-    leaving: u64,
-    drift: f64,
-    counts: &mut [u64],
-    mrr_values: &[f64],
-    scratch: &mut [u64],
-    rng: &mut MonthRng,
-    renewed: &mut Renewed,
-) {
-    let groups = cell.groups_start..cell.groups_start + cell.groups_len;
-    let taken = &mut scratch[..cell.groups_len];
-    sample::multivariate_hypergeometric(rng, &counts[groups.clone()], leaving, taken);
-    for ((count, mrr), out) in counts[groups.clone()].iter_mut().zip(&mrr_values[groups.clone()]).zip(taken.iter()) {
-        *count -= *out;
-        renewed.churned_mrr += *mrr * cell.charged(drift) * *out as f64;
+impl Draws<'_> {
+    /// Takes `leaving` subscribers out of `cell` after its churn draw: which MRR values they held
+    /// (multivariate hypergeometric, unless the cell has one), and what they paid at `drift`.
+    #[inline(always)]
+    fn remove_leaving(&mut self, cell: &mut CellState, leaving: u64, drift: f64, renewed: &mut Renewed) {
+        if cell.groups_len == 1 {
+            // One MRR value: the common case, without the split.
+            let (count, mrr) = (&mut self.counts[cell.groups_start], self.mrr_values[cell.groups_start]);
+            *count -= leaving;
+            renewed.churned_mrr += mrr * cell.charged(drift) * leaving as f64;
+            cell.list = mrr * *count as f64;
+        } else {
+            self.remove_leaving_values(cell, leaving, drift, renewed);
+        }
+        cell.subscribers -= leaving;
+        renewed.churned += leaving;
     }
-    cell.list = list_of(&mrr_values[groups.clone()], &counts[groups]);
+
+    /// [`Draws::remove_leaving`] from a cell of several MRR values (kept out of the renewal loops,
+    /// which mostly meet cells of one).
+    #[inline(never)]
+    fn remove_leaving_values(&mut self, cell: &mut CellState, leaving: u64, drift: f64, renewed: &mut Renewed) {
+        let groups = cell.groups_start..cell.groups_start + cell.groups_len;
+        let taken = &mut self.scratch[..cell.groups_len];
+        sample::multivariate_hypergeometric(self.rng, &self.counts[groups.clone()], leaving, taken);
+        let held = self.counts[groups.clone()].iter_mut().zip(&self.mrr_values[groups.clone()]);
+        for ((count, mrr), out) in held.zip(taken.iter()) {
+            *count -= *out;
+            renewed.churned_mrr += *mrr * cell.charged(drift) * *out as f64;
+        }
+        cell.list = list_of(&self.mrr_values[groups.clone()], &self.counts[groups]);
+    }
 }
 
 /// The most price responses a path keeps per segment ([`churn_response_of`]).
