@@ -1034,6 +1034,15 @@ enum Hazard {
 }
 
 impl Hazard {
+    /// The churn probability from the path's table of it by age (`hazards`), or worked out beyond.
+    #[inline(always)]
+    fn at(&self, hazards: &[f64], renewals_survived: u64) -> f64 {
+        match hazards.get(renewals_survived as usize) {
+            Some(h) => *h,
+            None => self.churn_probability(renewals_survived),
+        }
+    }
+
     fn churn_probability(&self, renewals_survived: u64) -> f64 {
         match *self {
             Hazard::ShiftedBeta { alpha, alpha_plus_beta } => alpha / (alpha_plus_beta + renewals_survived as f64),
@@ -1800,10 +1809,7 @@ impl SegmentRun<'_> {
             // With more months between renewals than buckets, a bucket holds cells due later.
             if cell.next_renewal_month == month {
                 cell.next_renewal_month += every;
-                let base_hazard = match hazards.get(cell.renewals_survived as usize) {
-                    Some(h) => *h,
-                    None => hazard.churn_probability(cell.renewals_survived),
-                };
+                let base_hazard = hazard.at(hazards, cell.renewals_survived);
                 let churn_probability = (base_hazard * churn_factor * cell.churn_response).min(1.0);
                 let leaving = sample::binomial(draws.rng, cell.subscribers, churn_probability);
                 cell.renewals_survived += 1;
@@ -1867,10 +1873,7 @@ impl SegmentRun<'_> {
                     }
                 }
                 let paying = cell.paying();
-                let base_hazard = match hazards.get(cell.renewals_survived as usize) {
-                    Some(h) => *h,
-                    None => hazard.churn_probability(cell.renewals_survived),
-                };
+                let base_hazard = hazard.at(hazards, cell.renewals_survived);
                 let mut churn_probability = base_hazard * churn_factor;
                 let ratio = paying * cell.relative;
                 if ratio != cell.response_ratio {

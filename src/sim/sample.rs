@@ -133,11 +133,7 @@ pub fn binomial(rng: &mut impl RngCore, trials: u64, probability: f64) -> u64 {
         return 0;
     }
     if probability <= 0.5 && inverts(trials, probability) {
-        let first = uniform(rng);
-        if first < surely_zero_below(trials, probability) {
-            return 0;
-        }
-        return inversion_from::<true>(rng, trials, probability, first);
+        return inversion::<true>(rng, trials, probability);
     }
     binomial_otherwise(rng, trials, probability)
 }
@@ -185,7 +181,8 @@ fn binomial_by_inversion(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
 }
 
 /// [`binomial_by_inversion`], or without `SHORTCUTS` (which the tests compare it with) the same draw
-/// from the cumulative probabilities alone.
+/// from the cumulative probabilities alone. Inlined as far as its first test, the rest out of line.
+#[inline(always)]
 fn inversion<const SHORTCUTS: bool>(rng: &mut impl RngCore, n: u64, p: f64) -> u64 {
     let first = uniform(rng);
     if SHORTCUTS && first < surely_zero_below(n, p) {

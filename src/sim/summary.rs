@@ -190,15 +190,7 @@ fn selected_quantiles(keys: &mut [i64], probabilities: &[f64]) -> Vec<f64> {
     ranks.sort_unstable();
     ranks.dedup();
     select_ranks(keys, &ranks, 0);
-    probabilities
-        .iter()
-        .map(|p| {
-            let position = last as f64 * p.clamp(0.0, 1.0);
-            let below = f64::floor(position) as usize;
-            let at = |rank: usize| value_of_key(keys[rank.min(last)]);
-            interpolated(at(below), at(below + 1), position - below as f64)
-        })
-        .collect()
+    probabilities.iter().map(|p| type_seven(keys.len(), *p, |rank| value_of_key(keys[rank]))).collect()
 }
 
 /// Puts the order statistics of `ranks` (sorted, as positions in the whole slice, of which `values`
@@ -329,18 +321,19 @@ fn histogram(sorted: &[f64]) -> Histogram {
 /// The `probability` quantile of values sorted in increasing order, by linear interpolation between
 /// order statistics (type 7). NaN for no values.
 pub fn quantile_of_sorted(sorted: &[f64], probability: f64) -> f64 {
-    let Some(last) = sorted.len().checked_sub(1) else {
+    type_seven(sorted.len(), probability, |rank| sorted[rank])
+}
+
+/// The type-7 `probability` quantile of `count` values, from their order statistics by rank
+/// (`order_statistic(0)` the smallest); NaN for no values.
+fn type_seven(count: usize, probability: f64, order_statistic: impl Fn(usize) -> f64) -> f64 {
+    let Some(last) = count.checked_sub(1) else {
         return f64::NAN;
     };
     let position = last as f64 * probability.clamp(0.0, 1.0);
     let below = f64::floor(position) as usize;
-    let above = (below + 1).min(last);
-    interpolated(sorted[below], sorted[above], position - below as f64)
-}
-
-/// Type 7's step between the order statistics `below` and `above`.
-fn interpolated(below: f64, above: f64, fraction: f64) -> f64 {
-    below + fraction * (above - below)
+    let (low, high) = (order_statistic(below.min(last)), order_statistic((below + 1).min(last)));
+    low + (position - below as f64) * (high - low)
 }
 
 #[cfg(test)]
